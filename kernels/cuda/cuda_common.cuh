@@ -1,0 +1,60 @@
+// kernels/cuda/cuda_common.cuh — included first by every .cu file.
+//
+// One source, two compilers: under nvcc this is the real CUDA runtime; under SSE_CUDA_SIM the same
+// kernel source is compiled by the host compiler against kernels/sim/sim.h, which emulates the CUDA
+// programming model on the CPU. Kernels are therefore launched only through sse::launch (never with
+// <<<>>>), dynamic shared memory is declared with SSE_DYNAMIC_SHARED, and every runtime call is
+// wrapped in SSE_CUDA_CHECK, which throws sse::CudaError naming the call, file and line.
+#pragma once
+
+#include "kernels/common.h"
+
+#include <sstream>
+#include <tuple>
+#include <utility>
+
+#if SSE_CUDA_SIM
+#include "kernels/sim/sim.h"
+#define SSE_DYNAMIC_SHARED(type, name) type* name = reinterpret_cast<type*>(::sse::sim::dynamic_shared())
+#else
+#include <cuda_runtime.h>
+#define SSE_DYNAMIC_SHARED(type, name) extern __shared__ __align__(16) unsigned char name##_raw_[]; \
+  type* name = reinterpret_cast<type*>(name##_raw_)
+#endif
+
+namespace sse {
+
+struct CudaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+inline void cuda_check(cudaError_t e, const char* expr, const char* file, int line) {
+  if (e != cudaSuccess) {
+    std::ostringstream os;
+    os << "CUDA error '" << cudaGetErrorString(e) << "' in " << expr << " at " << file << ":" << line;
+    throw CudaError(os.str());
+  }
+}
+
+#define SSE_CUDA_CHECK(expr) ::sse::cuda_check((expr), #expr, __FILE__, __LINE__)
+
+// Launches `kernel` on grid × block threads with `smem` bytes of dynamic shared memory on `stream`.
+// The single launch path of the project: nvcc's <<<>>> in the CUDA build, the fiber emulator in the
+// SIM build (which runs the grid to completion before returning). The launch is checked.
+template <typename... KArgs, typename... Args>
+void launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
+            Args&&... args) {
+  static_assert(sizeof...(KArgs) == sizeof...(Args), "sse::launch: wrong number of kernel arguments");
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;  // empty tensors: nothing to do
+#if SSE_CUDA_SIM
+  std::tuple<KArgs...> kargs(std::forward<Args>(args)...);
+  sim::launch(grid, block, smem, stream, [&kargs, kernel] { std::apply(kernel, kargs); });
+#else
+  kernel<<<grid, block, smem, stream>>>(static_cast<KArgs>(std::forward<Args>(args))...);
+#endif
+  SSE_CUDA_CHECK(cudaGetLastError());
+}
+
+inline unsigned ceil_div(index_t a, index_t b) { return static_cast<unsigned>((a + b - 1) / b); }
+
+}  // namespace sse
