@@ -1,0 +1,60 @@
+// engine/ops.h — the differentiable operations of the engine.
+//
+// Each op checks its arguments (EngineError naming the op and the shapes), allocates its output on
+// the inputs' device, dispatches to the kernel of that device (kernels/<op>.h), and — when grad mode
+// is on and an input requires grad — records a Node whose backward calls the backward kernels.
+// All inputs of one op must share a device. Float tensors unless stated.
+#pragma once
+
+#include "engine/random.h"
+#include "engine/tensor.h"
+#include "kernels/batchnorm.h"
+
+namespace sse::ops {
+
+// ---- in-place helpers (never recorded; for optimizers, accumulation, initialization) ----
+void fill(Tensor& t, float v);
+void add_(Tensor& acc, const Tensor& x);              // acc += x
+void axpby_(Tensor& y, float alpha, const Tensor& x, float beta);  // y = alpha·x + beta·y
+
+// ---- elementwise (same shapes) ----
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor scale(const Tensor& x, float alpha);        // alpha·x
+Tensor add_scalar(const Tensor& x, float alpha);   // x + alpha
+Tensor pow(const Tensor& x, float alpha);          // x^alpha (x ≥ 0 where alpha is not an integer)
+Tensor relu(const Tensor& x);
+
+// ---- reductions ----
+Tensor sum(const Tensor& x);                       // rank-0 result
+Tensor mean(const Tensor& x);                      // rank-0 result
+Tensor sum_spatial(const Tensor& x);               // (N, C, ...) → (N, C): sums over all trailing axes
+Tensor sum_channels(const Tensor& x);              // (N, C, ...) → (N, 1, ...)
+
+// ---- channel axis of (N, C, D, H, W) ----
+Tensor concat_channels(const Tensor& a, const Tensor& b);
+Tensor narrow_channels(const Tensor& x, index_t c0, index_t c1);  // channels [c0, c1)
+Tensor softmax_channels(const Tensor& x);
+// labels (N, D, H, W) int32 → (N, c, D, H, W) float one-hot; voxels equal to `ignore` are all-zero.
+// Not differentiable.
+Tensor one_hot(const Tensor& labels, int c, int ignore = -1);
+
+// ---- layers of the U-Net ----
+Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b);             // b may be undefined
+Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b);   // k2 s2
+// Train mode uses batch statistics and updates running_mean/var in place; eval uses them.
+// `fuse_relu` (eval only) applies ReLU in the same pass.
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                  Tensor& running_var, bool training, const BatchNormParams& p = {}, bool fuse_relu = false);
+Tensor max_pool3d(const Tensor& x);                                            // 2×2×2, stride 2
+Tensor dropout(const Tensor& x, float p, bool training, Generator& gen);
+// Resizes the spatial box of (N, C, D, H, W): out[z, y, x] = x[z + oz, y + oy, x + ox] or 0 outside.
+// pad_to / crop_to are its two common uses (offsets 0): zero padding at the end, and cropping.
+Tensor box(const Tensor& x, index_t d, index_t h, index_t w, index_t oz = 0, index_t oy = 0, index_t ox = 0);
+
+}  // namespace sse::ops

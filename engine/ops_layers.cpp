@@ -1,0 +1,202 @@
+// The U-Net's layer ops (contract in engine/ops.h).
+#include "engine/dispatch.h"
+#include "engine/ops.h"
+#include "kernels/box.h"
+#include "kernels/conv3d.h"
+#include "kernels/conv_transpose3d.h"
+#include "kernels/dropout.h"
+#include "kernels/maxpool.h"
+
+namespace sse::ops {
+namespace {
+
+using Grads = std::vector<Tensor>;
+
+const float* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+
+void check_volume(const char* op, const Tensor& x) {
+  check_dtype(op, x, DType::F32);
+  check_rank(op, x, 5);
+}
+
+void check_bias(const char* op, const Tensor& b, const Tensor& x, index_t c_out) {
+  if (!b.defined()) return;
+  check_same_device(op, x, b);
+  if (b.rank() != 1 || b.dim(0) != c_out)
+    fail(op, "bias " + b.shape().str() + " does not match " + std::to_string(c_out) + " output channels");
+}
+
+Tensor empty5(index_t n, index_t c, index_t d, index_t h, index_t w, Device dev) {
+  return Tensor::empty(Shape{n, c, d, h, w}, DType::F32, dev);
+}
+
+}  // namespace
+
+Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b) {
+  check_volume("conv3d", x);
+  check_volume("conv3d", w);
+  check_same_device("conv3d", x, w);
+  const index_t k = w.dim(2);
+  if (w.dim(1) != x.dim(1) || w.dim(3) != k || w.dim(4) != k || k % 2 == 0)
+    fail("conv3d", "weight " + w.shape().str() + " does not fit input " + x.shape().str() +
+                       " (expected (c_out, " + std::to_string(x.dim(1)) + ", k, k, k) with odd k)");
+  check_bias("conv3d", b, x, w.dim(0));
+  const Conv3dShape s{x.dim(0), x.dim(1), w.dim(0), x.dim(2), x.dim(3), x.dim(4), static_cast<int>(k)};
+  Tensor y = empty5(s.n, s.c_out, s.d, s.h, s.w, x.device());
+  SSE_DISPATCH(x.device(), conv3d_forward, s, x.data<float>(), w.data<float>(), ptr_or_null(b), y.data<float>());
+  if (needs_grad({&x, &w, &b})) {
+    Tensor xd = x.detach(), wd = w.detach();
+    const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
+    record(y, "conv3d", {x, w, b.defined() ? b : Tensor()}, [=](const Tensor& g) {
+      Grads r(3);
+      if (gx) {
+        r[0] = Tensor::empty(xd.shape(), DType::F32, g.device());
+        SSE_DISPATCH(g.device(), conv3d_backward_data, s, g.data<float>(), wd.data<float>(), r[0].data<float>());
+      }
+      if (gw || gb) {
+        Tensor dw = Tensor::empty(wd.shape(), DType::F32, g.device());
+        Tensor db = Tensor::empty(Shape{s.c_out}, DType::F32, g.device());
+        SSE_DISPATCH(g.device(), conv3d_backward_weight, s, xd.data<float>(), g.data<float>(), dw.data<float>(),
+                     gb ? db.data<float>() : nullptr);
+        if (gw) r[1] = dw;
+        if (gb) r[2] = db;
+      }
+      return r;
+    });
+  }
+  return y;
+}
+
+Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b) {
+  check_volume("conv_transpose3d", x);
+  check_volume("conv_transpose3d", w);
+  check_same_device("conv_transpose3d", x, w);
+  if (w.dim(0) != x.dim(1) || w.dim(2) != 2 || w.dim(3) != 2 || w.dim(4) != 2)
+    fail("conv_transpose3d", "weight " + w.shape().str() + " does not fit input " + x.shape().str() +
+                                 " (expected (" + std::to_string(x.dim(1)) + ", c_out, 2, 2, 2))");
+  check_bias("conv_transpose3d", b, x, w.dim(1));
+  const ConvT3dShape s{x.dim(0), x.dim(1), w.dim(1), x.dim(2), x.dim(3), x.dim(4)};
+  Tensor y = empty5(s.n, s.c_out, 2 * s.d, 2 * s.h, 2 * s.w, x.device());
+  SSE_DISPATCH(x.device(), conv_transpose3d_forward, s, x.data<float>(), w.data<float>(), ptr_or_null(b),
+               y.data<float>());
+  if (needs_grad({&x, &w, &b})) {
+    Tensor xd = x.detach(), wd = w.detach();
+    const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
+    record(y, "conv_transpose3d", {x, w, b.defined() ? b : Tensor()}, [=](const Tensor& g) {
+      Grads r(3);
+      if (gx) {
+        r[0] = Tensor::empty(xd.shape(), DType::F32, g.device());
+        SSE_DISPATCH(g.device(), conv_transpose3d_backward_data, s, g.data<float>(), wd.data<float>(),
+                     r[0].data<float>());
+      }
+      if (gw || gb) {
+        Tensor dw = Tensor::empty(wd.shape(), DType::F32, g.device());
+        Tensor db = Tensor::empty(Shape{s.c_out}, DType::F32, g.device());
+        SSE_DISPATCH(g.device(), conv_transpose3d_backward_weight, s, xd.data<float>(), g.data<float>(),
+                     dw.data<float>(), gb ? db.data<float>() : nullptr);
+        if (gw) r[1] = dw;
+        if (gb) r[2] = db;
+      }
+      return r;
+    });
+  }
+  return y;
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                  Tensor& running_var, bool training, const BatchNormParams& p, bool fuse_relu) {
+  check_dtype("batch_norm", x, DType::F32);
+  if (x.rank() < 2) fail("batch_norm", "expected (N, C, ...), got " + x.str());
+  const index_t c = x.dim(1);
+  for (const Tensor* t : {&gamma, &beta, static_cast<const Tensor*>(&running_mean), static_cast<const Tensor*>(&running_var)}) {
+    check_same_device("batch_norm", x, *t);
+    if (t->rank() != 1 || t->dim(0) != c) fail("batch_norm", "parameter " + t->shape().str() + " for input " + x.shape().str());
+  }
+  if (training && fuse_relu) fail("batch_norm", "fused ReLU is for eval mode only");
+  const BatchNormShape sh{x.dim(0), c, x.shape().tail(2)};
+  Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
+  if (!training) {
+    SSE_DISPATCH(x.device(), batchnorm_forward_eval, sh, p, x.data<float>(), gamma.data<float>(), beta.data<float>(),
+                 running_mean.data<float>(), running_var.data<float>(), fuse_relu, y.data<float>());
+    if (needs_grad({&x, &gamma, &beta})) {
+      // Eval-mode BN is a per-channel affine map; differentiate it through the elementwise ops.
+      fail("batch_norm", "gradients through eval-mode batch norm are not supported");
+    }
+    return y;
+  }
+  Tensor save_mean = Tensor::empty(Shape{c}, DType::F32, x.device());
+  Tensor save_invstd = Tensor::empty(Shape{c}, DType::F32, x.device());
+  SSE_DISPATCH(x.device(), batchnorm_forward_train, sh, p, x.data<float>(), gamma.data<float>(), beta.data<float>(),
+               running_mean.data<float>(), running_var.data<float>(), y.data<float>(), save_mean.data<float>(),
+               save_invstd.data<float>());
+  if (needs_grad({&x, &gamma, &beta})) {
+    Tensor xd = x.detach(), gd = gamma.detach();
+    record(y, "batch_norm", {x, gamma, beta}, [=](const Tensor& g) {
+      Tensor dx = Tensor::empty(xd.shape(), DType::F32, g.device());
+      Tensor dgamma = Tensor::empty(Shape{sh.c}, DType::F32, g.device());
+      Tensor dbeta = Tensor::empty(Shape{sh.c}, DType::F32, g.device());
+      SSE_DISPATCH(g.device(), batchnorm_backward_train, sh, xd.data<float>(), g.data<float>(), gd.data<float>(),
+                   save_mean.data<float>(), save_invstd.data<float>(), dx.data<float>(), dgamma.data<float>(),
+                   dbeta.data<float>());
+      return Grads{dx, dgamma, dbeta};
+    });
+  }
+  return y;
+}
+
+Tensor max_pool3d(const Tensor& x) {
+  check_volume("max_pool3d", x);
+  if (x.dim(2) % 2 || x.dim(3) % 2 || x.dim(4) % 2)
+    fail("max_pool3d", "D, H, W must be even for 2×2×2 pooling, got " + x.shape().str());
+  const Pool3dShape s{x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.dim(4)};
+  Tensor y = empty5(s.n, s.c, s.d / 2, s.h / 2, s.w / 2, x.device());
+  Tensor idx = Tensor::empty(y.shape(), DType::I32, x.device());
+  SSE_DISPATCH(x.device(), maxpool3d_forward, s, x.data<float>(), y.data<float>(), idx.data<std::int32_t>());
+  if (needs_grad({&x})) {
+    const Shape xs = x.shape();
+    record(y, "max_pool3d", {x}, [s, idx, xs](const Tensor& g) {
+      Tensor dx = Tensor::empty(xs, DType::F32, g.device());
+      SSE_DISPATCH(g.device(), maxpool3d_backward, s, g.data<float>(), idx.data<std::int32_t>(), dx.data<float>());
+      return Grads{dx};
+    });
+  }
+  return y;
+}
+
+Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
+  check_dtype("dropout", x, DType::F32);
+  if (p < 0.0f || p >= 1.0f) fail("dropout", "p must be in [0, 1), got " + std::to_string(p));
+  if (!training || p == 0.0f) return x;
+  const DropoutParams d{p, gen.seed, gen.next_offset()};
+  Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
+  SSE_DISPATCH(x.device(), dropout_forward, d, x.data<float>(), y.data<float>(), x.numel());
+  if (needs_grad({&x})) {
+    record(y, "dropout", {x}, [d](const Tensor& g) {
+      Tensor dx = Tensor::empty(g.shape(), DType::F32, g.device());
+      SSE_DISPATCH(g.device(), dropout_backward, d, g.data<float>(), dx.data<float>(), g.numel());
+      return Grads{dx};
+    });
+  }
+  return y;
+}
+
+Tensor box(const Tensor& x, index_t d, index_t h, index_t w, index_t oz, index_t oy, index_t ox) {
+  check_volume("box", x);
+  if (d < 1 || h < 1 || w < 1) fail("box", "empty target box for " + x.str());
+  const BoxCopy fwd{x.dim(0) * x.dim(1), x.dim(2), x.dim(3), x.dim(4), d, h, w, oz, oy, ox};
+  Tensor y = empty5(x.dim(0), x.dim(1), d, h, w, x.device());
+  SSE_DISPATCH(x.device(), box_copy, fwd, x.data<float>(), y.data<float>());
+  if (needs_grad({&x})) {
+    const Shape xs = x.shape();
+    // The adjoint of a box copy is the box copy back with negated offsets.
+    const BoxCopy bwd{fwd.planes, d, h, w, xs[2], xs[3], xs[4], -oz, -oy, -ox};
+    record(y, "box", {x}, [bwd, xs](const Tensor& g) {
+      Tensor dx = Tensor::empty(xs, DType::F32, g.device());
+      SSE_DISPATCH(g.device(), box_copy, bwd, g.data<float>(), dx.data<float>());
+      return Grads{dx};
+    });
+  }
+  return y;
+}
+
+}  // namespace sse::ops

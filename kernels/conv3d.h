@@ -1,0 +1,53 @@
+// kernels/conv3d.h — 3-D convolution, stride 1, odd kernel k, zero padding k/2 ("same" size).
+//
+// Layouts: x (n, c_in, d, h, w), weight (c_out, c_in, k, k, k), bias (c_out) or null,
+// y (n, c_out, d, h, w) — PyTorch's Conv3d layout, so weights transfer as they are.
+// Any d, h, w ≥ 1. Backward functions overwrite their outputs (they do not accumulate).
+//
+// CPU: GEMM on bounded slabs of the im2col matrix (never the whole volume: the workspace is capped at
+// kConvWorkspaceBytes per thread), k = 1 as a plain GEMM. CUDA: implicit GEMM with shared-memory
+// tiles (no im2col buffer), plus tensor-core and cuDNN variants (kernels/cuda/*).
+#pragma once
+
+#include "kernels/common.h"
+
+namespace sse {
+
+struct Conv3dShape {
+  index_t n, c_in, c_out, d, h, w;
+  int k;
+  int pad() const { return k / 2; }
+  index_t voxels() const { return d * h * w; }
+  index_t kvol() const { return static_cast<index_t>(k) * k * k; }
+  // 2·n·c_out·c_in·k³·voxels: multiply-adds counted as two FLOPs (the convention of benchmarks).
+  double flops() const { return 2.0 * n * c_out * c_in * kvol() * voxels(); }
+};
+
+constexpr std::size_t kConvWorkspaceBytes = 64u << 20;
+
+namespace cpu {
+// Per-thread cap on the im2col slab (default kConvWorkspaceBytes). Lower it to save memory on a small
+// machine, or in tests to force many slabs at small sizes; results do not depend on it.
+void set_conv_workspace_bytes(std::size_t bytes);
+std::size_t conv_workspace_bytes();
+
+void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y);
+void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx);
+// dw (c_out, c_in, k, k, k) and db (c_out, may be null), summed over the batch.
+void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db);
+}  // namespace cpu
+
+// Which algorithm the CUDA convolution uses (--conv / --precision on the command line).
+enum class ConvAlgo : int { Simt, TensorTF32, TensorBF16, Cudnn };
+
+namespace cuda {
+void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y,
+                    cudaStream_t st);
+void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx, cudaStream_t st);
+void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db,
+                            cudaStream_t st);
+void set_conv_algo(ConvAlgo a);   // process-wide; Simt by default
+ConvAlgo conv_algo();
+}  // namespace cuda
+
+}  // namespace sse

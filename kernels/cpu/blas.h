@@ -1,0 +1,17 @@
+// kernels/cpu/blas.h — the one place the CPU kernels reach BLAS (OpenBLAS from Debian).
+//
+// Row-major SGEMM: C (m × n, leading dim ldc) = alpha · op(A) · op(B) + beta · C.
+#pragma once
+
+#include "kernels/common.h"
+
+namespace sse::cpu {
+
+void sgemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, float alpha, const float* a,
+           index_t lda, const float* b, index_t ldb, float beta, float* c, index_t ldc);
+
+// A thread-local scratch buffer of at least `floats` floats, reused across calls (kernels call it
+// with bounded sizes; see kConvWorkspaceBytes).
+float* scratch(std::size_t floats, int slot = 0);
+
+}  // namespace sse::cpu

@@ -1,1 +1,0 @@
-// Keeps sse_test_support a valid library before any shared test helper exists.

@@ -1,0 +1,41 @@
+// tests/support/test_util.h — shared test helpers: the devices a test runs on, random tensors,
+// closeness checks, and the central-difference gradient checker (Caffe's GradientChecker habit).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/random.h"
+#include "engine/tensor.h"
+
+namespace sse::test {
+
+// cpu, plus cuda:0 when the build has a CUDA backend and a device (the emulator counts as one).
+std::vector<Device> test_devices();
+// Name for INSTANTIATE_TEST_SUITE_P.
+std::string device_name(const testing::TestParamInfo<Device>& info);
+
+// U[lo, hi) float tensor, on `dev`, drawn from `seed` (the same values on every device).
+Tensor uniform(const Shape& s, std::uint64_t seed, float lo = -1.0f, float hi = 1.0f, Device dev = Device::cpu());
+
+// max_i |a_i − b_i| / max(|b_i|, floor) ≤ rtol, reporting the worst index on failure.
+::testing::AssertionResult all_close(const std::vector<float>& a, const std::vector<float>& b, double rtol,
+                                     double floor = 1.0);
+
+struct GradCheckOptions {
+  double step = 1e-2;        // central-difference step h
+  double tolerance = 1e-2;   // on |analytic − numeric| / max(|analytic|, |numeric|, 1)
+  int max_points = 64;       // elements probed per input (spread over the tensor)
+  double kink_ratio = 0.1;   // skip a point whose one-sided slopes differ by more than this (ReLU, max-pool)
+};
+
+// Checks d/dx_i of L = Σ_j r_j · f(inputs)_j for every input that requires grad, where r is a fixed
+// random projection. The forward runs in float; each L is accumulated in double.
+// Returns the number of points skipped as kinks (callers may assert it is small).
+int check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::vector<Tensor> inputs,
+                    const GradCheckOptions& opt = {});
+
+}  // namespace sse::test
