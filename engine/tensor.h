@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/device.h"
@@ -91,6 +92,9 @@ class Tensor {
  private:
   std::shared_ptr<TensorImpl> impl_;
 };
+
+// Tensors with stable names (a module's state, an optimizer's moments, a checkpoint's contents).
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // ---- autograd graph ----
 

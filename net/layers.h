@@ -1,0 +1,54 @@
+// net/layers.h — the U-Net's layers with parameters, as Modules (PyTorch's names and layouts).
+//
+// Conv3d: weight (out, in, k, k, k), bias (out); stride 1, padding k/2.
+// ConvTranspose3d: kernel 2, stride 2; weight (in, out, 2, 2, 2), bias (out).
+// BatchNorm3d: weight (γ), bias (β), buffers running_mean, running_var; eps 1e-5, momentum 0.1.
+// ConvBlock: (Conv3d → BatchNorm3d → ReLU) × 2, registered as children "0", "1", "3", "4" — the
+// indices of a PyTorch nn.Sequential(conv, bn, relu, conv, bn, relu).
+// Parameter-free layers (ReLU, max-pool, dropout) are the functions of engine/ops.h.
+#pragma once
+
+#include "engine/ops.h"
+#include "net/module.h"
+
+namespace sse::net {
+
+class Conv3d : public Module {
+ public:
+  Conv3d(index_t in, index_t out, int k);
+  Tensor forward(const Tensor& x) const { return ops::conv3d(x, weight, bias); }
+  Tensor& weight;
+  Tensor& bias;
+};
+
+class ConvTranspose3d : public Module {
+ public:
+  ConvTranspose3d(index_t in, index_t out);
+  Tensor forward(const Tensor& x) const { return ops::conv_transpose3d(x, weight, bias); }
+  Tensor& weight;
+  Tensor& bias;
+};
+
+class BatchNorm3d : public Module {
+ public:
+  explicit BatchNorm3d(index_t c);
+  // In eval mode with fuse_relu, the following ReLU is applied in the same pass (inference).
+  Tensor forward(const Tensor& x, bool fuse_relu = false);
+  Tensor& weight;
+  Tensor& bias;
+  Tensor& running_mean;
+  Tensor& running_var;
+  BatchNormParams params;
+};
+
+class ConvBlock : public Module {
+ public:
+  ConvBlock(index_t in, index_t mid, index_t out);
+  Tensor forward(const Tensor& x);
+  Conv3d& conv_a;
+  BatchNorm3d& bn_a;
+  Conv3d& conv_b;
+  BatchNorm3d& bn_b;
+};
+
+}  // namespace sse::net
