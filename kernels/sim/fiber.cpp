@@ -138,8 +138,6 @@ static void ucontext_init(Context& c, Stack stack, void (*entry)()) {
 }
 
 // ---- dispatch -------------------------------------------------------------------------------------------
-bool fiber_backend_available(FiberBackend b) { return b == FiberBackend::Ucontext || SSE_SIM_HAVE_ASM_FIBERS; }
-
 void context_init(Context& c, Stack stack, void (*entry)(), FiberBackend backend) {
 #if SSE_SIM_HAVE_ASM_FIBERS
   if (backend == FiberBackend::Assembly) return asm_init(c, stack, entry);
@@ -157,3 +155,7 @@ void context_switch(Context& from, Context& to, FiberBackend backend) {
 }
 
 }  // namespace sse::sim::detail
+
+bool sse::sim::fiber_backend_available(FiberBackend b) {
+  return b == FiberBackend::Ucontext || SSE_SIM_HAVE_ASM_FIBERS;
+}

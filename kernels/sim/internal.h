@@ -28,7 +28,10 @@ struct Job {
 
   std::atomic<std::uint64_t> threads{0}, fiber_switches{0}, block_barriers{0}, warp_ops{0};
 
+  std::uint64_t shuffle_a = 1, shuffle_c = 0;
+
   // The linear index of the i-th block to run: the schedule applies to block order as well.
+  void plan_block_order();
   std::uint64_t block_at(std::uint64_t i) const;
   void fail(std::exception_ptr e);
 };

@@ -84,7 +84,7 @@ enum class BarrierKind : std::uint8_t { Sync, Count, And, Or };
 enum class WarpOpKind : std::uint8_t {
   SyncWarp, ShflIdx, ShflUp, ShflDown, ShflXor, Ballot, Any, All,
   ReduceAdd, ReduceMinU, ReduceMaxU, ReduceMinI, ReduceMaxI, ReduceAnd, ReduceOr, ReduceXor,
-  MatchAny, MatchAll
+  MatchAny, MatchAll, ActiveMask
 };
 
 // One lane's contribution to a warp-collective operation.
@@ -101,7 +101,8 @@ struct WarpOp {
 int block_barrier(BarrierKind kind, int pred, const char* file, unsigned line);
 // Suspends the calling lane until every lane of op.mask arrives; returns this lane's result.
 std::uint64_t warp_op(const WarpOp& op);
-unsigned active_mask();
+// The lanes of the caller's warp that reach this call site together (see __activemask).
+unsigned active_mask(const char* file, unsigned line);
 
 template <class T>
 std::uint64_t to_bits(T v) {
@@ -147,7 +148,13 @@ inline void __threadfence_block() { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
 inline void __syncwarp(unsigned mask = 0xffffffffu) {
   sse::sim::detail::warp_op({sse::sim::detail::WarpOpKind::SyncWarp, mask, 0, 0, warpSize});
 }
-inline unsigned __activemask() { return sse::sim::detail::active_mask(); }
+// Without lock-step execution "the lanes executing this instruction now" is approximated as: the
+// lanes of the warp that arrive at this same __activemask call while no lane of the block can make
+// progress otherwise (the others have exited or wait at a barrier or other collective). So it is a
+// scheduling point, and lanes on another branch are excluded as on the GPU.
+inline unsigned __activemask(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
+  return sse::sim::detail::active_mask(file, line);
+}
 
 template <class T>
 T __shfl_sync(unsigned mask, T var, int srcLane, int width = warpSize) {
