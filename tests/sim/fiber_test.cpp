@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "kernels/sim/fiber.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace {
@@ -120,6 +121,40 @@ TEST(SimFiber, MeasureSwitchCost) {
                 b == FiberBackend::Assembly ? "assembly" : "ucontext", ns / s.fiber_switches,
                 ns / s.fiber_switches / 2, static_cast<unsigned long long>(s.fiber_switches));
     EXPECT_EQ(s.fiber_switches, 256u * (iterations + 1));
+  }
+}
+
+// The bare context switch, without the scheduler: a fiber that switches straight back.
+namespace raw {
+sse::sim::detail::Context main_context, fiber_context;
+FiberBackend backend;
+long pings = 0;
+
+[[noreturn]] void ping() {
+  for (;;) {
+    ++pings;
+    sse::sim::detail::context_switch(fiber_context, main_context, backend);
+  }
+}
+}  // namespace raw
+
+TEST(SimFiber, MeasureBareContextSwitch) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "switches without AddressSanitizer's fiber annotations";
+#endif
+  sse::sim::detail::StackPool pool(64 * 1024);
+  const sse::sim::detail::Stack stack = pool.acquire();
+  for (FiberBackend b : backends()) {
+    const long n = b == FiberBackend::Assembly ? 1000000 : 50000;
+    raw::backend = b;
+    raw::pings = 0;
+    sse::sim::detail::context_init(raw::fiber_context, stack, raw::ping, b);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long i = 0; i < n; ++i) sse::sim::detail::context_switch(raw::main_context, raw::fiber_context, b);
+    const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("[ switch ] %s: %.1f ns per bare context switch\n", b == FiberBackend::Assembly ? "assembly" : "ucontext",
+                ns / (2.0 * n));
+    EXPECT_EQ(raw::pings, n);
   }
 }
 
