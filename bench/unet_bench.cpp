@@ -1,0 +1,102 @@
+// bench/unet_bench.cpp — times sseunet's U-Net like bench/pytorch_unet.py times PyTorch's, so the two
+// can run side by side (bench/side_by_side.sh) and be compared as a ratio.
+//
+//   unet_bench --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
+//   unet_bench --mode train --size 64 64 64
+// infer: eval-mode forward under NoGradGuard + softmax; train: one FCE_DL(γ=5) step with Adam.
+// Prints one JSON line with the median and every timing in ms.
+#include <CLI/CLI.hpp>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "engine/ops.h"
+#include "engine/optim.h"
+#include "engine/profiler.h"
+#include "losses/loss.h"
+#include "net/unet3d.h"
+
+#if SSE_WITH_CUDA
+#include "engine/cuda_context.h"
+#endif
+
+extern "C" void openblas_set_num_threads(int);
+
+int main(int argc, char** argv) {
+  using namespace sse;
+  CLI::App app{"sseunet U-Net timing (the counterpart of bench/pytorch_unet.py)"};
+  std::string mode = "infer", device = "cpu";
+  std::vector<int> size{88, 92, 92};
+  int width = 64, threads = 0, repeat = 5, warmup = 1;
+  bool profile = false;
+  app.add_option("--mode", mode)->check(CLI::IsMember({"infer", "train"}));
+  app.add_option("--size", size)->expected(3);
+  app.add_option("--width", width);
+  app.add_option("--device", device);
+  app.add_option("--threads", threads);
+  app.add_option("--repeat", repeat);
+  app.add_option("--warmup", warmup);
+  app.add_flag("--profile", profile, "print per-op times of the timed runs");
+  CLI11_PARSE(app, argc, argv);
+  if (threads > 0) {
+    omp_set_num_threads(threads);
+    openblas_set_num_threads(threads);
+  }
+  const Device dev = Device::parse(device);
+  net::UNetConfig cfg;
+  cfg.width = width;
+  net::UNet3d net(cfg, 0);
+  net.to(dev);
+  Generator g(1);
+  Tensor x = Tensor::empty(Shape{1, 1, size[0], size[1], size[2]});
+  fill_normal(x, 0.0f, 1.0f, g);
+  x = x.to(dev);
+  std::vector<std::int32_t> lab(static_cast<std::size_t>(x.numel()));
+  for (std::size_t i = 0; i < lab.size(); ++i) lab[i] = static_cast<std::int32_t>((i * 2654435761u >> 7) % 3);
+  Tensor labels = Tensor::from_vector(lab, Shape{1, size[0], size[1], size[2]}, dev);
+  losses::LossConfig lc;
+  lc.name = "fce_dl";
+  lc.gamma = 5.0f;
+  auto loss = losses::make_loss(lc);
+  AdamOptions ao;
+  ao.weight_decay = 0.01f;
+  Adam adam(net.parameters(), ao);
+
+  auto sync = [&] {
+#if SSE_WITH_CUDA
+    if (dev.is_cuda()) cuda_synchronize(dev);
+#endif
+  };
+  auto run = [&] {
+    if (mode == "infer") {
+      net.eval();
+      NoGradGuard ng;
+      ops::softmax_channels(net.forward(x));
+    } else {
+      net.train();
+      adam.zero_grad();
+      loss->forward(net.forward(x), labels).backward();
+      adam.step();
+    }
+    sync();
+  };
+  for (int i = 0; i < warmup; ++i) run();
+  set_profiling(profile);
+  std::vector<double> times;
+  for (int i = 0; i < repeat; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  const nlohmann::json out{{"impl", "sseunet"}, {"mode", mode}, {"device", dev.str()}, {"width", width},
+                           {"shape", size}, {"threads", omp_get_max_threads()},
+                           {"median_ms", sorted[sorted.size() / 2]}, {"times_ms", times}};
+  std::cout << out.dump() << std::endl;
+  if (profile) std::cerr << profile_report();
+  return 0;
+}
