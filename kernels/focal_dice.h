@@ -87,23 +87,32 @@ SSE_HD inline float focal_pow(float b, float g) {
   return powf(b, g);
 }
 
-// One voxel's stable softmax with the true-class quantities the focal term needs:
-// p[k] (all classes), log p_t = (x_t − m) − log Z and 1 − p_t = Σ_{k≠t} e_k / Z (accurate when p_t → 1).
+// One voxel's stable softmax with the true-class quantities the focal term needs, accurate when
+// p_t → 1 (where the naive forms lose every digit):
+//   p[k] (all classes);  log p_t = (x_t − m) − log1p(Σ_{k≠argmax} e_k)   (e_argmax = 1 exactly)
+//   1 − p_t = Σ_{k≠t} e_k / Z,  with e_k = exp(x_k − m), m = max_k x_k, Z = Σ_k e_k.
 // t must be in 0..c−1.
 SSE_HD inline void focal_softmax_voxel(const float* x, index_t stride, int c, int t, float* p, float* log_pt,
                                        float* one_minus_pt) {
   float m = x[0];
-  for (int k = 1; k < c; ++k) m = fmaxf(m, x[k * stride]);
-  float z = 0.0f, rest = 0.0f;
+  int top = 0;
+  for (int k = 1; k < c; ++k) {
+    const float v = x[k * stride];
+    if (v > m) {
+      m = v;
+      top = k;
+    }
+  }
+  float rest_top = 0.0f, rest_t = 0.0f;
   for (int k = 0; k < c; ++k) {
     p[k] = expf(x[k * stride] - m);
-    z += p[k];
-    if (k != t) rest += p[k];
+    if (k != top) rest_top += p[k];
+    if (k != t) rest_t += p[k];
   }
-  const float inv = 1.0f / z;
+  const float inv = 1.0f / (1.0f + rest_top);
   for (int k = 0; k < c; ++k) p[k] *= inv;
-  *log_pt = (x[t * stride] - m) - logf(z);
-  *one_minus_pt = rest * inv;
+  *log_pt = (x[t * stride] - m) - log1pf(rest_top);
+  *one_minus_pt = rest_t * inv;
 }
 
 // The focal term −(1 − p_t)^γ log p_t.

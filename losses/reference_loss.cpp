@@ -36,15 +36,21 @@ class UnfusedLoss final : public Loss {
     }
     const Tensor p = ops::softmax_channels(logits);
 
-    // F = −(1/M) Σ (1 − p_t)^γ log p_t, with p_t = Σ_c p·y and log p_t = Σ_c log(p)·y.
+    // F = −(1/M) Σ (1 − p_t)^γ log p_t, with log p_t = Σ_c log(p)·y.
     Tensor first;
     {
       std::unique_ptr<NoGradGuard> off = wa == 0.0f ? std::make_unique<NoGradGuard>() : nullptr;
       const Tensor log_pt = ops::sum_channels(ops::mul(ops::log(p), y));
       Tensor term = log_pt;
       if (g != 0.0f) {
-        const Tensor pt = ops::sum_channels(ops::mul(p, y));
-        term = ops::mul(ops::pow(ops::add_scalar(ops::neg(pt), 1.0f), g), log_pt);
+        // 1 − p_t as Σ_{k≠t} p_k: the same value, without the cancellation of 1 − p_t when p_t → 1
+        Tensor not_y;
+        {
+          NoGradGuard ng;
+          not_y = ops::add_scalar(ops::neg(y), 1.0f);
+        }
+        const Tensor one_minus_pt = ops::sum_channels(ops::mul(p, not_y));
+        term = ops::mul(ops::pow(one_minus_pt, g), log_pt);
       }
       first = ops::scale(ops::sum(term), scan.counted > 0 ? static_cast<float>(-1.0 / scan.counted) : 0.0f);
     }
