@@ -1,0 +1,59 @@
+// The default path of all five losses: the fused focal+Dice kernel (kernels/focal_dice.h) wired into
+// autograd as one Node. Forward runs pass 1 (loss, terms and the Dice coefficients in a small `stats`
+// buffer on the device); the Node's backward runs pass 2, scaled by the incoming gradient read on the
+// device (no host round trip).
+#include "engine/dispatch.h"
+#include "kernels/focal_dice.h"
+#include "losses/internal.h"
+
+namespace sse::losses::detail {
+namespace {
+
+class FusedLoss final : public Loss {
+ public:
+  explicit FusedLoss(const LossConfig& cfg) : Loss(cfg) {}
+
+  Tensor forward(const Tensor& logits, const Tensor& labels) override {
+    const char* who = "loss (fused)";
+    const FocalDiceShape sh = check_inputs(who, logits, labels, cfg_);
+    const FocalDiceParams prm = params_of(*this);
+    const Device dev = logits.device();
+    Tensor partials = Tensor::empty(Shape{focal_dice_partials_size(sh)}, DType::F32, dev);
+    Tensor stats = Tensor::empty(Shape{focal_dice_stats_size(sh)}, DType::F32, dev);
+    SSE_DISPATCH(dev, focal_dice_forward, sh, prm, logits.data<float>(), labels.data<std::int32_t>(),
+                 partials.data<float>(), stats.data<float>());
+
+    float head[kFdHeader];
+    copy_bytes(head, Device::cpu(), stats.raw(), dev, sizeof(head));
+    if (head[kFdBadLabels] > 0.0f) throw_bad_labels(who, labels, sh.c, cfg_.ignore_index);
+    terms_.loss = head[kFdLoss];
+    terms_.first = head[kFdFocal];
+    terms_.dice_loss = head[kFdDiceLoss];
+    terms_.counted = head[kFdCounted];
+
+    // The loss is a rank-0 view of stats[kFdLoss]: no copy, stays on the device.
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = stats.impl().storage;
+    impl->offset = stats.impl().offset + kFdLoss;
+    impl->shape = Shape{};
+    impl->dtype = DType::F32;
+    Tensor loss(std::move(impl));
+
+    if (needs_grad({&logits})) {
+      Tensor x = logits.detach(), lab = labels.detach(), st = stats.detach();
+      record(loss, "focal_dice_loss", {logits}, [sh, prm, x, lab, st](const Tensor& g) {
+        Tensor dx = Tensor::empty(x.shape(), DType::F32, x.device());
+        SSE_DISPATCH(x.device(), focal_dice_backward, sh, prm, x.data<float>(), lab.data<std::int32_t>(),
+                     st.data<float>(), g.data<float>(), dx.data<float>());
+        return std::vector<Tensor>{dx};
+      });
+    }
+    return loss;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Loss> make_fused(const LossConfig& cfg) { return std::make_unique<FusedLoss>(cfg); }
+
+}  // namespace sse::losses::detail
