@@ -187,14 +187,14 @@ double Trainer::step() {
   return value;
 }
 
-Validation Trainer::validate() {
+Validation Trainer::evaluate(const std::vector<Sample>& samples) {
   Validation v;
   model_->eval();
   NoGradGuard no_grad;
-  for (const Sample& s : val_) {
+  for (const Sample& s : samples) {
     const auto [x, y] = to_tensors({s}, dev_, cfg_.loss.ignore_index);
     Tensor logits = model_->forward(x);
-    v.loss += loss_->forward(logits, y).item() / static_cast<double>(val_.size());
+    v.loss += loss_->forward(logits, y).item() / static_cast<double>(samples.size());
     const std::vector<std::uint8_t> pred = argmax(logits.to_vector<float>(), logits.dim(1), logits.shape().tail(2));
     v.helix.add(count_class(pred, s.labels, 1));
     v.sheet.add(count_class(pred, s.labels, 2));

@@ -84,7 +84,9 @@ class Trainer {
 
   // One optimizer step on the batch of global step `step_` (exposed for tests); returns the loss.
   double step();
-  Validation validate();
+  Validation validate() { return evaluate(val_); }
+  // Loss and voxel counts of the model in eval mode on any samples (e.g. a held-out test set).
+  Validation evaluate(const std::vector<Sample>& samples);
 
   long long steps_done() const { return step_; }
   long long steps_per_epoch() const;

@@ -48,7 +48,10 @@ void launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem, cudaSt
   if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;  // empty tensors: nothing to do
 #if SSE_CUDA_SIM
   std::tuple<KArgs...> kargs(std::forward<Args>(args)...);
-  sim::launch(grid, block, smem, stream, [&kargs, kernel] { std::apply(kernel, kargs); });
+  // Passing the kernel's address lets the emulator enforce the 48 KB dynamic shared memory default
+  // (raised per kernel by cudaFuncSetAttribute), as the GPU does.
+  sim::launch(reinterpret_cast<const void*>(kernel), grid, block, smem, stream,
+              [&kargs, kernel] { std::apply(kernel, kargs); });
 #else
   kernel<<<grid, block, smem, stream>>>(static_cast<KArgs>(std::forward<Args>(args))...);
 #endif

@@ -4,7 +4,10 @@
 //
 // Tolerances: logits 1e-4 relative (floor 1) — fp32 sums over ≤ 384·27 terms in a different order,
 // through BatchNorm's division by a batch standard deviation; gradients 1e-3 relative to the
-// tensor's largest gradient — they pass back through 14 layers of such sums.
+// tensor's largest gradient — they pass back through 14 layers of such sums. The biases of convs that
+// feed a train-mode BatchNorm have an exactly-zero true gradient (BN subtracts the batch mean), so
+// both sides hold only rounding noise; the scale is floored at 1e-3 of the network's largest
+// gradient so that noise compares as zero.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -44,9 +47,11 @@ TEST_P(UNetParity, MatchesPyTorchForwardAndBackward) {
   Tensor logits = net.forward(x);
   EXPECT_TRUE(test::all_close(logits.to_vector<float>(), fx.at("logits_train").to_vector<float>(), 1e-4));
   losses::make_loss(lc)->forward(logits, labels).backward();
+  double global = 0;
+  for (const auto& [name, p] : net.named_parameters()) global = std::max(global, max_abs(fx.at("grad." + name).to_vector<float>()));
   for (const auto& [name, p] : net.named_parameters()) {
     const std::vector<float> want = fx.at("grad." + name).to_vector<float>();
-    EXPECT_TRUE(test::all_close(p.grad().to_vector<float>(), want, 1e-3, std::max(max_abs(want), 1e-12))) << name;
+    EXPECT_TRUE(test::all_close(p.grad().to_vector<float>(), want, 1e-3, std::max(max_abs(want), 1e-3 * global))) << name;
   }
   net.eval();
   NoGradGuard ng;
