@@ -129,12 +129,18 @@ static void asm_init(Context& c, Stack stack, void (*entry)()) {
 #endif
 
 // ---- ucontext backend (portable POSIX) ---------------------------------------------------------------
+static ucontext_t& ucontext_of(Context& c) {
+  if (!c.uc) c.uc = std::make_unique<ucontext_t>();
+  return *c.uc;
+}
+
 static void ucontext_init(Context& c, Stack stack, void (*entry)()) {
-  if (getcontext(&c.uc) != 0) throw SimError("sse::sim: getcontext failed");
-  c.uc.uc_stack.ss_sp = stack.base;
-  c.uc.uc_stack.ss_size = stack.size;
-  c.uc.uc_link = nullptr;  // entry never returns
-  makecontext(&c.uc, entry, 0);
+  ucontext_t& uc = ucontext_of(c);
+  if (getcontext(&uc) != 0) throw SimError("sse::sim: getcontext failed");
+  uc.uc_stack.ss_sp = stack.base;
+  uc.uc_stack.ss_size = stack.size;
+  uc.uc_link = nullptr;  // entry never returns
+  makecontext(&uc, entry, 0);
 }
 
 // ---- dispatch -------------------------------------------------------------------------------------------
@@ -151,7 +157,7 @@ void context_switch(Context& from, Context& to, FiberBackend backend) {
   if (backend == FiberBackend::Assembly) return sse_sim_switch(&from.sp, to.sp);
 #endif
   (void)backend;
-  if (swapcontext(&from.uc, &to.uc) != 0) throw SimError("sse::sim: swapcontext failed");
+  if (swapcontext(&ucontext_of(from), &ucontext_of(to)) != 0) throw SimError("sse::sim: swapcontext failed");
 }
 
 }  // namespace sse::sim::detail

@@ -8,6 +8,7 @@
 #include <ucontext.h>
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "kernels/sim/sim.h"
@@ -41,10 +42,11 @@ class StackPool {
 // Stack size from SSE_SIM_STACK_KB (default 64 KB; 256 KB under AddressSanitizer).
 std::size_t stack_bytes();
 
-// A suspended execution: the saved stack pointer (assembly backend) or a ucontext.
+// A suspended execution: the saved stack pointer (assembly backend) or a ucontext, allocated on
+// first use (a ucontext_t is about 1 KB, and the scheduler walks its fibers' records every round).
 struct Context {
   void* sp = nullptr;
-  ucontext_t uc;
+  std::unique_ptr<ucontext_t> uc;
 };
 
 // Prepares `c` to run entry() on `stack` when first switched to. entry must never return.
