@@ -31,21 +31,11 @@ std::size_t stack_bytes() {
 
 static std::size_t page_size() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
 
-Stack StackPool::acquire() {
-  if (!free_.empty()) {
-    Stack s = free_.back();
-    free_.pop_back();
-#if defined(__SANITIZE_ADDRESS__)
-    // A finished fiber never returns from its entry function, and an abandoned one leaves whole
-    // frames behind: clear their redzones before the stack runs another thread.
-    __asan_unpoison_memory_region(s.base, s.size);
-#endif
-    return s;
-  }
-  // The guard page below the stack turns an overflow into an immediate SIGSEGV rather than
-  // silently corrupting the neighbouring fiber.
+// The guard page below the stack turns an overflow into an immediate SIGSEGV rather than silently
+// corrupting the memory of a neighbouring fiber.
+Fiber::Fiber(std::size_t stack_bytes) {
   const std::size_t guard = page_size();
-  const std::size_t size = (stack_bytes_ + guard - 1) / guard * guard;
+  const std::size_t size = (stack_bytes + guard - 1) / guard * guard;
   void* mem = mmap(nullptr, size + guard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                    -1, 0);
   if (mem == MAP_FAILED) throw std::bad_alloc();
@@ -53,14 +43,12 @@ Stack StackPool::acquire() {
     munmap(mem, size + guard);
     throw std::bad_alloc();
   }
-  Stack s{static_cast<char*>(mem) + guard, size};
-  all_.push_back(s);
-  return s;
+  stack = Stack{static_cast<char*>(mem) + guard, size};
 }
 
-StackPool::~StackPool() {
+Fiber::~Fiber() {
   const std::size_t guard = page_size();
-  for (const Stack& s : all_) munmap(static_cast<char*>(s.base) - guard, s.size + guard);
+  munmap(static_cast<char*>(stack.base) - guard, stack.size + guard);
 }
 
 // ---- assembly backend (x86-64 System V) -----------------------------------------------------------------
@@ -145,6 +133,11 @@ static void ucontext_init(Context& c, Stack stack, void (*entry)()) {
 
 // ---- dispatch -------------------------------------------------------------------------------------------
 void context_init(Context& c, Stack stack, void (*entry)(), FiberBackend backend) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The stack's previous user never returned from its entry function (or was abandoned): clear
+  // the redzones of its frames before the stack runs anything else.
+  __asan_unpoison_memory_region(stack.base, stack.size);
+#endif
 #if SSE_SIM_HAVE_ASM_FIBERS
   if (backend == FiberBackend::Assembly) return asm_init(c, stack, entry);
 #endif
