@@ -23,8 +23,10 @@ std::size_t stack_bytes() {
   std::size_t kb = 64;
 #endif
   if (const char* env = std::getenv("SSE_SIM_STACK_KB")) {
-    const long v = std::strtol(env, nullptr, 10);
-    if (v >= 16) kb = static_cast<std::size_t>(v);
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (*end != '\0' || v < 16) throw SimError(std::string("sse::sim: SSE_SIM_STACK_KB=") + env + ": expected >= 16");
+    kb = static_cast<std::size_t>(v);
   }
   return kb * 1024;
 }
