@@ -132,13 +132,21 @@ std::string coords(uint3 v) {
 
 }  // namespace
 
+class Worker;
+namespace {
+thread_local Worker* tl_worker = nullptr;  // this OS thread's scheduler, once it ran a block
+}  // namespace
+
 // ---- the per-OS-thread scheduler ------------------------------------------------------------------------
 class Worker {
  public:
   Worker() : stack_bytes_(stack_bytes()), smem_(static_cast<unsigned char*>(std::aligned_alloc(128, kMaxSharedMemory))) {
     if (!smem_) throw std::bad_alloc();
   }
-  ~Worker() { std::free(smem_); }
+  ~Worker() {
+    std::free(smem_);
+    tl_worker = nullptr;
+  }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -165,7 +173,7 @@ class Worker {
   bool release_waiters();
   bool release_warp_groups(unsigned warp_begin);
   unsigned group_of(unsigned warp_begin, unsigned exists, const Thread& t) const;
-  bool group_ready(unsigned warp_begin, unsigned group, const WarpOp& op) const;
+  bool group_ready(unsigned warp_begin, unsigned exists, unsigned group, const WarpOp& op) const;
   void complete_warp_group(unsigned warp_begin, unsigned group);
   bool release_block_barrier();
 
@@ -200,8 +208,6 @@ class Worker {
 };
 
 namespace {
-thread_local Worker* tl_worker = nullptr;
-
 Worker& this_worker() {
   thread_local std::unique_ptr<Worker> owner;
   if (!owner) {
@@ -416,7 +422,7 @@ bool Worker::release_warp_groups(unsigned warp_begin) {
   while (waiting) {
     const Thread& t = threads_[warp_begin + __builtin_ctz(waiting)];
     const unsigned group = group_of(warp_begin, exists, t);
-    if (group_ready(warp_begin, group, t.op)) {
+    if (group_ready(warp_begin, exists, group, t.op)) {
       complete_warp_group(warp_begin, group);
       released = true;
     }
@@ -438,11 +444,11 @@ unsigned Worker::group_of(unsigned warp_begin, unsigned exists, const Thread& t)
   return group;
 }
 
-bool Worker::group_ready(unsigned warp_begin, unsigned group, const WarpOp& op) const {
+bool Worker::group_ready(unsigned warp_begin, unsigned exists, unsigned group, const WarpOp& op) const {
   if (op.kind == WarpOpKind::ActiveMask) return true;
   for (unsigned g = group; g; g &= g - 1) {
     const Thread& t = threads_[warp_begin + __builtin_ctz(g)];
-    if (t.state != State::AtWarpOp || t.op.mask != op.mask || t.op.kind != op.kind) return false;
+    if (t.state != State::AtWarpOp || (t.op.mask & exists) != group || t.op.kind != op.kind) return false;
   }
   return true;
 }
@@ -549,13 +555,14 @@ std::string Worker::block_name() const {
 std::string Worker::describe_warp_waiter(const Thread& t) const {
   const unsigned warp_begin = t.linear & ~31u;
   const unsigned lanes = std::min(32u, n_ - warp_begin);
+  const unsigned exists = lanes == 32 ? ~0u : (1u << lanes) - 1u;
   unsigned exited = 0, at_barrier = 0, elsewhere = 0;
-  for (unsigned g = t.op.mask & (lanes == 32 ? ~0u : (1u << lanes) - 1u); g; g &= g - 1) {
+  for (unsigned g = t.op.mask & exists; g; g &= g - 1) {
     const Thread& o = threads_[warp_begin + __builtin_ctz(g)];
     const unsigned bit = 1u << __builtin_ctz(g);
     if (o.state == State::Done) exited |= bit;
     else if (o.state == State::AtBarrier) at_barrier |= bit;
-    else if (o.op.mask != t.op.mask || o.op.kind != t.op.kind) elsewhere |= bit;
+    else if ((o.op.mask & exists) != (t.op.mask & exists) || o.op.kind != t.op.kind) elsewhere |= bit;
   }
   std::ostringstream os;
   os << "thread " << coords(t.tid) << " (warp " << t.linear / 32 << ", lane " << t.linear % 32 << ") waits at "
