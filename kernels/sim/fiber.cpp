@@ -23,29 +23,21 @@ std::size_t stack_bytes() {
   std::size_t kb = 64;
 #endif
   if (const char* env = std::getenv("SSE_SIM_STACK_KB")) {
-    const long v = std::strtol(env, nullptr, 10);
-    if (v >= 16) kb = static_cast<std::size_t>(v);
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (*end != '\0' || v < 16) throw SimError(std::string("sse::sim: SSE_SIM_STACK_KB=") + env + ": expected >= 16");
+    kb = static_cast<std::size_t>(v);
   }
   return kb * 1024;
 }
 
 static std::size_t page_size() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
 
-Stack StackPool::acquire() {
-  if (!free_.empty()) {
-    Stack s = free_.back();
-    free_.pop_back();
-#if defined(__SANITIZE_ADDRESS__)
-    // A finished fiber never returns from its entry function, and an abandoned one leaves whole
-    // frames behind: clear their redzones before the stack runs another thread.
-    __asan_unpoison_memory_region(s.base, s.size);
-#endif
-    return s;
-  }
-  // The guard page below the stack turns an overflow into an immediate SIGSEGV rather than
-  // silently corrupting the neighbouring fiber.
+// The guard page below the stack turns an overflow into an immediate SIGSEGV rather than silently
+// corrupting the memory of a neighbouring fiber.
+Fiber::Fiber(std::size_t stack_bytes) {
   const std::size_t guard = page_size();
-  const std::size_t size = (stack_bytes_ + guard - 1) / guard * guard;
+  const std::size_t size = (stack_bytes + guard - 1) / guard * guard;
   void* mem = mmap(nullptr, size + guard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                    -1, 0);
   if (mem == MAP_FAILED) throw std::bad_alloc();
@@ -53,14 +45,12 @@ Stack StackPool::acquire() {
     munmap(mem, size + guard);
     throw std::bad_alloc();
   }
-  Stack s{static_cast<char*>(mem) + guard, size};
-  all_.push_back(s);
-  return s;
+  stack = Stack{static_cast<char*>(mem) + guard, size};
 }
 
-StackPool::~StackPool() {
+Fiber::~Fiber() {
   const std::size_t guard = page_size();
-  for (const Stack& s : all_) munmap(static_cast<char*>(s.base) - guard, s.size + guard);
+  munmap(static_cast<char*>(stack.base) - guard, stack.size + guard);
 }
 
 // ---- assembly backend (x86-64 System V) -----------------------------------------------------------------
@@ -129,16 +119,27 @@ static void asm_init(Context& c, Stack stack, void (*entry)()) {
 #endif
 
 // ---- ucontext backend (portable POSIX) ---------------------------------------------------------------
+static ucontext_t& ucontext_of(Context& c) {
+  if (!c.uc) c.uc = std::make_unique<ucontext_t>();
+  return *c.uc;
+}
+
 static void ucontext_init(Context& c, Stack stack, void (*entry)()) {
-  if (getcontext(&c.uc) != 0) throw SimError("sse::sim: getcontext failed");
-  c.uc.uc_stack.ss_sp = stack.base;
-  c.uc.uc_stack.ss_size = stack.size;
-  c.uc.uc_link = nullptr;  // entry never returns
-  makecontext(&c.uc, entry, 0);
+  ucontext_t& uc = ucontext_of(c);
+  if (getcontext(&uc) != 0) throw SimError("sse::sim: getcontext failed");
+  uc.uc_stack.ss_sp = stack.base;
+  uc.uc_stack.ss_size = stack.size;
+  uc.uc_link = nullptr;  // entry never returns
+  makecontext(&uc, entry, 0);
 }
 
 // ---- dispatch -------------------------------------------------------------------------------------------
 void context_init(Context& c, Stack stack, void (*entry)(), FiberBackend backend) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The stack's previous user never returned from its entry function (or was abandoned): clear
+  // the redzones of its frames before the stack runs anything else.
+  __asan_unpoison_memory_region(stack.base, stack.size);
+#endif
 #if SSE_SIM_HAVE_ASM_FIBERS
   if (backend == FiberBackend::Assembly) return asm_init(c, stack, entry);
 #endif
@@ -151,7 +152,7 @@ void context_switch(Context& from, Context& to, FiberBackend backend) {
   if (backend == FiberBackend::Assembly) return sse_sim_switch(&from.sp, to.sp);
 #endif
   (void)backend;
-  if (swapcontext(&from.uc, &to.uc) != 0) throw SimError("sse::sim: swapcontext failed");
+  if (swapcontext(&ucontext_of(from), &ucontext_of(to)) != 0) throw SimError("sse::sim: swapcontext failed");
 }
 
 }  // namespace sse::sim::detail

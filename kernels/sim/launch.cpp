@@ -15,27 +15,40 @@ namespace sse::sim {
 namespace {
 
 // ---- settings ------------------------------------------------------------------------------------------
+// A misspelt variable must not silently fall back to the default (a CI job would test nothing new).
+[[noreturn]] void bad_env(const char* name, const char* value, const char* expected) {
+  throw SimError(std::string("sse::sim: ") + name + "=" + value + ": expected " + expected);
+}
+
 Schedule schedule_from_env() {
   const char* env = std::getenv("SSE_SIM_SCHEDULE");
-  if (!env) return Schedule::forward();
+  if (!env || std::strcmp(env, "forward") == 0) return Schedule::forward();
   if (std::strcmp(env, "reverse") == 0) return Schedule::reverse();
-  if (std::strncmp(env, "shuffled", 8) == 0)
-    return Schedule::shuffled(env[8] == ':' ? std::strtoull(env + 9, nullptr, 10) : 0);
-  return Schedule::forward();
+  if (std::strcmp(env, "shuffled") == 0) return Schedule::shuffled(0);
+  if (std::strncmp(env, "shuffled:", 9) == 0 && env[9]) {
+    char* end = nullptr;
+    const unsigned long long seed = std::strtoull(env + 9, &end, 10);
+    if (*end == '\0') return Schedule::shuffled(seed);
+  }
+  bad_env("SSE_SIM_SCHEDULE", env, "forward, reverse, shuffled or shuffled:<seed>");
 }
 
 int threads_from_env() {
-  if (const char* env = std::getenv("SSE_SIM_THREADS")) {
-    const long v = std::strtol(env, nullptr, 10);
-    if (v >= 1) return static_cast<int>(v);
-  }
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const char* env = std::getenv("SSE_SIM_THREADS");
+  if (!env) return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  char* end = nullptr;
+  const long v = std::strtol(env, &end, 10);
+  if (*end != '\0' || v < 1 || v > 4096) bad_env("SSE_SIM_THREADS", env, "a number of threads >= 1");
+  return static_cast<int>(v);
 }
 
 FiberBackend backend_from_env() {
   const char* env = std::getenv("SSE_SIM_FIBER");
-  if (env && std::strcmp(env, "ucontext") == 0) return FiberBackend::Ucontext;
-  return fiber_backend_available(FiberBackend::Assembly) ? FiberBackend::Assembly : FiberBackend::Ucontext;
+  const bool have_asm = fiber_backend_available(FiberBackend::Assembly);
+  if (!env) return have_asm ? FiberBackend::Assembly : FiberBackend::Ucontext;
+  if (std::strcmp(env, "ucontext") == 0) return FiberBackend::Ucontext;
+  if (std::strcmp(env, "asm") == 0 && have_asm) return FiberBackend::Assembly;
+  bad_env("SSE_SIM_FIBER", env, have_asm ? "asm or ucontext" : "ucontext (no assembly backend on this platform)");
 }
 
 struct Settings {

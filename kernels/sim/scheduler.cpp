@@ -1,11 +1,16 @@
-// kernels/sim/scheduler.cpp — runs one block at a time on an OS thread: one fiber per CUDA thread,
-// resumed in rounds. In a round every runnable fiber runs until it reaches a barrier or warp
-// collective (or returns); then the barriers and collectives whose participants have all arrived
-// complete, and their fibers become runnable for the next round. A round that completes nothing
-// while fibers still wait is a deadlock.
+// kernels/sim/scheduler.cpp — runs one block at a time on an OS thread.
+//
+// A block's CUDA threads are resumed in rounds. In a round every runnable thread runs, in the
+// schedule's order, until it reaches a barrier or warp collective (or returns); then the barriers
+// and collectives whose participants have all arrived complete, and their threads become runnable
+// for the next round. A round that completes nothing while threads still wait is a deadlock.
+//
+// Threads run on fibers. A fiber whose thread returns goes straight on with the next thread in the
+// round's order if that one has not started yet, so a kernel without barriers costs one switch
+// per block rather than two per thread; a thread that blocks keeps its fiber until it returns.
 //
 // Warp collectives need no exchange buffer that a fast lane could overwrite: each lane leaves its
-// operand in its own fiber record and is suspended; when the whole group has arrived the scheduler
+// operand in its own thread record and is suspended; when the whole group has arrived the scheduler
 // computes every lane's result into that lane's record before any of them runs again.
 #include <algorithm>
 #include <cstdlib>
@@ -28,16 +33,16 @@ namespace {
 
 enum class State : std::uint8_t { Fresh, Runnable, Running, AtBarrier, AtWarpOp, Done };
 
-struct Fiber {
-  Context ctx;
-  Stack stack;  // held from the first resumption until the thread returns
+// One CUDA thread of the running block.
+struct Thread {
   uint3 tid{0, 0, 0};
   unsigned linear = 0;  // x + y*Dx + z*Dx*Dy: lane = linear % 32, warp = linear / 32
   State state = State::Fresh;
-  // What the fiber waits for, and the result it gets when released.
+  Fiber* fiber = nullptr;  // from its start until it returns
+  // What the thread waits for, and the result it gets when released.
   BarrierKind barrier = BarrierKind::Sync;
   bool pred = false;
-  const char* file = "";
+  const char* file = "";  // call site of __syncthreads* / __activemask
   unsigned line = 0;
   WarpOp op{};
   std::uint64_t result = 0;
@@ -90,6 +95,10 @@ bool is_shuffle(WarpOpKind k) {
   return k == WarpOpKind::ShflIdx || k == WarpOpKind::ShflUp || k == WarpOpKind::ShflDown || k == WarpOpKind::ShflXor;
 }
 
+bool same_site(const Thread& a, const Thread& b) {
+  return a.line == b.line && a.barrier == b.barrier && std::strcmp(a.file, b.file) == 0;
+}
+
 // The lane a shuffle reads from, following PTX `shfl.sync`: the segment of `width` lanes is given
 // by segmask, lanes outside the allowed range read their own value.
 int shuffle_source(WarpOpKind kind, int lane, int arg, int width) {
@@ -123,57 +132,75 @@ std::string coords(uint3 v) {
 
 }  // namespace
 
+class Worker;
+namespace {
+thread_local Worker* tl_worker = nullptr;  // this OS thread's scheduler, once it ran a block
+}  // namespace
+
 // ---- the per-OS-thread scheduler ------------------------------------------------------------------------
 class Worker {
  public:
-  Worker() : stacks_(stack_bytes()), smem_(static_cast<unsigned char*>(std::aligned_alloc(128, kMaxSharedMemory))) {
+  Worker() : stack_bytes_(stack_bytes()), smem_(static_cast<unsigned char*>(std::aligned_alloc(128, kMaxSharedMemory))) {
     if (!smem_) throw std::bad_alloc();
   }
-  ~Worker() { std::free(smem_); }
+  ~Worker() {
+    std::free(smem_);
+    tl_worker = nullptr;
+  }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   void run_job(Job& job);
-  // Fiber side: called by the barrier and warp intrinsics of the running CUDA thread.
-  Fiber& current(const char* what);
+  [[noreturn]] void fiber_main();
+  // Called by the barrier and warp intrinsics of the running CUDA thread.
   int arrive_at_barrier(BarrierKind kind, int pred, const char* file, unsigned line);
   std::uint64_t arrive_at_warp_op(const WarpOp& op);
   unsigned arrive_at_active_mask(const char* file, unsigned line);
-  bool in_fiber() const { return current_ != nullptr; }
+  bool in_kernel() const { return current_ != nullptr; }
   void* dynamic_shared() { return smem_; }
-  [[noreturn]] void fiber_main();
 
  private:
   void run_block(std::uint64_t linear_block);
   void start_block(std::uint64_t linear_block);
   void reorder(std::uint64_t linear_block, unsigned round);
-  void step(Fiber& f);
+  void start(Thread& t);
+  void resume(Thread& t);
+  void after_switch_back(Fiber& f);
+  bool next_is_fresh() const;
   void abandon_block();
+  Fiber* take_fiber();
+
   bool release_waiters();
   bool release_warp_groups(unsigned warp_begin);
-  unsigned group_of(unsigned warp_begin, unsigned exists, const Fiber& f) const;
-  bool group_ready(unsigned warp_begin, unsigned group, const WarpOp& op) const;
+  unsigned group_of(unsigned warp_begin, unsigned exists, const Thread& t) const;
+  bool group_ready(unsigned warp_begin, unsigned exists, unsigned group, const WarpOp& op) const;
   void complete_warp_group(unsigned warp_begin, unsigned group);
   bool release_block_barrier();
-  [[noreturn]] void throw_deadlock() const;
-  [[noreturn]] void throw_divergence() const;
-  std::string block_name() const;
-  std::string describe_warp_waiter(const Fiber& f) const;
 
+  Thread& current(const char* what);
+  void suspend(Thread& t);
   void switch_to_fiber(Fiber& f);
   void switch_to_scheduler(Fiber& f, bool finished);
 
+  [[noreturn]] void throw_deadlock() const;
+  [[noreturn]] void throw_divergence() const;
+  std::string block_name() const;
+  std::string describe_warp_waiter(const Thread& t) const;
+
   Job* job_ = nullptr;
-  StackPool stacks_;
+  std::size_t stack_bytes_;
   unsigned char* smem_;
   Context scheduler_;
-  std::vector<Fiber> fibers_;
-  std::vector<unsigned> order_;
-  unsigned n_ = 0;     // threads per block
-  unsigned live_ = 0;  // fibers not Done
-  Fiber* current_ = nullptr;
+  std::vector<std::unique_ptr<Fiber>> fibers_;  // every fiber this OS thread made
+  std::vector<Fiber*> idle_;                     // those not carrying a thread
+  std::vector<Thread> threads_;
+  std::vector<unsigned> order_;  // this round's order of thread indices
+  unsigned cursor_ = 0;          // position in order_; fibers advance it when they chain threads
+  unsigned n_ = 0;               // threads per block
+  Thread* current_ = nullptr;
+  Fiber* finished_ = nullptr;  // set by a fiber that comes back with no thread left to carry
   std::exception_ptr thread_error_;
-  std::uint64_t threads_ = 0, switches_ = 0, barriers_ = 0, warp_ops_ = 0;
+  std::uint64_t started_ = 0, switches_ = 0, barriers_ = 0, warp_ops_ = 0;
 #if defined(__SANITIZE_ADDRESS__)
   const void* scheduler_stack_ = nullptr;
   std::size_t scheduler_stack_size_ = 0;
@@ -181,8 +208,6 @@ class Worker {
 };
 
 namespace {
-thread_local Worker* tl_worker = nullptr;
-
 Worker& this_worker() {
   thread_local std::unique_ptr<Worker> owner;
   if (!owner) {
@@ -197,6 +222,7 @@ Worker& this_worker() {
 
 // ---- switching (with AddressSanitizer's fiber annotations) -------------------------------------------
 void Worker::switch_to_fiber(Fiber& f) {
+  ++switches_;
 #if defined(__SANITIZE_ADDRESS__)
   void* fake = nullptr;
   __sanitizer_start_switch_fiber(&fake, f.stack.base, f.stack.size);
@@ -219,22 +245,39 @@ void Worker::switch_to_scheduler(Fiber& f, bool finished) {
 #endif
 }
 
-// The body of every fiber: run the kernel for one CUDA thread, then hand control back for good.
-// The switch back happens outside the catch block, so no exception is in flight on this OS thread
+// The body of every fiber: run the kernel for the current CUDA thread; when it returns, carry on
+// with the next thread of the round if that one has not started, else hand control back. The
+// switch back happens outside the catch block, so no exception is in flight on this OS thread
 // while another fiber runs.
 void Worker::fiber_main() {
 #if defined(__SANITIZE_ADDRESS__)
   __sanitizer_finish_switch_fiber(nullptr, &scheduler_stack_, &scheduler_stack_size_);
 #endif
-  Fiber& f = *current_;
-  try {
-    job_->body(job_->ctx);
-  } catch (...) {
-    thread_error_ = std::current_exception();
+  Fiber& f = *current_->fiber;
+  for (;;) {
+    Thread& t = *current_;
+    try {
+      job_->body(job_->ctx);
+    } catch (...) {
+      thread_error_ = std::current_exception();
+    }
+    t.state = State::Done;
+    t.fiber = nullptr;
+    if (thread_error_ || !next_is_fresh()) break;
+    Thread& next = threads_[order_[++cursor_]];
+    next.fiber = &f;
+    next.state = State::Running;
+    threadIdx = next.tid;
+    current_ = &next;
+    ++started_;
   }
-  f.state = State::Done;
+  finished_ = &f;
   switch_to_scheduler(f, true);
-  std::abort();  // a finished fiber is never resumed
+  std::abort();  // a finished fiber is only ever restarted from its entry
+}
+
+bool Worker::next_is_fresh() const {
+  return cursor_ + 1 < n_ && threads_[order_[cursor_ + 1]].state == State::Fresh;
 }
 
 // ---- running blocks ---------------------------------------------------------------------------------------
@@ -243,7 +286,12 @@ void Worker::run_job(Job& job) {
   blockDim = job.cfg.block;
   gridDim = job.cfg.grid;
   n_ = job.threads_per_block;
-  if (fibers_.size() < n_) fibers_.resize(n_);
+  if (threads_.size() < n_) threads_.resize(n_);
+  const dim3 b = job.cfg.block;
+  for (unsigned i = 0; i < n_; ++i) {  // the same for every block of the grid
+    threads_[i].tid = uint3{i % b.x, i / b.x % b.y, i / (b.x * b.y)};
+    threads_[i].linear = i;
+  }
   try {
     while (!job.abort.load(std::memory_order_relaxed)) {
       const std::uint64_t i = job.next.fetch_add(1, std::memory_order_relaxed);
@@ -254,11 +302,11 @@ void Worker::run_job(Job& job) {
     abandon_block();
     job.fail(std::current_exception());
   }
-  job.threads += threads_;
+  job.threads += started_;
   job.fiber_switches += switches_;
   job.block_barriers += barriers_;
   job.warp_ops += warp_ops_;
-  threads_ = switches_ = barriers_ = warp_ops_ = 0;
+  started_ = switches_ = barriers_ = warp_ops_ = 0;
   job_ = nullptr;
 }
 
@@ -266,29 +314,30 @@ void Worker::run_block(std::uint64_t linear_block) {
   start_block(linear_block);
   for (unsigned round = 0;; ++round) {
     reorder(linear_block, round);
-    for (unsigned i : order_) {
-      Fiber& f = fibers_[i];
-      if (f.state == State::Fresh || f.state == State::Runnable) step(f);
+    bool live = false;
+    for (cursor_ = 0; cursor_ < n_; ++cursor_) {
+      Thread& t = threads_[order_[cursor_]];
+      if (t.state == State::Fresh) start(t);
+      else if (t.state == State::Runnable) resume(t);
+      // The cursor may have moved: threads a fiber chained before this one have all returned.
+      live |= threads_[order_[cursor_]].state != State::Done;
     }
-    if (live_ == 0) return;
+    if (!live) return;
     if (!release_waiters()) throw_deadlock();
   }
 }
 
 void Worker::start_block(std::uint64_t linear_block) {
-  const dim3 g = job_->cfg.grid, b = job_->cfg.block;
+  const dim3 g = job_->cfg.grid;
   blockIdx = uint3{static_cast<unsigned>(linear_block % g.x), static_cast<unsigned>(linear_block / g.x % g.y),
                    static_cast<unsigned>(linear_block / (std::uint64_t{g.x} * g.y))};
   std::memset(smem_, 0xFF, job_->cfg.smem);  // NaN: reads of unwritten shared memory show
-  for (unsigned t = 0; t < n_; ++t) {
-    Fiber& f = fibers_[t];
-    f.tid = uint3{t % b.x, t / b.x % b.y, t / (b.x * b.y)};
-    f.linear = t;
-    f.state = State::Fresh;
+  for (unsigned i = 0; i < n_; ++i) {
+    threads_[i].state = State::Fresh;
+    threads_[i].fiber = nullptr;
   }
-  live_ = n_;
   order_.resize(n_);
-  for (unsigned t = 0; t < n_; ++t) order_[t] = job_->schedule.order == Order::Reverse ? n_ - 1 - t : t;
+  for (unsigned i = 0; i < n_; ++i) order_[i] = job_->schedule.order == Order::Reverse ? n_ - 1 - i : i;
 }
 
 // Shuffled schedules draw a new permutation for every round of every block.
@@ -301,21 +350,39 @@ void Worker::reorder(std::uint64_t linear_block, unsigned round) {
   }
 }
 
-void Worker::step(Fiber& f) {
-  if (f.state == State::Fresh) {
-    f.stack = stacks_.acquire();
-    context_init(f.ctx, f.stack, fiber_entry, job_->backend);
-    ++threads_;
+Fiber* Worker::take_fiber() {
+  if (idle_.empty()) {
+    fibers_.push_back(std::make_unique<Fiber>(stack_bytes_));
+    idle_.push_back(fibers_.back().get());
   }
-  f.state = State::Running;
-  threadIdx = f.tid;
-  current_ = &f;
-  ++switches_;
+  Fiber* f = idle_.back();
+  idle_.pop_back();
+  return f;
+}
+
+void Worker::start(Thread& t) {
+  Fiber& f = *take_fiber();
+  context_init(f.ctx, f.stack, fiber_entry, job_->backend);
+  t.fiber = &f;
+  ++started_;
+  resume(t);
+}
+
+void Worker::resume(Thread& t) {
+  Fiber& f = *t.fiber;
+  t.state = State::Running;
+  threadIdx = t.tid;
+  current_ = &t;
   switch_to_fiber(f);
+  after_switch_back(f);
+}
+
+// The fiber came back: its thread blocked (it keeps the fiber), or it ran out of threads to carry.
+void Worker::after_switch_back(Fiber& f) {
   current_ = nullptr;
-  if (f.state != State::Done) return;
-  stacks_.release(f.stack);
-  --live_;
+  if (finished_ != &f) return;
+  finished_ = nullptr;
+  idle_.push_back(&f);
   if (thread_error_) {
     std::exception_ptr e = thread_error_;
     thread_error_ = nullptr;
@@ -323,16 +390,16 @@ void Worker::step(Fiber& f) {
   }
 }
 
-// After a failure the block's suspended fibers are dropped where they stand: their frames are
-// never unwound, their stacks go back to the pool.
+// After a failure the block's suspended threads are dropped where they stand: their frames are
+// never unwound, their fibers go back to the idle list.
 void Worker::abandon_block() {
-  for (unsigned t = 0; t < n_; ++t) {
-    Fiber& f = fibers_[t];
-    if (f.state != State::Fresh && f.state != State::Done) stacks_.release(f.stack);
-    f.state = State::Done;
+  for (unsigned i = 0; i < n_; ++i) {
+    Thread& t = threads_[i];
+    if (t.fiber) idle_.push_back(t.fiber);
+    t.fiber = nullptr;
+    t.state = State::Done;
   }
   current_ = nullptr;
-  live_ = 0;
 }
 
 // ---- completing barriers and collectives -------------------------------------------------------------------
@@ -350,39 +417,38 @@ bool Worker::release_warp_groups(unsigned warp_begin) {
   const unsigned exists = lanes == 32 ? ~0u : (1u << lanes) - 1u;
   unsigned waiting = 0;
   for (unsigned l = 0; l < lanes; ++l)
-    if (fibers_[warp_begin + l].state == State::AtWarpOp) waiting |= 1u << l;
+    if (threads_[warp_begin + l].state == State::AtWarpOp) waiting |= 1u << l;
   bool released = false;
   while (waiting) {
-    const Fiber& f = fibers_[warp_begin + __builtin_ctz(waiting)];
-    const unsigned group = group_of(warp_begin, exists, f);
-    if (group_ready(warp_begin, group, f.op)) {
+    const Thread& t = threads_[warp_begin + __builtin_ctz(waiting)];
+    const unsigned group = group_of(warp_begin, exists, t);
+    if (group_ready(warp_begin, exists, group, t.op)) {
       complete_warp_group(warp_begin, group);
       released = true;
     }
-    waiting &= ~(group | (1u << (f.linear & 31)));  // checked, whether or not it completed
+    waiting &= ~(group | (1u << (t.linear & 31)));  // checked, whether or not it completed
   }
   return released;
 }
 
-// The lanes the collective of `f` waits for. __activemask waits for nobody: it takes whoever is at
+// The lanes the collective of `t` waits for. __activemask waits for nobody: it takes whoever is at
 // the same call site now (at the end of a round, when no lane can run further).
-unsigned Worker::group_of(unsigned warp_begin, unsigned exists, const Fiber& f) const {
-  if (f.op.kind != WarpOpKind::ActiveMask) return f.op.mask & exists;
+unsigned Worker::group_of(unsigned warp_begin, unsigned exists, const Thread& t) const {
+  if (t.op.kind != WarpOpKind::ActiveMask) return t.op.mask & exists;
   unsigned group = 0;
   for (unsigned g = exists; g; g &= g - 1) {
-    const Fiber& o = fibers_[warp_begin + __builtin_ctz(g)];
-    if (o.state == State::AtWarpOp && o.op.kind == WarpOpKind::ActiveMask && o.line == f.line &&
-        std::strcmp(o.file, f.file) == 0)
+    const Thread& o = threads_[warp_begin + __builtin_ctz(g)];
+    if (o.state == State::AtWarpOp && o.op.kind == WarpOpKind::ActiveMask && same_site(o, t))
       group |= 1u << __builtin_ctz(g);
   }
   return group;
 }
 
-bool Worker::group_ready(unsigned warp_begin, unsigned group, const WarpOp& op) const {
+bool Worker::group_ready(unsigned warp_begin, unsigned exists, unsigned group, const WarpOp& op) const {
   if (op.kind == WarpOpKind::ActiveMask) return true;
   for (unsigned g = group; g; g &= g - 1) {
-    const Fiber& f = fibers_[warp_begin + __builtin_ctz(g)];
-    if (f.state != State::AtWarpOp || f.op.mask != op.mask || f.op.kind != op.kind) return false;
+    const Thread& t = threads_[warp_begin + __builtin_ctz(g)];
+    if (t.state != State::AtWarpOp || (t.op.mask & exists) != group || t.op.kind != op.kind) return false;
   }
   return true;
 }
@@ -392,11 +458,11 @@ void Worker::complete_warp_group(unsigned warp_begin, unsigned group) {
   unsigned votes = 0;
   for (unsigned g = group; g; g &= g - 1) {
     const int l = __builtin_ctz(g);
-    v[l] = fibers_[warp_begin + l].op.value;
+    v[l] = threads_[warp_begin + l].op.value;
     if (v[l]) votes |= 1u << l;
   }
-  const WarpOpKind kind = fibers_[warp_begin + __builtin_ctz(group)].op.kind;
-  // Group-wide reductions.
+  const WarpOpKind kind = threads_[warp_begin + __builtin_ctz(group)].op.kind;
+  // Group-wide reductions, on the operands' low 32 bits.
   std::uint32_t sum = 0, umin = ~0u, umax = 0, band = ~0u, bor = 0, bxor = 0;
   std::int32_t imin = INT32_MAX, imax = INT32_MIN;
   bool all_equal = true;
@@ -410,7 +476,7 @@ void Worker::complete_warp_group(unsigned warp_begin, unsigned group) {
   }
   for (unsigned g = group; g; g &= g - 1) {
     const int l = __builtin_ctz(g);
-    Fiber& f = fibers_[warp_begin + l];
+    Thread& t = threads_[warp_begin + l];
     std::uint64_t r = 0;
     switch (kind) {
       case WarpOpKind::SyncWarp: break;
@@ -418,7 +484,7 @@ void Worker::complete_warp_group(unsigned warp_begin, unsigned group) {
       case WarpOpKind::ShflUp:
       case WarpOpKind::ShflDown:
       case WarpOpKind::ShflXor: {
-        const int src = shuffle_source(kind, l, f.op.arg, f.op.width);
+        const int src = shuffle_source(kind, l, t.op.arg, t.op.width);
         r = (group >> src & 1u) ? v[src] : v[l];  // a lane outside the group: undefined; own value
         break;
       }
@@ -440,8 +506,8 @@ void Worker::complete_warp_group(unsigned warp_begin, unsigned group) {
       case WarpOpKind::MatchAll: r = all_equal ? (std::uint64_t{1} << 32) | group : 0; break;
       case WarpOpKind::ActiveMask: r = group; break;
     }
-    f.result = r;
-    f.state = State::Runnable;
+    t.result = r;
+    t.state = State::Runnable;
   }
   ++warp_ops_;
 }
@@ -449,23 +515,19 @@ void Worker::complete_warp_group(unsigned warp_begin, unsigned group) {
 // Threads that returned count as arrived (as on current GPUs); everyone else must wait at the same
 // __syncthreads call site.
 bool Worker::release_block_barrier() {
-  const Fiber* first = nullptr;
+  const Thread* first = nullptr;
   unsigned waiting = 0, votes = 0;
-  for (unsigned t = 0; t < n_; ++t) {
-    const Fiber& f = fibers_[t];
-    if (f.state == State::Done) continue;
-    if (f.state != State::AtBarrier) return false;
-    if (!first) first = &f;
+  for (unsigned i = 0; i < n_; ++i) {
+    const Thread& t = threads_[i];
+    if (t.state == State::Done) continue;
+    if (t.state != State::AtBarrier) return false;
+    if (!first) first = &t;
     ++waiting;
-    votes += f.pred;
+    votes += t.pred;
   }
   if (!first) return false;
-  for (unsigned t = 0; t < n_; ++t) {
-    const Fiber& f = fibers_[t];
-    if (f.state == State::AtBarrier &&
-        (f.line != first->line || f.barrier != first->barrier || std::strcmp(f.file, first->file) != 0))
-      throw_divergence();
-  }
+  for (unsigned i = 0; i < n_; ++i)
+    if (threads_[i].state == State::AtBarrier && !same_site(threads_[i], *first)) throw_divergence();
   std::uint64_t r = 0;
   switch (first->barrier) {
     case BarrierKind::Sync: break;
@@ -473,11 +535,11 @@ bool Worker::release_block_barrier() {
     case BarrierKind::And: r = votes == waiting; break;
     case BarrierKind::Or: r = votes != 0; break;
   }
-  for (unsigned t = 0; t < n_; ++t) {
-    Fiber& f = fibers_[t];
-    if (f.state != State::AtBarrier) continue;
-    f.result = r;
-    f.state = State::Runnable;
+  for (unsigned i = 0; i < n_; ++i) {
+    Thread& t = threads_[i];
+    if (t.state != State::AtBarrier) continue;
+    t.result = r;
+    t.state = State::Runnable;
   }
   ++barriers_;
   return true;
@@ -490,20 +552,21 @@ std::string Worker::block_name() const {
          coords(uint3{b.x, b.y, b.z});
 }
 
-std::string Worker::describe_warp_waiter(const Fiber& f) const {
-  const unsigned warp_begin = f.linear & ~31u;
+std::string Worker::describe_warp_waiter(const Thread& t) const {
+  const unsigned warp_begin = t.linear & ~31u;
   const unsigned lanes = std::min(32u, n_ - warp_begin);
+  const unsigned exists = lanes == 32 ? ~0u : (1u << lanes) - 1u;
   unsigned exited = 0, at_barrier = 0, elsewhere = 0;
-  for (unsigned g = f.op.mask & (lanes == 32 ? ~0u : (1u << lanes) - 1u); g; g &= g - 1) {
-    const Fiber& o = fibers_[warp_begin + __builtin_ctz(g)];
+  for (unsigned g = t.op.mask & exists; g; g &= g - 1) {
+    const Thread& o = threads_[warp_begin + __builtin_ctz(g)];
     const unsigned bit = 1u << __builtin_ctz(g);
     if (o.state == State::Done) exited |= bit;
     else if (o.state == State::AtBarrier) at_barrier |= bit;
-    else if (o.op.mask != f.op.mask || o.op.kind != f.op.kind) elsewhere |= bit;
+    else if ((o.op.mask & exists) != (t.op.mask & exists) || o.op.kind != t.op.kind) elsewhere |= bit;
   }
   std::ostringstream os;
-  os << "thread " << coords(f.tid) << " (warp " << f.linear / 32 << ", lane " << f.linear % 32 << ") waits at "
-     << op_name(f.op.kind) << "(mask " << hex(f.op.mask) << ")";
+  os << "thread " << coords(t.tid) << " (warp " << t.linear / 32 << ", lane " << t.linear % 32 << ") waits at "
+     << op_name(t.op.kind) << "(mask " << hex(t.op.mask) << ")";
   if (exited) os << "; lanes " << hex(exited) << " of its mask have exited";
   if (at_barrier) os << "; lanes " << hex(at_barrier) << " wait at __syncthreads";
   if (elsewhere) os << "; lanes " << hex(elsewhere) << " wait at a different warp collective or mask";
@@ -512,15 +575,15 @@ std::string Worker::describe_warp_waiter(const Fiber& f) const {
 
 void Worker::throw_deadlock() const {
   unsigned at_barrier = 0, at_warp = 0, exited = 0;
-  const Fiber* barrier_waiter = nullptr;
-  std::vector<const Fiber*> warp_waiters;
-  for (unsigned t = 0; t < n_; ++t) {
-    const Fiber& f = fibers_[t];
-    if (f.state == State::Done) ++exited;
-    if (f.state == State::AtBarrier && !barrier_waiter) barrier_waiter = &f;
-    if (f.state == State::AtBarrier) ++at_barrier;
-    if (f.state == State::AtWarpOp && warp_waiters.size() < 3) warp_waiters.push_back(&f);
-    if (f.state == State::AtWarpOp) ++at_warp;
+  const Thread* barrier_waiter = nullptr;
+  std::vector<const Thread*> warp_waiters;
+  for (unsigned i = 0; i < n_; ++i) {
+    const Thread& t = threads_[i];
+    if (t.state == State::Done) ++exited;
+    if (t.state == State::AtBarrier && !barrier_waiter) barrier_waiter = &t;
+    if (t.state == State::AtBarrier) ++at_barrier;
+    if (t.state == State::AtWarpOp && warp_waiters.size() < 3) warp_waiters.push_back(&t);
+    if (t.state == State::AtWarpOp) ++at_warp;
   }
   std::ostringstream os;
   os << "sse::sim: deadlock in " << block_name() << ": " << at_barrier << " thread(s) wait at a block barrier, "
@@ -528,7 +591,7 @@ void Worker::throw_deadlock() const {
   if (barrier_waiter)
     os << "\n  thread " << coords(barrier_waiter->tid) << " waits at " << barrier_name(barrier_waiter->barrier)
        << " (" << barrier_waiter->file << ":" << barrier_waiter->line << ")";
-  for (const Fiber* f : warp_waiters) os << "\n  " << describe_warp_waiter(*f);
+  for (const Thread* t : warp_waiters) os << "\n  " << describe_warp_waiter(*t);
   throw SimError(os.str());
 }
 
@@ -536,67 +599,69 @@ void Worker::throw_divergence() const {
   std::ostringstream os;
   os << "sse::sim: divergent __syncthreads in " << block_name()
      << ": the block's threads wait at different barriers:";
-  std::vector<const Fiber*> sites;
-  for (unsigned t = 0; t < n_; ++t) {
-    const Fiber& f = fibers_[t];
-    if (f.state != State::AtBarrier) continue;
-    const bool known = std::any_of(sites.begin(), sites.end(), [&](const Fiber* s) {
-      return s->line == f.line && s->barrier == f.barrier && std::strcmp(s->file, f.file) == 0;
+  std::vector<const Thread*> sites;
+  for (unsigned i = 0; i < n_; ++i) {
+    const Thread& t = threads_[i];
+    if (t.state != State::AtBarrier) continue;
+    if (std::any_of(sites.begin(), sites.end(), [&](const Thread* s) { return same_site(*s, t); })) continue;
+    sites.push_back(&t);
+    const auto count = std::count_if(threads_.begin(), threads_.begin() + n_, [&](const Thread& o) {
+      return o.state == State::AtBarrier && same_site(o, t);
     });
-    if (known) continue;
-    sites.push_back(&f);
-    const auto count = std::count_if(fibers_.begin(), fibers_.begin() + n_, [&](const Fiber& o) {
-      return o.state == State::AtBarrier && o.line == f.line && o.barrier == f.barrier && std::strcmp(o.file, f.file) == 0;
-    });
-    os << "\n  " << count << " thread(s), first " << coords(f.tid) << ", at " << barrier_name(f.barrier) << " ("
-       << f.file << ":" << f.line << ")";
+    os << "\n  " << count << " thread(s), first " << coords(t.tid) << ", at " << barrier_name(t.barrier) << " ("
+       << t.file << ":" << t.line << ")";
   }
   throw SimError(os.str());
 }
 
-// ---- the fiber side -----------------------------------------------------------------------------------
-Fiber& Worker::current(const char* what) {
+// ---- the CUDA-thread side ----------------------------------------------------------------------------------
+Thread& Worker::current(const char* what) {
   if (!current_) throw SimError(std::string("sse::sim: ") + what + " called outside a kernel");
   return *current_;
 }
 
+void Worker::suspend(Thread& t) {
+  switch_to_scheduler(*t.fiber, false);
+}
+
 int Worker::arrive_at_barrier(BarrierKind kind, int pred, const char* file, unsigned line) {
-  Fiber& f = current(barrier_name(kind));
-  f.barrier = kind;
-  f.pred = pred != 0;
-  f.file = file;
-  f.line = line;
-  f.state = State::AtBarrier;
-  switch_to_scheduler(f, false);
-  return static_cast<int>(f.result);
+  Thread& t = current(barrier_name(kind));
+  t.barrier = kind;
+  t.pred = pred != 0;
+  t.file = file;
+  t.line = line;
+  t.state = State::AtBarrier;
+  suspend(t);
+  return static_cast<int>(t.result);
 }
 
 std::uint64_t Worker::arrive_at_warp_op(const WarpOp& op) {
-  Fiber& f = current(op_name(op.kind));
-  const unsigned lane = f.linear & 31;
+  Thread& t = current(op_name(op.kind));
+  const unsigned lane = t.linear & 31;
   if (!(op.mask >> lane & 1u))
     throw SimError(std::string("sse::sim: ") + op_name(op.kind) + " with mask " + hex(op.mask) +
                    " called by lane " + std::to_string(lane) + ", which the mask does not include");
   if (is_shuffle(op.kind) && (op.width < 1 || op.width > 32 || (op.width & (op.width - 1))))
     throw SimError(std::string("sse::sim: ") + op_name(op.kind) + " with width " + std::to_string(op.width) +
                    ": width must be a power of two in [1, 32]");
-  f.op = op;
-  f.state = State::AtWarpOp;
-  switch_to_scheduler(f, false);
-  return f.result;
+  t.op = op;
+  t.state = State::AtWarpOp;
+  suspend(t);
+  return t.result;
 }
 
 unsigned Worker::arrive_at_active_mask(const char* file, unsigned line) {
-  Fiber& f = current("__activemask");
-  f.file = file;
-  f.line = line;
-  return static_cast<unsigned>(arrive_at_warp_op({WarpOpKind::ActiveMask, 1u << (f.linear & 31), 0, 0, 32}));
+  Thread& t = current("__activemask");
+  t.file = file;
+  t.line = line;
+  t.barrier = BarrierKind::Sync;  // so that same_site compares call sites only
+  return static_cast<unsigned>(arrive_at_warp_op({WarpOpKind::ActiveMask, 1u << (t.linear & 31), 0, 0, 32}));
 }
 
 // ---- entry points ------------------------------------------------------------------------------------
 void run_blocks(Job& job) { this_worker().run_job(job); }
 
-bool in_kernel() { return tl_worker && tl_worker->in_fiber(); }
+bool in_kernel() { return tl_worker && tl_worker->in_kernel(); }
 
 static Worker& kernel_worker(const char* what) {
   if (!tl_worker) throw SimError(std::string("sse::sim: ") + what + " called outside a kernel");

@@ -7,9 +7,10 @@
 //     warp intrinsics, atomics and math intrinsics live in the global namespace as under nvcc
 //     (sim_device.h); the runtime subset the engine uses maps onto host memory (sim_runtime.h).
 //   * sse::sim::launch runs the whole grid before it returns. Blocks are spread over OS threads
-//     (SSE_SIM_THREADS, default: all hardware threads; 1 = sequential). Inside a block every CUDA
-//     thread is a fiber on the block's OS thread; fibers run one at a time and switch only at
-//     __syncthreads*, __syncwarp and the other warp collectives. So `__shared__` (a function-level
+//     (SSE_SIM_THREADS, default: all hardware threads; 1 = sequential), each running one block at
+//     a time. Inside a block every CUDA thread runs on a fiber of the block's OS thread, one at a
+//     time, and switches only at __syncthreads*, __syncwarp, the warp collectives and __activemask
+//     (a thread that returns hands its fiber to the next thread). So `__shared__` (a function-level
 //     `static thread_local`) is exactly per-block shared memory.
 //   * Scheduling is deterministic for a given schedule (set_schedule / SSE_SIM_SCHEDULE): after every
 //     barrier the block's fibers resume in Forward, Reverse or seeded Shuffled order, and blocks are
@@ -35,11 +36,14 @@
 //   * Fast-math intrinsics (__expf, __fdividef, ...) are computed at full precision.
 //   * Static __shared__ keeps the previous block's contents (undefined on a GPU); dynamic shared
 //     memory and cudaMalloc memory are filled with 0xFF bytes (NaN) so uninitialised reads show.
+//   * Divergence: __activemask() returns the lanes that reach the same call together.
+//   * Streams and events exist, but all work is synchronous.
 //
 // Limits: 1024 threads per block (x, y <= 1024, z <= 64), grid y/z <= 65535; dynamic shared memory
 // up to 48 KB, or 227 KB for a kernel that raised cudaFuncAttributeMaxDynamicSharedMemorySize
 // (checked only by the launch overload that is given the kernel's address); fiber stacks of
 // SSE_SIM_STACK_KB (default 64 KB). Launches from several host threads are serialised.
+// More in kernels/sim/README.md.
 #pragma once
 
 #include <cstddef>
@@ -65,8 +69,8 @@ constexpr std::size_t kMaxSharedMemory = 227 * 1024;     // cudaDeviceProp::shar
 // ---- scheduling ---------------------------------------------------------------------------------
 enum class Order { Forward, Reverse, Shuffled };
 
-// The order in which a block's fibers are resumed after each barrier (and blocks are claimed).
-// Shuffled draws a fresh permutation per barrier, per block, from `seed`.
+// The order in which a block's threads are resumed after each barrier (and blocks are claimed).
+// Shuffled draws a fresh permutation per round, per block, from `seed`.
 struct Schedule {
   Order order = Order::Forward;
   std::uint64_t seed = 0;
@@ -109,8 +113,8 @@ struct Stats {
   std::uint64_t launches = 0;        // grids run to completion (or fault)
   std::uint64_t blocks = 0;
   std::uint64_t threads = 0;         // CUDA threads started
-  std::uint64_t fiber_switches = 0;  // resumptions of a fiber by its scheduler (each one a switch
-                                     // into the fiber and one back)
+  std::uint64_t fiber_switches = 0;  // switches from a scheduler into a fiber (each followed by
+                                     // one back); a barrier-free block needs one
   std::uint64_t block_barriers = 0;  // completed __syncthreads*
   std::uint64_t warp_ops = 0;        // completed warp collectives (one per participating group)
 };
@@ -141,7 +145,8 @@ void launch_erased(const LaunchConfig& cfg, void (*body)(void*), void* ctx);
 }  // namespace detail
 
 // Runs `body` (the kernel call for the current CUDA thread) on grid × block threads and returns
-// when all have finished. A bad configuration (empty or too large dims, too much shared memory)
+// when all have finished. `kernel`, where given, identifies the kernel for the dynamic shared
+// memory limit that cudaFuncSetAttribute raises (48 KB otherwise; without it: 227 KB). A bad configuration (empty or too large dims, too much shared memory)
 // runs nothing and is reported by cudaGetLastError, as by the real runtime. `body` is called
 // concurrently from several OS threads. `stream` is accepted and ignored: work is synchronous.
 template <class F>

@@ -267,55 +267,56 @@ inline unsigned atomicDec(unsigned* a, unsigned limit) {
 
 // ---- math intrinsics that the host library lacks ---------------------------------------------------------
 // The fast-math variants are computed at full precision: results can differ from the GPU in the
-// last bits, so comparisons against the GPU need the usual float tolerances.
-inline float __expf(float x) { return ::expf(x); }
-inline float __exp10f(float x) { return ::powf(10.0f, x); }
-inline float __logf(float x) { return ::logf(x); }
-inline float __log2f(float x) { return ::log2f(x); }
-inline float __log10f(float x) { return ::log10f(x); }
-inline float __powf(float x, float y) { return ::powf(x, y); }
-inline float __sinf(float x) { return ::sinf(x); }
-inline float __cosf(float x) { return ::cosf(x); }
-inline float __tanf(float x) { return ::tanf(x); }
-inline void __sincosf(float x, float* s, float* c) { *s = ::sinf(x); *c = ::cosf(x); }
-inline float __fdividef(float x, float y) { return x / y; }
-inline float __frcp_rn(float x) { return 1.0f / x; }
-inline float __fsqrt_rn(float x) { return ::sqrtf(x); }
-inline float __fadd_rn(float x, float y) { return x + y; }
-inline float __fsub_rn(float x, float y) { return x - y; }
-inline float __fmul_rn(float x, float y) { return x * y; }
-inline float __fmaf_rn(float x, float y, float z) { return ::fmaf(x, y, z); }
-inline double __fma_rn(double x, double y, double z) { return ::fma(x, y, z); }
-inline float rsqrtf(float x) { return 1.0f / ::sqrtf(x); }
-inline double rsqrt(double x) { return 1.0 / ::sqrt(x); }
-inline float __saturatef(float x) { return x >= 1.0f ? 1.0f : (x > 0.0f ? x : 0.0f); }  // NaN -> 0
-inline float exp10f(float x) { return ::powf(10.0f, x); }
+// last bits, so comparisons against the GPU need the usual float tolerances. glibc declares some
+// of these names (__expf, __sinf, ... as unexported internals, noexcept): these definitions then
+// complete its declarations, hence noexcept throughout. exp10f comes from glibc itself.
+inline float __expf(float x) noexcept { return ::expf(x); }
+inline float __exp10f(float x) noexcept { return ::powf(10.0f, x); }
+inline float __logf(float x) noexcept { return ::logf(x); }
+inline float __log2f(float x) noexcept { return ::log2f(x); }
+inline float __log10f(float x) noexcept { return ::log10f(x); }
+inline float __powf(float x, float y) noexcept { return ::powf(x, y); }
+inline float __sinf(float x) noexcept { return ::sinf(x); }
+inline float __cosf(float x) noexcept { return ::cosf(x); }
+inline float __tanf(float x) noexcept { return ::tanf(x); }
+inline void __sincosf(float x, float* s, float* c) noexcept { *s = ::sinf(x); *c = ::cosf(x); }
+inline float __fdividef(float x, float y) noexcept { return x / y; }
+inline float __frcp_rn(float x) noexcept { return 1.0f / x; }
+inline float __fsqrt_rn(float x) noexcept { return ::sqrtf(x); }
+inline float __fadd_rn(float x, float y) noexcept { return x + y; }
+inline float __fsub_rn(float x, float y) noexcept { return x - y; }
+inline float __fmul_rn(float x, float y) noexcept { return x * y; }
+inline float __fmaf_rn(float x, float y, float z) noexcept { return ::fmaf(x, y, z); }
+inline double __fma_rn(double x, double y, double z) noexcept { return ::fma(x, y, z); }
+inline float rsqrtf(float x) noexcept { return 1.0f / ::sqrtf(x); }
+inline double rsqrt(double x) noexcept { return 1.0 / ::sqrt(x); }
+inline float __saturatef(float x) noexcept { return x >= 1.0f ? 1.0f : (x > 0.0f ? x : 0.0f); }  // NaN -> 0
 
-inline int __float_as_int(float x) { int r; std::memcpy(&r, &x, 4); return r; }
-inline unsigned __float_as_uint(float x) { unsigned r; std::memcpy(&r, &x, 4); return r; }
-inline float __int_as_float(int x) { float r; std::memcpy(&r, &x, 4); return r; }
-inline float __uint_as_float(unsigned x) { float r; std::memcpy(&r, &x, 4); return r; }
-inline long long __double_as_longlong(double x) { long long r; std::memcpy(&r, &x, 8); return r; }
-inline double __longlong_as_double(long long x) { double r; std::memcpy(&r, &x, 8); return r; }
-inline int __float2int_rn(float x) { return static_cast<int>(::nearbyintf(x)); }
-inline int __float2int_rz(float x) { return static_cast<int>(x); }
-inline int __float2int_rd(float x) { return static_cast<int>(::floorf(x)); }
-inline int __float2int_ru(float x) { return static_cast<int>(::ceilf(x)); }
-inline float __int2float_rn(int x) { return static_cast<float>(x); }
+inline int __float_as_int(float x) noexcept { int r; std::memcpy(&r, &x, 4); return r; }
+inline unsigned __float_as_uint(float x) noexcept { unsigned r; std::memcpy(&r, &x, 4); return r; }
+inline float __int_as_float(int x) noexcept { float r; std::memcpy(&r, &x, 4); return r; }
+inline float __uint_as_float(unsigned x) noexcept { float r; std::memcpy(&r, &x, 4); return r; }
+inline long long __double_as_longlong(double x) noexcept { long long r; std::memcpy(&r, &x, 8); return r; }
+inline double __longlong_as_double(long long x) noexcept { double r; std::memcpy(&r, &x, 8); return r; }
+inline int __float2int_rn(float x) noexcept { return static_cast<int>(::nearbyintf(x)); }
+inline int __float2int_rz(float x) noexcept { return static_cast<int>(x); }
+inline int __float2int_rd(float x) noexcept { return static_cast<int>(::floorf(x)); }
+inline int __float2int_ru(float x) noexcept { return static_cast<int>(::ceilf(x)); }
+inline float __int2float_rn(int x) noexcept { return static_cast<float>(x); }
 
-inline int __popc(unsigned x) { return __builtin_popcount(x); }
-inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }
-inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz(static_cast<unsigned>(x)); }
-inline int __clzll(long long x) { return x == 0 ? 64 : __builtin_clzll(static_cast<unsigned long long>(x)); }
-inline int __ffs(int x) { return __builtin_ffs(x); }
-inline int __ffsll(long long x) { return __builtin_ffsll(x); }
-inline unsigned __brev(unsigned x) {
+inline int __popc(unsigned x) noexcept { return __builtin_popcount(x); }
+inline int __popcll(unsigned long long x) noexcept { return __builtin_popcountll(x); }
+inline int __clz(int x) noexcept { return x == 0 ? 32 : __builtin_clz(static_cast<unsigned>(x)); }
+inline int __clzll(long long x) noexcept { return x == 0 ? 64 : __builtin_clzll(static_cast<unsigned long long>(x)); }
+inline int __ffs(int x) noexcept { return __builtin_ffs(x); }
+inline int __ffsll(long long x) noexcept { return __builtin_ffsll(x); }
+inline unsigned __brev(unsigned x) noexcept {
   unsigned r = 0;
   for (int i = 0; i < 32; ++i, x >>= 1) r = (r << 1) | (x & 1u);
   return r;
 }
-inline unsigned __umulhi(unsigned x, unsigned y) { return static_cast<unsigned>((1ull * x * y) >> 32); }
-inline int __mulhi(int x, int y) { return static_cast<int>((1ll * x * y) >> 32); }
+inline unsigned __umulhi(unsigned x, unsigned y) noexcept { return static_cast<unsigned>((1ull * x * y) >> 32); }
+inline int __mulhi(int x, int y) noexcept { return static_cast<int>((1ll * x * y) >> 32); }
 
 template <class T>
 T __ldg(const T* p) { return *p; }

@@ -66,6 +66,7 @@ __global__ void wait_for_company(int* seen) {
 
 TEST(SimAtomic, BlocksRunConcurrently) {
   ScopedThreads threads(2);
+  sse::sim::ScopedSchedule forward(sse::sim::Schedule::forward());  // block 0 is claimed first
   g_ids.clear();
   DeviceBuffer<int> seen(1);
   seen.fill_zero();
@@ -133,7 +134,20 @@ TEST(SimAtomic, WrappingAndBitwise) {
   EXPECT_EQ(inc.download()[0], 25u % 10u);
   EXPECT_EQ(dec.download()[0], (10u - 25u % 10u) % 10u);  // 0 -> 9 -> 8 ...
   EXPECT_EQ(bits.download(), (std::vector<unsigned>{0x1ffffffu, ~0x1ffffffu, 0x1u}));
-  EXPECT_EQ(cas.download()[0], 42ull);  // Forward order: thread 0 came first
+  const unsigned long long winner = cas.download()[0];  // exactly one swap succeeded
+  EXPECT_GE(winner, 42ull);
+  EXPECT_LT(winner, 42ull + 25);
+}
+
+TEST(SimAtomic, TheScheduleDecidesWhoWinsARace) {
+  DeviceBuffer<unsigned> inc(1), dec(1), bits(3);
+  DeviceBuffer<unsigned long long> cas(1);
+  for (const sse::sim::Schedule& s : {sse::sim::Schedule::forward(), sse::sim::Schedule::reverse()}) {
+    sse::sim::ScopedSchedule scoped(s);
+    cas.fill_zero();
+    sse::launch(wrap_and_bits, 1, 25, 0, nullptr, inc.get(), dec.get(), bits.get(), cas.get());
+    EXPECT_EQ(cas.download()[0], 42ull + (s.order == sse::sim::Order::Forward ? 0 : 24));
+  }
 }
 
 }  // namespace

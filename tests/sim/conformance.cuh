@@ -84,6 +84,24 @@ __global__ void barrier_votes(int* out) {
   out[4 * 100 + t] = __syncthreads_or(0);
 }
 
+// Static and dynamic shared memory, shared-memory atomics and 3-D indexing.
+__global__ void shared_memory(int* out) {
+  __shared__ int counts[4];
+  SSE_DYNAMIC_SHARED(int, s);
+  const unsigned t = threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);
+  const unsigned b = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
+  const unsigned n = blockDim.x * blockDim.y * blockDim.z;
+  if (t < 4) counts[t] = 0;
+  s[t] = static_cast<int>(t * 100 + b);
+  __syncthreads();
+  atomicAdd(&counts[(t * 5 + b) % 4], static_cast<int>(t));
+  const int neighbour = s[(t * 7 + 3) % n];
+  __syncthreads();
+  s[t] = neighbour + counts[t % 4] * 1000;
+  __syncthreads();
+  out[b * n + t] = s[n - 1 - t];
+}
+
 __global__ void atomics_and_intrinsics(unsigned* wrap, int* out) {
   atomicInc(&wrap[0], 6u);
   atomicDec(&wrap[1], 6u);
@@ -177,6 +195,12 @@ inline std::string report() {
     Buffer b(5 * 100);
     sse::launch(barrier_votes, 1, 100, 0, nullptr, b.p);
     print_rows(r, "barrier_votes", b.get(5 * 100), 100);
+  }
+  {
+    const dim3 grid(2, 3, 1), block(8, 4, 2);
+    Buffer b(6 * 64);
+    sse::launch(shared_memory, grid, block, 64 * sizeof(int), nullptr, b.p);
+    print_rows(r, "shared_memory", b.get(6 * 64), 64);
   }
   {
     Buffer wrap(8), out(kIntrinsics);

@@ -1,6 +1,7 @@
 // Faults the emulator must report loudly: bad launch configurations (through cudaGetLastError, like
 // the real runtime), exceptions thrown by a CUDA thread, deadlocks, divergent barriers and misuse
 // of the warp intrinsics.
+#include <csignal>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -171,6 +172,31 @@ TEST(SimFault, IntrinsicsOutsideAKernelAndNestedLaunchesAreReported) {
   EXPECT_TRUE(contains(sim_error_of([] { __syncwarp(); }), "__syncwarp called outside a kernel"));
   EXPECT_TRUE(contains(sim_error_of([] { sse::launch(nested_launch, 1, 1, 0, nullptr); }), "dynamic parallelism"));
   EXPECT_EQ(sse::sim::dynamic_shared(), nullptr);
+}
+
+// A runaway recursion hits the guard page below the fiber's stack and kills the process at once,
+// instead of overwriting the stack of another fiber.
+__device__ int deep(int depth) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(depth);
+  return depth == 0 ? frame[0] : deep(depth - 1) + frame[0];
+}
+
+__global__ void overflow_the_stack(int* out, int depth) { *out = deep(depth); }
+
+void overflow() {
+  sse::sim::set_num_threads(1);
+  DeviceBuffer<int> out(1);
+  sse::launch(overflow_the_stack, 1, 1, 0, nullptr, out.get(), 1 << 20);
+}
+
+TEST(SimFaultDeathTest, StackOverflowHitsTheGuardPage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+#if defined(__SANITIZE_ADDRESS__)
+  EXPECT_DEATH(overflow(), "stack-overflow");  // AddressSanitizer reports the SIGSEGV itself
+#else
+  EXPECT_EXIT(overflow(), testing::KilledBySignal(SIGSEGV), "");
+#endif
 }
 
 }  // namespace

@@ -81,6 +81,37 @@ TEST(SimFiber, CountersAddUp) {
   EXPECT_EQ(s.fiber_switches, 3u * (n * 5 + 32 * 5));
 }
 
+__global__ void no_barrier(float* x) { x[blockIdx.x * blockDim.x + threadIdx.x] += 1.0f; }
+
+__global__ void early_exit(float* x, int active) {
+  if (static_cast<int>(threadIdx.x) >= active) return;
+  __syncthreads();
+  x[threadIdx.x] = 1.0f;
+}
+
+// A fiber whose thread returns carries on with the next thread that has not started yet.
+TEST(SimFiber, ThreadsWithoutBarriersShareOneFiber) {
+  ScopedThreads threads(1);
+  DeviceBuffer<float> x(4 * 256);
+  x.fill_zero();
+  sse::sim::reset_stats();
+  sse::launch(no_barrier, 4, 256, 0, nullptr, x.get());
+  EXPECT_EQ(sse::sim::stats().fiber_switches, 4u);  // one per block
+  EXPECT_EQ(sse::sim::stats().threads, 4u * 256);
+  for (float v : x.download()) ASSERT_EQ(v, 1.0f);
+
+  for (const sse::sim::Schedule& s : sse::sim::test::all_schedules()) {
+    sse::sim::ScopedSchedule scoped(s);
+    sse::sim::reset_stats();
+    sse::launch(early_exit, 1, 256, 0, nullptr, x.get(), 100);
+    // 100 threads block at the barrier, each on its own fiber; the 156 that return early ride along
+    // (one more fiber if the order ends with them). Then the 100 resume once.
+    EXPECT_GE(sse::sim::stats().fiber_switches, 200u);
+    EXPECT_LE(sse::sim::stats().fiber_switches, 201u);
+    EXPECT_EQ(sse::sim::stats().threads, 256u);
+  }
+}
+
 // Deep-ish recursion with a local array: a few KB of stack per CUDA thread must be fine.
 __device__ int recurse(int depth, int seed) {
   volatile int local[32];
@@ -142,8 +173,8 @@ TEST(SimFiber, MeasureBareContextSwitch) {
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "switches without AddressSanitizer's fiber annotations";
 #endif
-  sse::sim::detail::StackPool pool(64 * 1024);
-  const sse::sim::detail::Stack stack = pool.acquire();
+  sse::sim::detail::Fiber fiber(64 * 1024);
+  const sse::sim::detail::Stack stack = fiber.stack;
   for (FiberBackend b : backends()) {
     const long n = b == FiberBackend::Assembly ? 1000000 : 50000;
     raw::backend = b;
