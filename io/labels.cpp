@@ -1,6 +1,7 @@
 // io/labels.cpp — see labels.h.
 #include "io/labels.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 

@@ -46,7 +46,7 @@ struct ClassCounts {
   Counts& operator[](Sse c) { return c == Sse::helix ? helix : sheet; }
 };
 
-// Nonzero samples of `prediction` above `threshold` form the mask (DeepSSETracer writes 0/1).
+// Samples of `prediction` above `threshold` form the mask (DeepSSETracer writes 0/1 maps).
 LabelGrid mask_from(const Grid& prediction, float threshold = 0.5f);
 
 ClassCounts voxel_counts(const LabelGrid& truth, const LabelGrid& pred_helix, const LabelGrid& pred_sheet);

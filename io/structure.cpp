@@ -26,7 +26,7 @@ ResidueId to_id(const gemmi::SeqId& s) {
   return {s.num.has_value() ? int(s.num) : 0, s.icode == '\0' ? ' ' : s.icode};
 }
 
-// First alternate conformation listed in the residue (DSSP's choice); '\0' if none.
+// First alternate conformation listed in the residue; '\0' if none.
 char first_altloc(const gemmi::Residue& r) {
   for (const gemmi::Atom& a : r.atoms)
     if (a.altloc != '\0') return a.altloc;

@@ -4,8 +4,9 @@
 //  * read_model() reads the first model of a PDB or mmCIF file through gemmi (format detected from
 //    the content). Chains are grouped by author chain id (PDB column 22, mmCIF auth_asym_id);
 //    pieces of one chain that gemmi keeps apart (polymer, ligands, waters) are merged in file order.
-//  * Hydrogens are dropped, and of alternate conformations only the first one listed is kept (as
-//    DSSP does). Of residues sharing a sequence id (microheterogeneity) the first is kept.
+//  * Hydrogens are dropped, and of alternate conformations only the first one listed is kept
+//    (gemmi's and PyMOL's convention; mkdssp 4.2 happens to keep the last, see io/README.md).
+//    Of residues sharing a sequence id (microheterogeneity) the first is kept.
 //  * Residue carries its Cα (when present) and, for DSSP, its backbone N, CA, C, O (complete only
 //    when all four are present). Chain::atoms holds every kept heavy atom (for zones).
 //  * HELIX/SHEET records (PDB) or _struct_conf/_struct_sheet_range (mmCIF) are returned as ranges
