@@ -196,6 +196,25 @@ void require_finite(const Grid& map, const std::string& path) {
     if (!std::isfinite(v)) throw file_error(path, "the map contains NaN or infinite values");
 }
 
+std::vector<std::pair<std::string, std::string>> sample_metadata(const ManifestRow& row, const BuildOptions& o,
+                                                                  const Chain& chain, const ChainSs& classes,
+                                                                  const Sample& s) {
+  long component = 0, helix_vox = 0, sheet_vox = 0;
+  for (float v : s.map.data) component += v > 0;
+  for (std::uint8_t l : s.labels.data) {
+    helix_vox += l == std::uint8_t(Sse::helix);
+    sheet_vox += l == std::uint8_t(Sse::sheet);
+  }
+  const CaCounts ca = count_ca(chain, classes.classes);
+  return {{"map", row.map}, {"model", row.model}, {"chain", row.chain},
+          {"resolution", fmt(row.resolution)}, {"split", split_name(row.split)},
+          {"ss_source", ss_source_name(classes.source)}, {"ss_file", row.ss_file},
+          {"residues", std::to_string(chain.residues.size())}, {"helix_ca", std::to_string(ca.helix)},
+          {"sheet_ca", std::to_string(ca.sheet)}, {"component_voxels", std::to_string(component)},
+          {"helix_voxels", std::to_string(helix_vox)}, {"sheet_voxels", std::to_string(sheet_vox)},
+          {"source", source_key(row, o)}, {"written_by", "sseunet " SSEUNET_VERSION}};
+}
+
 Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
   require_file(row.map, "map");
   require_file(row.model, "model");
@@ -214,24 +233,7 @@ Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
     throw file_error(row.map, std::string(e.what()) + " (model " + row.model + ", chain " + row.chain + ")");
   }
   s.labels = make_labels(s.map, chain, classes.classes, o.label_cutoff);
-  long component = 0, helix_vox = 0, sheet_vox = 0, helix_ca = 0, sheet_ca = 0;
-  for (float v : s.map.data) component += v > 0;
-  for (std::uint8_t l : s.labels.data) {
-    helix_vox += l == std::uint8_t(Sse::helix);
-    sheet_vox += l == std::uint8_t(Sse::sheet);
-  }
-  for (std::size_t i = 0; i < chain.residues.size(); ++i) {
-    if (!chain.residues[i].has_ca) continue;
-    helix_ca += classes.classes[i] == Sse::helix;
-    sheet_ca += classes.classes[i] == Sse::sheet;
-  }
-  s.metadata = {{"map", row.map}, {"model", row.model}, {"chain", row.chain},
-                {"resolution", fmt(row.resolution)}, {"split", split_name(row.split)},
-                {"ss_source", ss_source_name(classes.source)}, {"ss_file", row.ss_file},
-                {"residues", std::to_string(chain.residues.size())}, {"helix_ca", std::to_string(helix_ca)},
-                {"sheet_ca", std::to_string(sheet_ca)}, {"component_voxels", std::to_string(component)},
-                {"helix_voxels", std::to_string(helix_vox)}, {"sheet_voxels", std::to_string(sheet_vox)},
-                {"source", source_key(row, o)}, {"written_by", "sseunet " SSEUNET_VERSION}};
+  s.metadata = sample_metadata(row, o, chain, classes, s);
   return s;
 }
 

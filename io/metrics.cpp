@@ -94,10 +94,9 @@ ChainScores evaluate_chain(const std::string& name, const Grid& map, const Chain
   const std::vector<std::int32_t> owners = nearest_ca_owners(map, ca, cutoff);
   s.voxel = voxel_counts(labels_from_owners(map, owners, ca_residue, residue_classes), pred_helix, pred_sheet);
   s.residue = residue_counts(owners, ca_residue, residue_classes, pred_helix, pred_sheet);
-  for (int r : ca_residue) {
-    s.helix_ca += residue_classes.at(std::size_t(r)) == Sse::helix;
-    s.sheet_ca += residue_classes.at(std::size_t(r)) == Sse::sheet;
-  }
+  const CaCounts n = count_ca(chain, residue_classes);
+  s.helix_ca = n.helix;
+  s.sheet_ca = n.sheet;
   return s;
 }
 

@@ -155,6 +155,16 @@ std::vector<Sse> classify(const std::vector<char>& codes, const SsMapping& mappi
   return out;
 }
 
+CaCounts count_ca(const Chain& chain, const std::vector<Sse>& residue_classes) {
+  CaCounts n;
+  for (std::size_t i = 0; i < chain.residues.size(); ++i) {
+    if (!chain.residues[i].has_ca) continue;
+    n.helix += residue_classes.at(i) == Sse::helix;
+    n.sheet += residue_classes.at(i) == Sse::sheet;
+  }
+  return n;
+}
+
 ChainSs chain_secondary_structure(const Model& model, const std::string& chain_id,
                                   const SsOptions& options) {
   const Chain& chain = model.chain(chain_id);

@@ -10,6 +10,7 @@
 //    The returned codes and classes are aligned with chain.residues.
 //  * read_ss_file() autodetects DSSP classic format ("  #  RESIDUE" table) or STRIDE ("ASG" lines)
 //    and throws IoError naming the file otherwise. Residues the file does not list are loops.
+//    Both formats carry a one-character chain id, so only such chains can be matched.
 #pragma once
 
 #include <cstdint>
@@ -63,5 +64,11 @@ std::vector<char> codes_from_file(const SsFile& file, const Chain& chain);
 ChainSs chain_secondary_structure(const Model& model, const std::string& chain_id,
                                   const SsOptions& options = {});
 std::vector<Sse> classify(const std::vector<char>& codes, const SsMapping& mapping);
+
+// Number of Cα atoms of each class (the weights of the study's Table II averages).
+struct CaCounts {
+  long helix = 0, sheet = 0;
+};
+CaCounts count_ca(const Chain& chain, const std::vector<Sse>& residue_classes);
 
 }  // namespace sse::io
