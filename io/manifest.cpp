@@ -76,10 +76,11 @@ ManifestRow parse_row(const std::vector<std::string>& f, const Columns& c, const
   const std::string ss = field(c.ss_file);
   r.ss_file = (ss.empty() || ss == "-") ? std::string() : resolve(base, ss);
   if (r.map.empty() || r.model.empty() || r.chain.empty()) throw fail("map, model and chain must not be empty");
+  const std::string res = field(c.resolution);
   char* end = nullptr;
-  r.resolution = std::strtod(field(c.resolution).c_str(), &end);
-  if (field(c.resolution).empty() || *end != '\0' || !(r.resolution > 0))
-    throw fail("resolution must be a positive number, got '" + field(c.resolution) + "'");
+  r.resolution = std::strtod(res.c_str(), &end);
+  if (res.empty() || *end != '\0' || !(r.resolution > 0))
+    throw fail("resolution must be a positive number, got '" + res + "'");
   const std::string s = field(c.split);
   if (s == "train") r.split = Split::train;
   else if (s == "val") r.split = Split::val;
