@@ -35,19 +35,34 @@ void expect_synthetic_values(const Grid& g) {
   EXPECT_NEAR(g.voxel.z, 2.5, 1e-6);
 }
 
-class EveryMode : public ::testing::TestWithParam<int> {};
+struct ModeFile {
+  int mode;
+  const char* file;
+  bool little_endian;
+};
+
+class EveryMode : public ::testing::TestWithParam<ModeFile> {};
 
 TEST_P(EveryMode, ReadsValuesVoxelSizeAndOriginField) {
   MapHeader h;
-  const Grid g = read_map(data("synthetic/mode" + std::to_string(GetParam()) + ".mrc"), &h);
-  EXPECT_EQ(h.mode, GetParam());
+  const Grid g = read_map(data(std::string("synthetic/") + GetParam().file), &h);
+  EXPECT_EQ(h.mode, GetParam().mode);
+  EXPECT_EQ(h.little_endian, GetParam().little_endian);
   expect_synthetic_values(g);
   EXPECT_EQ(h.placement, MapHeader::Placement::origin_field);
   EXPECT_DOUBLE_EQ(g.origin.x, 10.5);
   EXPECT_DOUBLE_EQ(g.origin.y, -20.0);
   EXPECT_DOUBLE_EQ(g.origin.z, 30.25);
 }
-INSTANTIATE_TEST_SUITE_P(Modes, EveryMode, ::testing::Values(0, 1, 2, 6, 12));
+INSTANTIATE_TEST_SUITE_P(Modes, EveryMode,
+                         ::testing::Values(ModeFile{0, "mode0.mrc", true}, ModeFile{1, "mode1.mrc", true},
+                                           ModeFile{2, "mode2.mrc", true}, ModeFile{6, "mode6.mrc", true},
+                                           ModeFile{12, "mode12.mrc", true}, ModeFile{2, "be_mode2.mrc", false},
+                                           ModeFile{12, "be_mode12.mrc", false}),
+                         [](const auto& info) {
+                           std::string n = info.param.file;
+                           return n.substr(0, n.find('.'));
+                         });
 
 TEST(MapRead, PermutedAxesPlacedByNstart) {
   MapHeader h;

@@ -10,6 +10,7 @@ every mode), voxel size (1.5, 2.0, 2.5) Å. What varies is how the file stores i
   permuted_nstart.mrc   MAPC/MAPR/MAPS = 3,1,2 (columns z, rows x, sections y), ORIGIN = 0,
                         NSTART (c,r,s) = (2, -3, 4) -> origin (x,y,z) = (-4.5, 8, 5)
   ext_header.mrc.gz     mode 12, 160-byte extended header, x,y,z order, gzipped, ORIGIN as above
+  be_mode{2,12}.mrc     big-endian (machine stamp 0x11 0x11), otherwise like mode{2,12}.mrc
   mode12_special.mrc    8 x 1 x 1 half floats: -2.5, 2^-14 (smallest normal), 2^-24 (smallest
                         subnormal), 65504 (largest), 1/3 (rounded to half), -0.0, +inf, NaN
 """
@@ -50,6 +51,8 @@ def main():
     for mode, dtype in [(0, np.int8), (1, np.int16), (2, np.float32), (6, np.uint16),
                         (12, np.float16)]:
         write(os.path.join(OUT, 'mode%d.mrc' % mode), v.astype(dtype))
+    for mode, dtype in [(2, '>f4'), (12, '>f2')]:
+        write(os.path.join(OUT, 'be_mode%d.mrc' % mode), v.astype(dtype))
     # File order is [section][row][column] = [y][x][z].
     write(os.path.join(OUT, 'permuted_nstart.mrc'), np.transpose(v, (1, 2, 0)).astype(np.float32),
           mapcrs=(3, 1, 2), nstart=(2, -3, 4), origin=(0.0, 0.0, 0.0))
