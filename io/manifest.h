@@ -1,0 +1,76 @@
+// io/manifest.h — dataset manifests and the cached training samples built from them.
+//
+// Contract:
+//  * Manifest: a TSV file whose first non-comment line names the columns map, model, chain,
+//    resolution, split (train|val|test) and optionally ss_file, in any order. Lines starting with
+//    '#' and blank lines are skipped; relative paths are relative to the manifest's folder. Errors
+//    throw IoError naming the file and line.
+//  * build_sample(row): read the map (any format read_map takes), refuse NaN/infinite densities,
+//    read the model and select the chain, take per-residue classes (row's ss_file, else the
+//    options' sources, see secondary.h), cut the chain zone at the sample spacing (1 Å default;
+//    zone_at_spacing), label it (labels.h; density > 0 is the component). The map is stored raw:
+//    normalization happens at load time with the same normalize() prediction uses.
+//    Errors throw IoError "row <line> (<map>, chain <id>): <problem>" — the problem names the file.
+//  * build_manifest(): builds every row into options.cache_dir, one file per sample; a row whose
+//    sample file already exists, reads back intact, has the current format version and was built
+//    from the same inputs (paths, sizes, modification times, chain, options) is skipped. A failing
+//    row is reported and the other rows still build.
+//  * Sample file (little-endian, version 1): "SSESAMPL", u32 version, u32 metadata length,
+//    metadata ("key\tvalue\n" lines), i32 nx ny nz, f64 voxel[3], f64 origin[3], f32 density[n],
+//    u8 labels[n], u32 CRC-32 of everything before it. Written atomically. A foreign, truncated,
+//    corrupt or other-version file is refused with a message saying which.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/grid.h"
+#include "io/grid_ops.h"
+#include "io/secondary.h"
+
+namespace sse::io {
+
+enum class Split { train, val, test };
+const char* split_name(Split s);
+
+struct ManifestRow {
+  int line = 0;  // 1-based line in the manifest
+  std::string map, model, chain;
+  double resolution = 0;
+  Split split = Split::train;
+  std::string ss_file;  // empty: none
+};
+std::vector<ManifestRow> read_manifest(const std::string& path);
+
+struct Sample {
+  static constexpr std::uint32_t kVersion = 1;
+  Grid map;          // chain zone, raw density
+  LabelGrid labels;  // same lattice; values are Sse
+  std::vector<std::pair<std::string, std::string>> metadata;
+  std::string meta(const std::string& key) const;  // "" when absent
+};
+void write_sample(const std::string& path, const Sample& sample);
+Sample read_sample(const std::string& path);
+
+struct BuildOptions {
+  std::string cache_dir;
+  Vec3 voxel{1, 1, 1};
+  ZoneOptions zone;
+  double label_cutoff = 3.0;
+  SsOptions ss;  // ss.ss_file is replaced by each row's ss_file
+};
+enum class BuildStatus { built, skipped, failed };
+struct BuildResult {
+  ManifestRow row;
+  BuildStatus status = BuildStatus::failed;
+  std::string sample_path;
+  std::string message;  // the error for failed rows
+};
+
+std::string sample_path(const ManifestRow& row, const BuildOptions& options);
+Sample build_sample(const ManifestRow& row, const BuildOptions& options);
+std::vector<BuildResult> build_manifest(const std::vector<ManifestRow>& rows, const BuildOptions& options);
+
+}  // namespace sse::io
