@@ -52,8 +52,12 @@ void launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem, cudaSt
   // (raised per kernel by cudaFuncSetAttribute), as the GPU does.
   sim::launch(reinterpret_cast<const void*>(kernel), grid, block, smem, stream,
               [&kargs, kernel] { std::apply(kernel, kargs); });
-#else
+#elif defined(__CUDACC__)
   kernel<<<grid, block, smem, stream>>>(static_cast<KArgs>(std::forward<Args>(args))...);
+#else
+  // Host-compiled files (engine/cuda_context.cpp, benchmarks) include this header for SSE_CUDA_CHECK;
+  // a launch from them cannot be compiled, so say so instead of failing on <<<>>> syntax.
+  static_assert(sizeof...(KArgs) != sizeof...(KArgs), "sse::launch must be called from a .cu file");
 #endif
   SSE_CUDA_CHECK(cudaGetLastError());
 }

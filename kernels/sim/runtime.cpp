@@ -338,6 +338,17 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t count, cudaM
   return cudaMemcpy(dst, src, count, kind);
 }
 
+// One emulated device: a peer copy is a device-to-device copy between device 0 and itself.
+cudaError_t cudaMemcpyPeer(void* dst, int dst_device, const void* src, int src_device, std::size_t count) {
+  if (dst_device != 0 || src_device != 0) return fail(cudaErrorInvalidDevice);
+  return cudaMemcpy(dst, src, count, cudaMemcpyDeviceToDevice);
+}
+
+cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, std::size_t count,
+                                cudaStream_t) {
+  return cudaMemcpyPeer(dst, dst_device, src, src_device, count);
+}
+
 cudaError_t cudaMemset(void* ptr, int value, std::size_t count) {
   if (count == 0) return cudaSuccess;
   if (!sse::sim::device_range(ptr, count)) return fail(cudaErrorInvalidValue);

@@ -1,0 +1,33 @@
+// kernels/cuda/conv3d_cudnn.cuh — cuDNN as the reference and comparison path of the convolution
+// (ConvAlgo::Cudnn; real-CUDA builds with SSE_HAVE_CUDNN only — files *_cudnn.cu are not in the
+// SIM build, and without cuDNN set_conv_algo refuses ConvAlgo::Cudnn).
+//
+// cuDNN 9's legacy API with NCDHW descriptors. The algorithm for each (shape, direction, options)
+// is chosen once by cudnnFind*AlgorithmEx on the caller's tensors — the fastest that succeeds within
+// kCudnnWorkspaceBytes and, when `deterministic`, has cuDNN's deterministic flag — and cached. Math is
+// true fp32 (CUDNN_FMA_MATH) unless allow_tf32, which lets cuDNN use TF32 tensor cores. db is
+// reduced by our own deterministic sum_mid.
+#pragma once
+
+#include <cstddef>
+
+#include "kernels/conv3d.h"
+
+namespace sse::cuda {
+
+struct CudnnConvOptions {
+  bool allow_tf32 = false;     // CUDNN_DEFAULT_MATH instead of CUDNN_FMA_MATH
+  bool deterministic = true;   // only algorithms cuDNN reports as deterministic
+};
+void set_cudnn_conv_options(const CudnnConvOptions& o);  // process-wide
+CudnnConvOptions cudnn_conv_options();
+
+constexpr std::size_t kCudnnWorkspaceBytes = 128u << 20;
+
+void cudnn_conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y,
+                          cudaStream_t st);
+void cudnn_conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx, cudaStream_t st);
+void cudnn_conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db,
+                                  cudaStream_t st);
+
+}  // namespace sse::cuda

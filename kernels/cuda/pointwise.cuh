@@ -1,0 +1,63 @@
+// kernels/cuda/pointwise.cuh — one grid-stride kernel for every element-wise map of the engine
+// (fill, unary, binary, axpby, dropout): out[i] = f(i, a[i], b[i]) over n floats.
+//
+// F is a functor with `__device__ float operator()(index_t i, float a, float b) const`; `kIn` (0, 1
+// or 2) says how many of a, b are read (the others are passed as 0). When n ≥ 4 and every pointer
+// is 16-byte aligned, elements move as float4 (one 16-byte load per input and one store per four
+// elements), the remaining n % 4 as scalars. In-place use (out == a or out == b) is allowed: each
+// element is read before it is written by the same thread.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cuda/device_util.cuh"
+
+namespace sse::cuda {
+
+template <int kIn, class F> struct Map {
+  const float* a;
+  const float* b;
+  float* out;
+  index_t n;
+  F f;
+};
+
+namespace detail {
+
+template <int kIn, class F> __device__ inline float map_one(const Map<kIn, F>& m, index_t i) {
+  const float a = kIn > 0 ? m.a[i] : 0.0f;
+  const float b = kIn > 1 ? m.b[i] : 0.0f;
+  return m.f(i, a, b);
+}
+
+template <int kIn> __device__ inline float4 load4(const float* p, index_t v) {
+  return kIn ? reinterpret_cast<const float4*>(p)[v] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+}
+
+template <int kIn, class F> __global__ void map_kernel(Map<kIn, F> m, bool vec) {
+  index_t first_scalar = 0;
+  if (vec) {
+    const index_t nv = m.n / 4;
+    for (index_t v = global_thread(); v < nv; v += grid_threads()) {
+      const float4 a = load4<(kIn > 0)>(m.a, v), b = load4<(kIn > 1)>(m.b, v);
+      const index_t i = 4 * v;
+      reinterpret_cast<float4*>(m.out)[v] =
+          make_float4(m.f(i, a.x, b.x), m.f(i + 1, a.y, b.y), m.f(i + 2, a.z, b.z), m.f(i + 3, a.w, b.w));
+    }
+    first_scalar = 4 * nv;
+  }
+  for (index_t i = first_scalar + global_thread(); i < m.n; i += grid_threads()) m.out[i] = map_one(m, i);
+}
+
+inline bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0; }
+
+}  // namespace detail
+
+template <int kIn, class F> void run_map(const Map<kIn, F>& m, cudaStream_t st) {
+  if (m.n <= 0) return;
+  const bool vec = m.n >= 4 && detail::aligned16(m.out) && (kIn < 1 || detail::aligned16(m.a)) &&
+                   (kIn < 2 || detail::aligned16(m.b));
+  launch(detail::map_kernel<kIn, F>, dim3(grid_for(vec ? m.n / 4 : m.n)), dim3(kBlock), 0, st, m, vec);
+}
+
+}  // namespace sse::cuda
