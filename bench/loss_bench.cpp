@@ -7,7 +7,7 @@
 // unfused runs the same byte count, i.e. an effective bandwidth. After the table the fused/unfused
 // speed-up of each pair measured in this run is printed ("ratio"). Results: bench/RESULTS.md.
 //
-//   ./bench/loss_bench [--benchmark_min_time=2s]
+//   ./bench/loss_bench [--benchmark_repetitions=5]   (ratios then use the medians)
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -95,10 +95,14 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
-      times_[r.benchmark_name()] = r.GetAdjustedRealTime();
+      // One entry per benchmark: the median when --benchmark_repetitions gives one, else the run.
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      const std::string key = r.run_name.str();
+      if (r.error_occurred || !(median || (r.run_type == Run::RT_Iteration && !medians_.count(key)))) continue;
+      if (median) medians_[key] = true;
+      times_[key] = r.GetAdjustedRealTime();
       const auto bps = r.counters.find("bytes_per_second");
-      if (bps != r.counters.end()) gbs_[r.benchmark_name()] = bps->second.value / 1e9;
+      if (bps != r.counters.end()) gbs_[key] = bps->second.value / 1e9;
     }
   }
   void Finalize() override {
@@ -118,6 +122,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
  private:
   std::map<std::string, double> times_, gbs_;
+  std::map<std::string, bool> medians_;
 };
 
 }  // namespace
