@@ -101,25 +101,28 @@ SSE_HD inline float focal_log1p(float r) {
 // t must be in 0..c−1.
 SSE_HD inline void focal_softmax_voxel(const float* x, index_t stride, int c, int t, float* p, float* log_pt,
                                        float* one_minus_pt) {
-  float m = x[0], xt = x[0];
+  float m = x[0];
   int top = 0;
-  for (int k = 0; k < c; ++k) {
-    p[k] = x[k * stride];
-    if (p[k] > m) {
-      m = p[k];
+  for (int k = 1; k < c; ++k) {
+    const float v = x[k * stride];
+    if (v > m) {
+      m = v;
       top = k;
     }
-    xt = k == t ? p[k] : xt;
   }
   float rest_top = 0.0f, rest_t = 0.0f;
   for (int k = 0; k < c; ++k) {
-    p[k] = k == top ? 1.0f : expf(p[k] - m);  // exp(0) needs no call
-    rest_top += k == top ? 0.0f : p[k];
-    rest_t += k == t ? 0.0f : p[k];
+#if defined(__CUDA_ARCH__)
+    p[k] = expf(x[k * stride] - m);  // branch-free on the GPU; exp(0) = 1 exactly: the same values
+#else
+    p[k] = k == top ? 1.0f : expf(x[k * stride] - m);  // one libm call fewer per voxel on the CPU
+#endif
+    if (k != top) rest_top += p[k];
+    if (k != t) rest_t += p[k];
   }
   const float inv = 1.0f / (1.0f + rest_top);
   for (int k = 0; k < c; ++k) p[k] *= inv;
-  *log_pt = (xt - m) - focal_log1p(rest_top);
+  *log_pt = (x[t * stride] - m) - focal_log1p(rest_top);
   *one_minus_pt = rest_t * inv;
 }
 
