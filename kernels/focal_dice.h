@@ -98,9 +98,9 @@ SSE_HD inline float focal_log1p(float r) {
 // p_t → 1 (where the naive forms lose every digit):
 //   p[k] (all classes);  log p_t = (x_t − m) − log1p(Σ_{k≠argmax} e_k)   (e_argmax = 1 exactly)
 //   1 − p_t = Σ_{k≠t} e_k / Z,  with e_k = exp(x_k − m), m = max_k x_k, Z = Σ_k e_k.
-// t must be in 0..c−1.
+// t must be in 0..c−1. want_log = false skips log p_t (left 0) where the caller has no use for it.
 SSE_HD inline void focal_softmax_voxel(const float* x, index_t stride, int c, int t, float* p, float* log_pt,
-                                       float* one_minus_pt) {
+                                       float* one_minus_pt, bool want_log = true) {
   float m = x[0];
   int top = 0;
   for (int k = 1; k < c; ++k) {
@@ -122,7 +122,7 @@ SSE_HD inline void focal_softmax_voxel(const float* x, index_t stride, int c, in
   }
   const float inv = 1.0f / (1.0f + rest_top);
   for (int k = 0; k < c; ++k) p[k] *= inv;
-  *log_pt = (x[t * stride] - m) - focal_log1p(rest_top);
+  *log_pt = want_log ? (x[t * stride] - m) - focal_log1p(rest_top) : 0.0f;
   *one_minus_pt = rest_t * inv;
 }
 
@@ -180,7 +180,8 @@ SSE_HD inline void focal_dice_grad_voxel(const float* x, index_t stride, int c, 
   }
   float p[kMaxSoftmaxChannels];
   float log_pt, omp;
-  focal_softmax_voxel(x, stride, c, t, p, &log_pt, &omp);
+  const bool focal = focal_coef != 0.0f;
+  focal_softmax_voxel(x, stride, c, t, p, &log_pt, &omp, focal && gamma != 0.0f);  // γ = 0 needs no log
   // Dice part: G_k = d loss / d p_k (G_0 = 0), pushed through the softmax Jacobian:
   //   p_j (G_j − Σ_k p_k G_k) = p_j Σ_{k≠j} p_k (G_j − G_k)      (Σ_k p_k = 1)
   // The right-hand form has no cancellation when p_j → 1, where the left one loses all its digits.
@@ -190,7 +191,7 @@ SSE_HD inline void focal_dice_grad_voxel(const float* x, index_t stride, int c, 
   for (int k = 1; k < c; ++k) gk[k] = coef[2 * (k - 1)] * (coef[2 * (k - 1) + 1] - (t == k ? 2.0f : 0.0f));
   float pt = 0.0f;  // p[t], without a run-time index (keeps p in registers on the GPU)
   for (int k = 0; k < c; ++k) pt += p[k] * (k == t ? 1.0f : 0.0f);
-  const float ff = focal_coef == 0.0f ? 0.0f : focal_coef * focal_grad_factor(pt, log_pt, omp, gamma);
+  const float ff = focal ? focal_coef * focal_grad_factor(pt, log_pt, omp, gamma) : 0.0f;
   for (int j = 0; j < c; ++j) {
     float dice = 0.0f;
     for (int k = 0; k < c; ++k)
