@@ -92,7 +92,7 @@ class FusedLoss : public ::testing::TestWithParam<Device> {};
 // error, which grows with γ ((1 − p_t)^γ amplifies the rounding of 1 − p_t, and the engine's softmax
 // backward p_j (g_j − Σ p_k g_k) cancels as p_j → 1). Measured against float64 PyTorch on this volume
 // (fce_dl, γ = 0…8): fused 0.2–1.3e-6, unfused 0.4–6.0e-6, their difference 0.4–6.3e-6.
-// On the CPU the volume spans two reduction chunks per image, so the chunk combine is exercised too.
+// On the CPU the volume spans several reduction chunks per image, so the chunk combine is exercised too.
 TEST_P(FusedLoss, MatchesUnfusedComposition) {
   const Device dev = GetParam();
   const Shape ls = dev.is_cpu() ? Shape{2, 9, 20, 31} : Shape{2, 5, 7, 6};
