@@ -4,8 +4,8 @@
 #include "apps/app.h"
 #include "engine/device.h"
 #include "engine/profiler.h"
+#include "kernels/cpu/blas.h"
 
-extern "C" void openblas_set_num_threads(int);
 
 namespace sse::app {
 
@@ -20,8 +20,7 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
 
 void apply_global_options(const GlobalOptions& g) {
   if (g.threads > 0) {
-    omp_set_num_threads(g.threads);
-    openblas_set_num_threads(g.threads);
+    sse::cpu::set_num_threads(g.threads);
   }
   set_profiling(g.profile);
 }

@@ -37,7 +37,10 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--tf32", action="store_true", help="allow TF32 tensor cores in cuDNN convolutions")
     a = ap.parse_args()
+    torch.backends.cudnn.allow_tf32 = a.tf32
+    torch.backends.cuda.matmul.allow_tf32 = a.tf32
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.backends.cudnn.benchmark = True
@@ -68,7 +71,7 @@ def main():
         sync(a.device)
         times.append(1e3 * (time.perf_counter() - t0))
     print(json.dumps({"impl": "pytorch", "version": torch.__version__, "mode": a.mode, "device": a.device,
-                      "width": a.width, "shape": a.size, "threads": torch.get_num_threads(),
+                      "width": a.width, "shape": a.size, "threads": torch.get_num_threads(), "tf32": a.tf32,
                       "median_ms": statistics.median(times), "times_ms": times}))
 
 

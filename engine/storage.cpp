@@ -10,6 +10,7 @@
 #endif
 
 namespace sse {
+#if !SSE_WITH_CUDA
 namespace {
 
 [[noreturn]] void no_cuda(const char* what) {
@@ -17,6 +18,7 @@ namespace {
 }
 
 }  // namespace
+#endif
 
 Storage::Storage(Device device, std::size_t bytes) : device_(device), bytes_(bytes) {
   if (device.is_cpu()) {

@@ -15,12 +15,16 @@
 # tool brings that folder back), else to <build>/gpu_check_logs.
 #
 # Environment: BUILD_DIR (default build-gpu), JOBS (default nproc), CONV_SIZES (default 64,96),
-#              SKIP_BUILD=1 (reuse an existing build), SKIP_TESTS=1.
+#              SKIP_BUILD=1 (reuse an existing build), SKIP_TESTS=1,
+#              BENCHES (default "kernels conv loss unet"; empty: no benchmarks, no RESULTS.md section).
+# To fit a 10-minute limit per command, run it in parts on one warm machine, e.g.
+#   BENCHES= scripts/gpu_check.sh;  SKIP_BUILD=1 SKIP_TESTS=1 BENCHES="kernels conv loss" ...;
+#   SKIP_BUILD=1 SKIP_TESTS=1 BENCHES=unet ... — each later part's section quotes the test summary.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${BUILD_DIR:-$ROOT/build-gpu}"
-LOGS="${OUT:-$BUILD/gpu_check_logs}"
+LOGS="$BUILD/gpu_check_logs"   # kept in the build dir so a later call (SKIP_BUILD=1) can see earlier logs
 JOBS="${JOBS:-$(nproc)}"
 CONV_SIZES="${CONV_SIZES:-64,96}"
 RESULTS="$ROOT/bench/RESULTS.md"
@@ -61,10 +65,20 @@ DIRTY="$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo "+dir
 START=$SECONDS
 
 # ---- 1. build ----------------------------------------------------------------------------------------
+# A machine without the Debian packages builds from the bundle scripts/gpu_deps.sh made (.deps/usr)
+# and with the project's own GEMM (no BLAS there).
+EXTRA=()
+if [ -d "$ROOT/.deps/usr" ]; then
+  EXTRA+=(-DCMAKE_PREFIX_PATH="$ROOT/.deps/usr" -DGTEST_ROOT="$ROOT/.deps/usr" -DZLIB_ROOT="$ROOT/.deps/usr")
+  [ -f /usr/include/cblas.h ] || [ -d /usr/include/x86_64-linux-gnu/openblas-pthread ] || EXTRA+=(-DSSEUNET_BLAS=none)
+  note "     using the dependency bundle .deps/usr"
+fi
+command -v nvcc >/dev/null 2>&1 || EXTRA+=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
+command -v ninja >/dev/null 2>&1 && GEN=(-G Ninja) || GEN=()
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  stage configure 120 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSEUNET_CUDA=ON \
-    -DCMAKE_CUDA_ARCHITECTURES="$(gpu_arch)" -DSSEUNET_BENCH=ON || { printf '%s\n' "${SUMMARY[@]}"; exit 1; }
-  stage build 300 cmake --build "$BUILD" -j "$JOBS" || { printf '%s\n' "${SUMMARY[@]}"; exit 1; }
+  stage configure 120 cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DSSEUNET_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES="$(gpu_arch)" -DSSEUNET_BENCH=ON "${EXTRA[@]}" || { cat "$LOGS/configure.log"; printf '%s\n' "${SUMMARY[@]}"; exit 1; }
+  stage build 300 cmake --build "$BUILD" -j "$JOBS" || { tail -40 "$LOGS/build.log"; printf '%s\n' "${SUMMARY[@]}"; exit 1; }
 fi
 
 # ---- 2. tests ----------------------------------------------------------------------------------------
@@ -79,17 +93,24 @@ run_bench() {  # name limit command...: a benchmark whose stdout is Markdown (ke
   stage "$@" || true
   TABLES+=("$LOGS/$1.log")
 }
-run_bench gpu_kernels 90 "$BUILD/bench/gpu_kernels"
-run_bench gpu_conv_layers 300 "$BUILD/bench/gpu_conv_layers" --sizes "$CONV_SIZES" --reps 7 --warmup 2
-if [ -x "$BUILD/bench/gpu_unet" ]; then
-  run_bench gpu_unet 180 "$BUILD/bench/gpu_unet"
-else
-  note "skip gpu_unet (not built)"
+BENCHES="${BENCHES-kernels conv loss unet}"
+want() { [[ " $BENCHES " == *" $1 "* ]]; }
+want kernels && run_bench gpu_kernels 90 "$BUILD/bench/gpu_kernels"
+want conv && run_bench gpu_conv_layers 300 "$BUILD/bench/gpu_conv_layers" --sizes "$CONV_SIZES" --reps 7 --warmup 2
+want loss && [ -f "$BUILD/bench/gpu_focal_dice_bench" ] && run_bench gpu_focal_dice 90 "$BUILD/bench/gpu_focal_dice_bench"
+# The whole U-Net against PyTorch + cuDNN on this GPU (bench/side_by_side.sh), strict fp32 and TF32.
+if want unet; then
+  if python3 -c 'import torch; assert torch.cuda.is_available()' >/dev/null 2>&1; then
+    run_bench unet_vs_pytorch_fp32 280 env PYTHON=python3 "$ROOT/bench/side_by_side.sh" --device cuda --rounds 2 --build "$BUILD"
+    run_bench unet_vs_pytorch_tf32 280 env PYTHON=python3 "$ROOT/bench/side_by_side.sh" --device cuda --rounds 2 --build "$BUILD" --tf32
+  else
+    note "skip the U-Net side-by-side (no PyTorch with CUDA here)"
+  fi
 fi
-if [ -f "$ROOT/bench/pytorch_unet.py" ] && python3 -c 'import torch' >/dev/null 2>&1; then
-  run_bench pytorch_unet 180 python3 "$ROOT/bench/pytorch_unet.py"
-else
-  note "skip pytorch_unet.py (absent, or no torch)"
+if [ ${#TABLES[@]} -eq 0 ]; then
+  printf '%s\n' "gpu_check: ${GPU}, commit ${COMMIT}${DIRTY}, $((SECONDS - START)) s" "${SUMMARY[@]}" | tee "$LOGS/summary.txt"
+  [ -n "${OUT:-}" ] && cp -r "$LOGS" "$OUT/"
+  exit "$STATUS"
 fi
 
 # ---- 4. bench/RESULTS.md -------------------------------------------------------------------------------
@@ -106,6 +127,7 @@ fi
   echo
   echo "## $(date -u +%Y-%m-%d) — commit ${COMMIT}${DIRTY} — ${GPU}"
   echo
+  [ -f "$LOGS/ctest.log" ] && echo "ctest on this GPU: $(grep -E 'tests passed|tests failed' "$LOGS/ctest.log" | tail -n1)" && echo
   for t in "${TABLES[@]}"; do
     # The programs' own "## title" lines become the section's subsections.
     sed -e 's/^## /### /' -e 's/^### \(Convolution\|Bandwidth\|Summary\)/#### \1/' "$t"
@@ -124,4 +146,5 @@ cp "$RESULTS" "$LOGS/RESULTS.md" 2>/dev/null || true
   grep -h -E '^checks:' "$LOGS"/gpu_*.log 2>/dev/null | sed 's/^/  /'
   echo "  results appended to bench/RESULTS.md; logs in $LOGS"
 } | tee "$LOGS/summary.txt"
+[ -n "${OUT:-}" ] && cp -r "$LOGS" "$OUT/"
 exit "$STATUS"

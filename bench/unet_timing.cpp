@@ -1,8 +1,8 @@
-// bench/unet_bench.cpp — times sseunet's U-Net like bench/pytorch_unet.py times PyTorch's, so the two
+// bench/unet_timing.cpp — times sseunet's U-Net like bench/pytorch_unet.py times PyTorch's, so the two
 // can run side by side (bench/side_by_side.sh) and be compared as a ratio.
 //
-//   unet_bench --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
-//   unet_bench --mode train --size 64 64 64
+//   unet_timing --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
+//   unet_timing --mode train --size 64 64 64
 // infer: eval-mode forward under NoGradGuard + softmax; train: one FCE_DL(γ=5) step with Adam.
 // Prints one JSON line with the median and every timing in ms.
 #include <CLI/CLI.hpp>
@@ -16,6 +16,8 @@
 #include "engine/ops.h"
 #include "engine/optim.h"
 #include "engine/profiler.h"
+#include "kernels/conv3d.h"
+#include "kernels/cpu/blas.h"
 #include "losses/loss.h"
 #include "net/unet3d.h"
 
@@ -23,7 +25,6 @@
 #include "engine/cuda_context.h"
 #endif
 
-extern "C" void openblas_set_num_threads(int);
 
 int main(int argc, char** argv) {
   using namespace sse;
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   std::vector<int> size{88, 92, 92};
   int width = 64, threads = 0, repeat = 5, warmup = 1;
   bool profile = false;
+  std::string precision = "fp32";
   app.add_option("--mode", mode)->check(CLI::IsMember({"infer", "train"}));
   app.add_option("--size", size)->expected(3);
   app.add_option("--width", width);
@@ -40,12 +42,19 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", repeat);
   app.add_option("--warmup", warmup);
   app.add_flag("--profile", profile, "print per-op times of the timed runs");
+  app.add_option("--precision", precision, "CUDA convolution: fp32 (SIMT), tf32, bf16 (tensor cores), cudnn")
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16", "cudnn"}));
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) {
-    omp_set_num_threads(threads);
-    openblas_set_num_threads(threads);
+    cpu::set_num_threads(threads);
   }
   const Device dev = Device::parse(device);
+#if SSE_WITH_CUDA
+  cuda::set_conv_algo(precision == "tf32"   ? ConvAlgo::TensorTF32
+                      : precision == "bf16" ? ConvAlgo::TensorBF16
+                      : precision == "cudnn" ? ConvAlgo::Cudnn
+                                              : ConvAlgo::Simt);
+#endif
   net::UNetConfig cfg;
   cfg.width = width;
   net::UNet3d net(cfg, 0);
@@ -94,7 +103,7 @@ int main(int argc, char** argv) {
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());
   const nlohmann::json out{{"impl", "sseunet"}, {"mode", mode}, {"device", dev.str()}, {"width", width},
-                           {"shape", size}, {"threads", omp_get_max_threads()},
+                           {"shape", size}, {"threads", omp_get_max_threads()}, {"precision", precision},
                            {"median_ms", sorted[sorted.size() / 2]}, {"times_ms", times}};
   std::cout << out.dump() << std::endl;
   if (profile) std::cerr << profile_report();
