@@ -15,7 +15,8 @@
 # tool brings that folder back), else to <build>/gpu_check_logs.
 #
 # Environment: BUILD_DIR (default build-gpu), JOBS (default nproc), CONV_SIZES (default 64,96),
-#              SKIP_BUILD=1 (reuse an existing build), SKIP_TESTS=1.
+#              SKIP_BUILD=1 (reuse an existing build), SKIP_TESTS=1, COMMIT (tag for a source tree
+#              without .git; default: git rev-parse).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,7 +57,7 @@ if ! nvidia-smi >/dev/null 2>&1; then
   exit 2
 fi
 GPU="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n1)"
-COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+COMMIT="${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 DIRTY="$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo "+dirty" || true)"
 START=$SECONDS
 

@@ -142,11 +142,11 @@ template <int KS> struct ConvWxProblem {
     const int k = kt.k0 + kk;
     return KPos{k, ci * g.vol + tp.off, tp.kz, tp.ky, tp.kx, k < K};
   }
-  __device__ float a(const Slice&, const ARef& r, const KPos& kp) const {
-    return r.p && kp.ok ? r.p[kp.k] : 0.0f;
+  __device__ const float* a_ptr(const Slice&, const ARef& r, const KPos& kp) const {
+    return r.p && kp.ok ? &r.p[kp.k] : nullptr;
   }
-  __device__ float b(const Slice& sl, const BRef& r, const KPos& kp) const {
-    return kp.ok && ConvGeom<KS>::inside(r.bits, kp.kz, kp.ky, kp.kx) ? sl.src[kp.off + r.v] : 0.0f;
+  __device__ const float* b_ptr(const Slice& sl, const BRef& r, const KPos& kp) const {
+    return kp.ok && ConvGeom<KS>::inside(r.bits, kp.kz, kp.ky, kp.kx) ? &sl.src[kp.off + r.v] : nullptr;
   }
   __device__ void store(const Slice& sl, int m, int n, float4 v) const {
     if (m < M) store_row4(sl.dst + static_cast<index_t>(m) * N, n, N, vec, bias ? bias[m] : 0.0f, v);
@@ -212,12 +212,11 @@ template <int KS> struct ConvWgradProblem {
     const int v = static_cast<int>(k - img * g.vol);
     return KPos{img * (N / kTaps) * g.vol, img * M * g.vol, v, g.axis_bits(v), true};
   }
-  __device__ float a(const Slice&, const ARef& r, const KPos& kp) const {
-    return kp.ok && r.off >= 0 ? dy[kp.dy_img + r.off + kp.v] : 0.0f;
+  __device__ const float* a_ptr(const Slice&, const ARef& r, const KPos& kp) const {
+    return kp.ok && r.off >= 0 ? &dy[kp.dy_img + r.off + kp.v] : nullptr;
   }
-  __device__ float b(const Slice&, const BRef& r, const KPos& kp) const {
-    return kp.ok && r.kz >= 0 && ConvGeom<KS>::inside(kp.bits, r.kz, r.ky, r.kx) ? x[kp.x_img + r.off + kp.v]
-                                                                                   : 0.0f;
+  __device__ const float* b_ptr(const Slice&, const BRef& r, const KPos& kp) const {
+    return kp.ok && r.kz >= 0 && ConvGeom<KS>::inside(kp.bits, r.kz, r.ky, r.kx) ? &x[kp.x_img + r.off + kp.v] : nullptr;
   }
   __device__ void store(const Slice& sl, int m, int n, float4 v) const {
     if (m < M) store_row4(sl.out + static_cast<index_t>(m) * N, n, N, vec, 0.0f, v);
