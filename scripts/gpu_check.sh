@@ -35,12 +35,12 @@ fail() { SUMMARY+=("FAIL: $1"); STATUS=1; }
 # Runs "$@" with a time limit, output to $LOGS/$name.log; records the result.
 stage() {
   local name="$1" limit="$2"; shift 2
-  local t0=$SECONDS
-  if timeout "$limit" "$@" >"$LOGS/$name.log" 2>&1; then
+  local t0=$SECONDS rc=0
+  timeout "$limit" "$@" >"$LOGS/$name.log" 2>&1 || rc=$?
+  if [ "$rc" -eq 0 ]; then
     note "ok   $name ($((SECONDS - t0)) s)"
     return 0
   fi
-  local rc=$?
   [ "$rc" -eq 124 ] && fail "$name timed out after $limit s (log: $LOGS/$name.log)" ||
     fail "$name exited $rc (log: $LOGS/$name.log)"
   return 1

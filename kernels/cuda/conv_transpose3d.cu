@@ -165,7 +165,7 @@ struct UpWgradProblem {
   __device__ KPos kpos(const Slice&, const KTile& kt, int kk) const {
     const index_t k = kt.k0 + kk;
     if (k >= kt.k_end) return KPos{0, 0, 0, 0, false};
-    const index_t img = k / g.vin;
+    const index_t img = image_of(k, g.vin);
     const int v = static_cast<int>(k - img * g.vin);
     return KPos{img * M * g.vin, img * (N / 8) * g.ovol, v, g.site(v), true};
   }
