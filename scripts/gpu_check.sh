@@ -15,11 +15,16 @@
 # tool brings that folder back), else to <build>/gpu_check_logs.
 #
 # Environment: BUILD_DIR (default build-gpu), JOBS (default nproc), CONV_SIZES (default 64,96),
+<<<<<<< HEAD
 #              SKIP_BUILD=1 (reuse an existing build), SKIP_TESTS=1,
 #              BENCHES (default "kernels conv loss unet"; empty: no benchmarks, no RESULTS.md section).
 # To fit a 10-minute limit per command, run it in parts on one warm machine, e.g.
 #   BENCHES= scripts/gpu_check.sh;  SKIP_BUILD=1 SKIP_TESTS=1 BENCHES="kernels conv loss" ...;
 #   SKIP_BUILD=1 SKIP_TESTS=1 BENCHES=unet ... — each later part's section quotes the test summary.
+=======
+#              SKIP_BUILD=1 (reuse an existing build), SKIP_TESTS=1, COMMIT (tag for a source tree
+#              without .git; default: git rev-parse).
+>>>>>>> cuda
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,12 +43,12 @@ fail() { SUMMARY+=("FAIL: $1"); STATUS=1; }
 # Runs "$@" with a time limit, output to $LOGS/$name.log; records the result.
 stage() {
   local name="$1" limit="$2"; shift 2
-  local t0=$SECONDS
-  if timeout "$limit" "$@" >"$LOGS/$name.log" 2>&1; then
+  local t0=$SECONDS rc=0
+  timeout "$limit" "$@" >"$LOGS/$name.log" 2>&1 || rc=$?
+  if [ "$rc" -eq 0 ]; then
     note "ok   $name ($((SECONDS - t0)) s)"
     return 0
   fi
-  local rc=$?
   [ "$rc" -eq 124 ] && fail "$name timed out after $limit s (log: $LOGS/$name.log)" ||
     fail "$name exited $rc (log: $LOGS/$name.log)"
   return 1
@@ -60,7 +65,7 @@ if ! nvidia-smi >/dev/null 2>&1; then
   exit 2
 fi
 GPU="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n1)"
-COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+COMMIT="${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 DIRTY="$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo "+dirty" || true)"
 START=$SECONDS
 
@@ -101,8 +106,8 @@ want loss && [ -f "$BUILD/bench/gpu_focal_dice_bench" ] && run_bench gpu_focal_d
 # The whole U-Net against PyTorch + cuDNN on this GPU (bench/side_by_side.sh), strict fp32 and TF32.
 if want unet; then
   if python3 -c 'import torch; assert torch.cuda.is_available()' >/dev/null 2>&1; then
-    run_bench unet_vs_pytorch_fp32 280 env PYTHON=python3 "$ROOT/bench/side_by_side.sh" --device cuda --rounds 2 --build "$BUILD"
-    run_bench unet_vs_pytorch_tf32 280 env PYTHON=python3 "$ROOT/bench/side_by_side.sh" --device cuda --rounds 2 --build "$BUILD" --tf32
+    run_bench unet_vs_pytorch_fp32 280 env PYTHON=python3 "$ROOT/bench/side_by_side.sh" --device cuda --rounds "${UNET_ROUNDS:-2}" --build "$BUILD"
+    run_bench unet_vs_pytorch_tf32 280 env PYTHON=python3 "$ROOT/bench/side_by_side.sh" --device cuda --rounds "${UNET_ROUNDS:-2}" --build "$BUILD" --tf32
   else
     note "skip the U-Net side-by-side (no PyTorch with CUDA here)"
   fi

@@ -48,8 +48,8 @@ template <class P> void run_wg(const P& p, int slices, cudaStream_t st) {
 void check(const Conv3dShape& s, const char* op) {
   kernel_check(s.k == 1 || s.k == 3, op, "the CUDA convolution supports k = 1 and k = 3");
   kernel_check(s.n >= 0 && s.c_in >= 1 && s.c_out >= 1 && s.d >= 1 && s.h >= 1 && s.w >= 1, op, "bad shape");
-  const index_t big = (s.c_in > s.c_out ? s.c_in : s.c_out) * s.kvol();
-  kernel_check(big * s.voxels() < (index_t{1} << 31) && s.n <= 65535, op,
+  const index_t channels = s.c_in > s.c_out ? s.c_in : s.c_out;
+  kernel_check(channels * s.voxels() < (index_t{1} << 31) && s.n <= 65535, op,
                "per-image tensors must have fewer than 2^31 elements and n ≤ 65535");
 }
 

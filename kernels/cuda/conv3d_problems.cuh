@@ -68,6 +68,12 @@ __device__ inline void store_row4(float* row, int n, int cols, bool vec, float b
 
 inline bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0; }
 
+// k / vol for a split-K position k over (image, voxel): in 32 bits when k fits (a 64-bit division
+// is a long software routine on the GPU, and this one runs once per K-slice and thread).
+__device__ inline index_t image_of(index_t k, int vol) {
+  return k < 0x7fffffff ? static_cast<index_t>(static_cast<int>(k) / vol) : k / vol;
+}
+
 // Forward and backward data: C = W' · im2col(src) for one image (blockIdx.z). K runs tap-major,
 // k = t·c_k + ci, so a slice of BK consecutive k usually shares one tap: its offset δt and bounds
 // test are decoded once per slice (ktile), and each element costs an add and a predicated load.
@@ -142,11 +148,11 @@ template <int KS> struct ConvWxProblem {
     const int k = kt.k0 + kk;
     return KPos{k, ci * g.vol + tp.off, tp.kz, tp.ky, tp.kx, k < K};
   }
-  __device__ float a(const Slice&, const ARef& r, const KPos& kp) const {
-    return r.p && kp.ok ? r.p[kp.k] : 0.0f;
+  __device__ const float* a_ptr(const Slice&, const ARef& r, const KPos& kp) const {
+    return r.p && kp.ok ? &r.p[kp.k] : nullptr;
   }
-  __device__ float b(const Slice& sl, const BRef& r, const KPos& kp) const {
-    return kp.ok && ConvGeom<KS>::inside(r.bits, kp.kz, kp.ky, kp.kx) ? sl.src[kp.off + r.v] : 0.0f;
+  __device__ const float* b_ptr(const Slice& sl, const BRef& r, const KPos& kp) const {
+    return kp.ok && ConvGeom<KS>::inside(r.bits, kp.kz, kp.ky, kp.kx) ? &sl.src[kp.off + r.v] : nullptr;
   }
   __device__ void store(const Slice& sl, int m, int n, float4 v) const {
     if (m < M) store_row4(sl.dst + static_cast<index_t>(m) * N, n, N, vec, bias ? bias[m] : 0.0f, v);
@@ -208,16 +214,15 @@ template <int KS> struct ConvWgradProblem {
   __device__ KPos kpos(const Slice&, const KTile& kt, int kk) const {
     const index_t k = kt.k0 + kk;
     if (k >= kt.k_end) return KPos{0, 0, 0, AxisBits{0, 0, 0}, false};
-    const index_t img = k / g.vol;
+    const index_t img = image_of(k, g.vol);
     const int v = static_cast<int>(k - img * g.vol);
     return KPos{img * (N / kTaps) * g.vol, img * M * g.vol, v, g.axis_bits(v), true};
   }
-  __device__ float a(const Slice&, const ARef& r, const KPos& kp) const {
-    return kp.ok && r.off >= 0 ? dy[kp.dy_img + r.off + kp.v] : 0.0f;
+  __device__ const float* a_ptr(const Slice&, const ARef& r, const KPos& kp) const {
+    return kp.ok && r.off >= 0 ? &dy[kp.dy_img + r.off + kp.v] : nullptr;
   }
-  __device__ float b(const Slice&, const BRef& r, const KPos& kp) const {
-    return kp.ok && r.kz >= 0 && ConvGeom<KS>::inside(kp.bits, r.kz, r.ky, r.kx) ? x[kp.x_img + r.off + kp.v]
-                                                                                   : 0.0f;
+  __device__ const float* b_ptr(const Slice&, const BRef& r, const KPos& kp) const {
+    return kp.ok && r.kz >= 0 && ConvGeom<KS>::inside(kp.bits, r.kz, r.ky, r.kx) ? &x[kp.x_img + r.off + kp.v] : nullptr;
   }
   __device__ void store(const Slice& sl, int m, int n, float4 v) const {
     if (m < M) store_row4(sl.out + static_cast<index_t>(m) * N, n, N, vec, 0.0f, v);

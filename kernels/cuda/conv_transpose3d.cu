@@ -72,11 +72,11 @@ struct UpForwardProblem : PlainK {
   __device__ BRef b_ref(const Slice&, int n) const { return BRef{n < N ? n : -1}; }
   __device__ KTile ktile(const Slice&, index_t k0) const { return KTile{static_cast<int>(k0)}; }
   __device__ KPos kpos(const Slice&, const KTile& kt, int kk) const { return KPos{kt.k0 + kk, kt.k0 + kk < K}; }
-  __device__ float a(const Slice&, const ARef& r, const KPos& kp) const {
-    return kp.ok && r.m >= 0 ? w[static_cast<index_t>(kp.k) * M + r.m] : 0.0f;
+  __device__ const float* a_ptr(const Slice&, const ARef& r, const KPos& kp) const {
+    return kp.ok && r.m >= 0 ? &w[static_cast<index_t>(kp.k) * M + r.m] : nullptr;
   }
-  __device__ float b(const Slice& sl, const BRef& r, const KPos& kp) const {
-    return kp.ok && r.v >= 0 ? sl.x[static_cast<index_t>(kp.k) * g.vin + r.v] : 0.0f;
+  __device__ const float* b_ptr(const Slice& sl, const BRef& r, const KPos& kp) const {
+    return kp.ok && r.v >= 0 ? &sl.x[static_cast<index_t>(kp.k) * g.vin + r.v] : nullptr;
   }
   __device__ void store(const Slice& sl, int m, int n, float4 v) const {
     if (m >= M) return;
@@ -116,9 +116,9 @@ struct UpBackwardDataProblem : PlainK {
   __device__ BRef b_ref(const Slice&, int n) const { return BRef{n < N ? g.site(n) : -1}; }
   __device__ KTile ktile(const Slice&, index_t k0) const { return KTile{static_cast<int>(k0)}; }
   __device__ KPos kpos(const Slice&, const KTile& kt, int kk) const { return KPos{kt.k0 + kk, kt.k0 + kk < K}; }
-  __device__ float a(const Slice&, const ARef& r, const KPos& kp) const { return kp.ok && r.p ? r.p[kp.k] : 0.0f; }
-  __device__ float b(const Slice& sl, const BRef& r, const KPos& kp) const {
-    return kp.ok && r.site >= 0 ? sl.dy[g.tap_offset(kp.k) + r.site] : 0.0f;
+  __device__ const float* a_ptr(const Slice&, const ARef& r, const KPos& kp) const { return kp.ok && r.p ? &r.p[kp.k] : nullptr; }
+  __device__ const float* b_ptr(const Slice& sl, const BRef& r, const KPos& kp) const {
+    return kp.ok && r.site >= 0 ? &sl.dy[g.tap_offset(kp.k) + r.site] : nullptr;
   }
   __device__ void store(const Slice& sl, int m, int n, float4 v) const {
     if (m < M) store_row4(sl.dx + static_cast<index_t>(m) * N, n, N, vec, 0.0f, v);
@@ -165,15 +165,15 @@ struct UpWgradProblem {
   __device__ KPos kpos(const Slice&, const KTile& kt, int kk) const {
     const index_t k = kt.k0 + kk;
     if (k >= kt.k_end) return KPos{0, 0, 0, 0, false};
-    const index_t img = k / g.vin;
+    const index_t img = image_of(k, g.vin);
     const int v = static_cast<int>(k - img * g.vin);
     return KPos{img * M * g.vin, img * (N / 8) * g.ovol, v, g.site(v), true};
   }
-  __device__ float a(const Slice&, const ARef& r, const KPos& kp) const {
-    return kp.ok && r.off >= 0 ? x[kp.x_img + r.off + kp.v] : 0.0f;
+  __device__ const float* a_ptr(const Slice&, const ARef& r, const KPos& kp) const {
+    return kp.ok && r.off >= 0 ? &x[kp.x_img + r.off + kp.v] : nullptr;
   }
-  __device__ float b(const Slice&, const BRef& r, const KPos& kp) const {
-    return kp.ok && r.off >= 0 ? dy[kp.dy_img + r.off + kp.site] : 0.0f;
+  __device__ const float* b_ptr(const Slice&, const BRef& r, const KPos& kp) const {
+    return kp.ok && r.off >= 0 ? &dy[kp.dy_img + r.off + kp.site] : nullptr;
   }
   __device__ void store(const Slice& sl, int m, int n, float4 v) const {
     if (m < M) store_row4(sl.out + static_cast<index_t>(m) * N, n, N, vec, 0.0f, v);

@@ -14,8 +14,8 @@
 //   BRef b_ref(sl, n)            per-thread state for column n of B
 //   KTile ktile(sl, k0)          state for the BK-slice starting at k0 (decoded once per slice)
 //   KPos kpos(sl, ktile, kk)     state for position k0 + kk (marked outside when ≥ k_end)
-//   float a(sl, aref, kpos)      A[m, k], 0 outside
-//   float b(sl, bref, kpos)      B[k, n], 0 outside
+//   const float* a_ptr(sl, aref, kpos)   where A[m, k] lives, or null where it is 0 (padding, outside)
+//   const float* b_ptr(sl, bref, kpos)   the same for B[k, n]
 //   void store(sl, m, n, float4) writes C[m, n..n+3] (bounds-checked by the problem: m, n may lie
 //                                beyond M, N in the last tiles)
 //   kALanesK / kBLanesK          whether consecutive threads load consecutive k (true: the operand is
@@ -38,6 +38,9 @@ template <int BM_, int BN_, int BK_, int TM_, int TN_> struct TileCfg {
   static constexpr int kSM = BM / kRM, kSN = BN / kRN;  // distance between a thread's groups
   static constexpr int kPad = 4;                       // keeps float4 alignment, spreads banks
   static constexpr int kALoads = BM * BK / kThreads, kBLoads = BK * BN / kThreads;
+  // Two resident blocks per multiprocessor (≤ 128 registers a thread at 256 threads): one block's
+  // global loads then overlap the other's arithmetic.
+  static constexpr int kMinBlocks = kThreads >= 256 ? 2 : 4;
   static_assert(TM % 4 == 0 && TN % 4 == 0, "micro-tiles are read as float4");
   static_assert(kThreads % 32 == 0 && kThreads <= 1024, "whole warps");
   static_assert((BM * BK) % kThreads == 0 && (BK * BN) % kThreads == 0, "tiles split evenly over threads");
@@ -55,36 +58,48 @@ template <int Rows, int BK, int T, bool LanesK> struct LoadSlot {
   __device__ static int k(int t, int i) { return LanesK ? t % BK : t / Rows + i * (T / Rows); }
 };
 
+__device__ inline float load_or_zero(const float* p) { return p ? *p : 0.0f; }
+
+// Fills the tables of per-row state of a tile's BM rows (ARef) and BN columns (BRef) in shared
+// memory and waits for them. The load loops read them back per slot: kept in registers (up to 16 + 16
+// slots a thread) they would cost the residency that hides the loads' latency.
+template <class P>
+__device__ void fill_ref_tables(const P& p, const typename P::Slice& sl, int m0, int n0, int bm, int bn,
+                                typename P::ARef* arefs, typename P::BRef* brefs) {
+  for (int r = static_cast<int>(threadIdx.x); r < bm; r += static_cast<int>(blockDim.x)) arefs[r] = p.a_ref(sl, m0 + r);
+  for (int c = static_cast<int>(threadIdx.x); c < bn; c += static_cast<int>(blockDim.x)) brefs[c] = p.b_ref(sl, n0 + c);
+  __syncthreads();
+}
+
 }  // namespace detail
 
 template <class Cfg, class P>
-__global__ void __launch_bounds__(Cfg::kThreads) igemm_simt_kernel(const P p) {
+__global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) igemm_simt_kernel(const P p) {
   constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN, T = Cfg::kThreads;
   constexpr int NA = Cfg::kALoads, NB = Cfg::kBLoads;
   using SA = detail::LoadSlot<BM, BK, T, P::kALanesK>;
   using SB = detail::LoadSlot<BN, BK, T, P::kBLanesK>;
   __shared__ __align__(16) float As[2][BK][BM + Cfg::kPad];
   __shared__ __align__(16) float Bs[2][BK][BN + Cfg::kPad];
+  __shared__ typename P::ARef arefs[BM];
+  __shared__ typename P::BRef brefs[BN];
 
   const int t = static_cast<int>(threadIdx.x);
   const int tx = t % Cfg::kThreadsN, ty = t / Cfg::kThreadsN;
   const int m0 = static_cast<int>(blockIdx.y) * BM, n0 = static_cast<int>(blockIdx.x) * BN;
   const typename P::Slice sl = p.slice(static_cast<int>(blockIdx.z));
 
-  typename P::ARef aref[NA];
-  typename P::BRef bref[NB];
-#pragma unroll
-  for (int i = 0; i < NA; ++i) aref[i] = p.a_ref(sl, m0 + SA::row(t, i));
-#pragma unroll
-  for (int i = 0; i < NB; ++i) bref[i] = p.b_ref(sl, n0 + SB::row(t, i));
+  detail::fill_ref_tables(p, sl, m0, n0, BM, BN, arefs, brefs);
 
   float ra[NA], rb[NB];
   auto load = [&](index_t k0) {
     const typename P::KTile kt = p.ktile(sl, k0);
 #pragma unroll
-    for (int i = 0; i < NA; ++i) ra[i] = p.a(sl, aref[i], p.kpos(sl, kt, SA::k(t, i)));
+    for (int i = 0; i < NA; ++i)
+      ra[i] = detail::load_or_zero(p.a_ptr(sl, arefs[SA::row(t, i)], p.kpos(sl, kt, SA::k(t, i))));
 #pragma unroll
-    for (int i = 0; i < NB; ++i) rb[i] = p.b(sl, bref[i], p.kpos(sl, kt, SB::k(t, i)));
+    for (int i = 0; i < NB; ++i)
+      rb[i] = detail::load_or_zero(p.b_ptr(sl, brefs[SB::row(t, i)], p.kpos(sl, kt, SB::k(t, i))));
   };
   auto stash = [&](int buf) {
 #pragma unroll
@@ -170,12 +185,13 @@ template <class P> void run_igemm_simt_wx(const P& p, int slices, cudaStream_t s
 }
 
 // Split-K GEMMs (weight gradients): both operands run along K, so BK = 16 keeps loads coalesced.
+// Micro-tiles of at least 4 × 8 keep shared-memory reads below the FMA rate.
 template <class P> void run_igemm_simt_wg(const P& p, int slices, cudaStream_t st) {
   using Large = TileCfg<128, 128, 16, 8, 8>;
-  using Small = TileCfg<64, 64, 16, 4, 4>;
+  using Mid = TileCfg<64, 128, 16, 4, 8>;
   using Narrow = TileCfg<32, 64, 16, 4, 4>;
   if (p.M <= 32) return run_igemm_simt<Narrow>(p, slices, st);
-  if (p.M <= 64) return run_igemm_simt<Small>(p, slices, st);
+  if (p.M <= 64) return run_igemm_simt<Mid>(p, slices, st);
   run_igemm_simt<Large>(p, slices, st);
 }
 
