@@ -15,16 +15,13 @@
 # tool brings that folder back), else to <build>/gpu_check_logs.
 #
 # Environment: BUILD_DIR (default build-gpu), JOBS (default nproc), CONV_SIZES (default 64,96),
-<<<<<<< HEAD
-#              SKIP_BUILD=1 (reuse an existing build), SKIP_TESTS=1,
-#              BENCHES (default "kernels conv loss unet"; empty: no benchmarks, no RESULTS.md section).
+#              SKIP_BUILD=1 (reuse an existing build), SKIP_TESTS=1, COMMIT (tag for a source tree
+#              without .git; default: git rev-parse),
+#              BENCHES (default "kernels conv loss unet"; empty: no benchmarks, no RESULTS.md section),
+#              UNET_ROUNDS (default 2).
 # To fit a 10-minute limit per command, run it in parts on one warm machine, e.g.
 #   BENCHES= scripts/gpu_check.sh;  SKIP_BUILD=1 SKIP_TESTS=1 BENCHES="kernels conv loss" ...;
 #   SKIP_BUILD=1 SKIP_TESTS=1 BENCHES=unet ... — each later part's section quotes the test summary.
-=======
-#              SKIP_BUILD=1 (reuse an existing build), SKIP_TESTS=1, COMMIT (tag for a source tree
-#              without .git; default: git rev-parse).
->>>>>>> cuda
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
