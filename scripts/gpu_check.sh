@@ -79,7 +79,7 @@ command -v nvcc >/dev/null 2>&1 || EXTRA+=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda
 command -v ninja >/dev/null 2>&1 && GEN=(-G Ninja) || GEN=()
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   stage configure 120 cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DSSEUNET_CUDA=ON \
-    -DCMAKE_CUDA_ARCHITECTURES="$(gpu_arch)" -DSSEUNET_BENCH=ON "${EXTRA[@]}" || { cat "$LOGS/configure.log"; printf '%s\n' "${SUMMARY[@]}"; exit 1; }
+    -DCMAKE_CUDA_ARCHITECTURES="$(gpu_arch)" -DSSEUNET_BENCH=ON -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON "${EXTRA[@]}" || { cat "$LOGS/configure.log"; printf '%s\n' "${SUMMARY[@]}"; exit 1; }
   stage build 300 cmake --build "$BUILD" -j "$JOBS" || { tail -40 "$LOGS/build.log"; printf '%s\n' "${SUMMARY[@]}"; exit 1; }
 fi
 
