@@ -146,8 +146,8 @@ gemmi::Ccp4<float> parse_header(const std::vector<char>& bytes, const std::strin
 }
 
 // Old Chimera (e.g. 1.3-1.5) writes the machine stamp as 00 00 44 44, which gemmi refuses. When the
-// stamp is neither 0x44 (little) nor 0x11 (big), take the byte order from the MODE word, as mrcfile
-// does (a valid mode is a small number only when read in the right order), and fix the stamp in memory.
+// stamp is neither 0x44 (little) nor 0x11 (big), take the byte order from the MODE word (a valid
+// mode is a small number only when read in the right order) and fix the stamp in memory.
 bool repair_machine_stamp(std::vector<char>& bytes) {
   if (bytes.size() < kHeaderBytes || bytes[212] == 0x44 || bytes[212] == 0x11) return false;
   const auto* w = reinterpret_cast<const unsigned char*>(&bytes[12]);  // MODE
