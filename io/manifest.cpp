@@ -147,38 +147,10 @@ std::vector<std::pair<std::string, std::string>> parse_metadata(const std::strin
 
 // ---- building ------------------------------------------------------------------------------
 
-std::string file_stamp(const std::string& path) {
-  struct stat st {};
-  if (path.empty() || ::stat(path.c_str(), &st) != 0) return path + ":missing";
-  return path + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec);
-}
-
-std::string fmt(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
-
 // Everything that determines a sample's content: if it is unchanged the cached file is reused.
 std::string source_key(const ManifestRow& r, const BuildOptions& o) {
-  std::ostringstream s;
-  s << "v" << Sample::kVersion << "|" << file_stamp(r.map) << "|" << file_stamp(r.model) << "|" << r.chain << "|"
-    << (r.ss_file.empty() ? "-" : file_stamp(r.ss_file)) << "|voxel " << fmt(o.voxel.x) << "," << fmt(o.voxel.y)
-    << "," << fmt(o.voxel.z) << "|zone " << fmt(o.zone.radius) << "," << o.zone.margin << "," << o.zone.zero_outside
-    << "|cutoff " << fmt(o.label_cutoff) << "|ss " << o.ss.use_records << "," << o.ss.mapping.helix << ","
-    << o.ss.mapping.sheet << "," << o.ss.dssp.prefer_pi_helices;
-  return s.str();
-}
-
-std::uint64_t fnv1a(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
+  return "v" + std::to_string(Sample::kVersion) + "|" + file_stamp(r.map) + "|" + file_stamp(r.model) + "|" + r.chain +
+         "|" + (r.ss_file.empty() ? std::string("-") : file_stamp(r.ss_file)) + "|" + options_key(o);
 }
 
 std::string stem(const std::string& path) {
@@ -197,23 +169,10 @@ void require_finite(const Grid& map, const std::string& path) {
     if (!std::isfinite(v)) throw file_error(path, "the map contains NaN or infinite values");
 }
 
-std::vector<std::pair<std::string, std::string>> sample_metadata(const ManifestRow& row, const BuildOptions& o,
-                                                                  const Chain& chain, const ChainSs& classes,
-                                                                  const Sample& s) {
-  long component = 0, helix_vox = 0, sheet_vox = 0;
-  for (float v : s.map.data) component += v > 0;
-  for (std::uint8_t l : s.labels.data) {
-    helix_vox += l == std::uint8_t(Sse::helix);
-    sheet_vox += l == std::uint8_t(Sse::sheet);
-  }
-  const CaCounts ca = count_ca(chain, classes.classes);
-  return {{"map", row.map}, {"model", row.model}, {"chain", row.chain},
-          {"resolution", fmt(row.resolution)}, {"split", split_name(row.split)},
-          {"ss_source", ss_source_name(classes.source)}, {"ss_file", row.ss_file},
-          {"residues", std::to_string(chain.residues.size())}, {"helix_ca", std::to_string(ca.helix)},
-          {"sheet_ca", std::to_string(ca.sheet)}, {"component_voxels", std::to_string(component)},
-          {"helix_voxels", std::to_string(helix_vox)}, {"sheet_voxels", std::to_string(sheet_vox)},
-          {"source", source_key(row, o)}, {"written_by", "sseunet " SSEUNET_VERSION}};
+std::vector<std::pair<std::string, std::string>> row_metadata(const ManifestRow& row, const BuildOptions& o) {
+  return {{"map", row.map}, {"model", row.model}, {"chain", row.chain}, {"resolution", exact_number(row.resolution)},
+          {"split", split_name(row.split)}, {"ss_file", row.ss_file}, {"source", source_key(row, o)},
+          {"written_by", "sseunet " SSEUNET_VERSION}};
 }
 
 Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
@@ -229,22 +188,14 @@ Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
   const ChainSs classes = chain_secondary_structure(model, row.chain, ss);
   Sample s;
   try {
-    s.map = zone_at_spacing(map, chain.atoms, o.voxel, o.zone);
+    s = chain_sample(map, chain, classes, o);
   } catch (const IoError& e) {
     throw file_error(row.map, std::string(e.what()) + " (model " + row.model + ", chain " + row.chain + ")");
   }
-  s.labels = make_labels(s.map, chain, classes.classes, o.label_cutoff);
-  s.metadata = sample_metadata(row, o, chain, classes, s);
+  std::vector<std::pair<std::string, std::string>> meta = row_metadata(row, o);
+  meta.insert(meta.end() - 2, s.metadata.begin(), s.metadata.end());  // before source, written_by
+  s.metadata = std::move(meta);
   return s;
-}
-
-bool up_to_date(const std::string& path, const std::string& key) {
-  if (!file_exists(path)) return false;
-  try {
-    return read_sample(path).meta("source") == key;
-  } catch (const IoError&) {
-    return false;  // unreadable, other version or corrupt: rebuild
-  }
 }
 
 }  // namespace
@@ -334,10 +285,8 @@ Sample read_sample(const std::string& path) {
 }
 
 std::string sample_path(const ManifestRow& row, const BuildOptions& o) {
-  char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx",
-                static_cast<unsigned long long>(fnv1a(row.map + "|" + row.model + "|" + row.chain)));
-  return (fs::path(o.cache_dir) / (stem(row.map) + "_" + row.chain + "_" + std::string(hash, 8) + ".sample")).string();
+  const std::string hash = short_hash(row.map + "|" + row.model + "|" + row.chain);
+  return (fs::path(o.cache_dir) / (stem(row.map) + "_" + row.chain + "_" + hash + ".sample")).string();
 }
 
 Sample build_sample(const ManifestRow& row, const BuildOptions& o) {
@@ -357,7 +306,7 @@ std::vector<BuildResult> build_manifest(const std::vector<ManifestRow>& rows, co
     r.row = row;
     r.sample_path = sample_path(row, o);
     try {
-      if (up_to_date(r.sample_path, source_key(row, o))) {
+      if (sample_up_to_date(r.sample_path, source_key(row, o))) {
         r.status = BuildStatus::skipped;
       } else {
         write_sample(r.sample_path, build_sample(row, o));
@@ -370,6 +319,71 @@ std::vector<BuildResult> build_manifest(const std::vector<ManifestRow>& rows, co
     results.push_back(std::move(r));
   }
   return results;
+}
+
+Sample chain_sample(const Grid& map, const Chain& chain, const ChainSs& ss, const BuildOptions& o) {
+  Sample s;
+  s.map = zone_at_spacing(map, chain.atoms, o.voxel, o.zone);
+  s.labels = make_labels(s.map, chain, ss.classes, o.label_cutoff);
+  long component = 0, helix_vox = 0, sheet_vox = 0;
+  for (float v : s.map.data) component += v > 0;
+  for (std::uint8_t l : s.labels.data) {
+    helix_vox += l == std::uint8_t(Sse::helix);
+    sheet_vox += l == std::uint8_t(Sse::sheet);
+  }
+  const CaCounts ca = count_ca(chain, ss.classes);
+  s.metadata = {{"ss_source", ss_source_name(ss.source)}, {"residues", std::to_string(chain.residues.size())},
+                {"helix_ca", std::to_string(ca.helix)}, {"sheet_ca", std::to_string(ca.sheet)},
+                {"component_voxels", std::to_string(component)}, {"helix_voxels", std::to_string(helix_vox)},
+                {"sheet_voxels", std::to_string(sheet_vox)}};
+  return s;
+}
+
+std::string options_key(const BuildOptions& o) {
+  std::ostringstream s;
+  s << "voxel " << exact_number(o.voxel.x) << "," << exact_number(o.voxel.y) << "," << exact_number(o.voxel.z)
+    << "|zone " << exact_number(o.zone.radius) << "," << o.zone.margin << "," << o.zone.zero_outside << "|cutoff "
+    << exact_number(o.label_cutoff) << "|ss " << o.ss.use_records << "," << o.ss.mapping.helix << ","
+    << o.ss.mapping.sheet << "," << o.ss.dssp.prefer_pi_helices;
+  return s.str();
+}
+
+std::string file_stamp(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return path + ":missing";
+  return path + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+bool sample_up_to_date(const std::string& path, const std::string& key) {
+  if (!file_exists(path)) return false;
+  try {
+    return read_sample(path).meta("source") == key;
+  } catch (const IoError&) {
+    return false;  // unreadable, other version or corrupt: rebuild
+  }
+}
+
+std::string exact_number(double v) {
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+
+std::uint64_t fnv1a(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string short_hash(const std::string& s) {
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(s)));
+  return std::string(hash, 8);
 }
 
 }  // namespace sse::io

@@ -19,6 +19,9 @@
 //    metadata ("key\tvalue\n" lines), i32 nx ny nz, f64 voxel[3], f64 origin[3], f32 density[n],
 //    u8 labels[n], u32 CRC-32 of everything before it. Written atomically. A foreign, truncated,
 //    corrupt or other-version file is refused with a message saying which.
+//  * The building blocks at the end (chain_sample, options_key, file_stamp, sample_up_to_date,
+//    exact_number, fnv1a, short_hash) are what build_manifest is made of; build_simulated
+//    (io/simulate_set.h) uses the same ones, so both caches follow one set of rules.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +32,7 @@
 #include "io/grid.h"
 #include "io/grid_ops.h"
 #include "io/secondary.h"
+#include "io/structure.h"
 
 namespace sse::io {
 
@@ -72,5 +76,20 @@ struct BuildResult {
 std::string sample_path(const ManifestRow& row, const BuildOptions& options);
 Sample build_sample(const ManifestRow& row, const BuildOptions& options);
 std::vector<BuildResult> build_manifest(const std::vector<ManifestRow>& rows, const BuildOptions& options);
+
+// ---- building blocks shared with build_simulated -------------------------------------------
+// One chain cut from `map`: the zone at options.voxel (zone_at_spacing), its labels (make_labels with
+// ss.classes) and the content metadata ss_source, residues, helix_ca, sheet_ca, component_voxels,
+// helix_voxels, sheet_voxels. Throws IoError (from chain_zone) when the chain misses the map.
+Sample chain_sample(const Grid& map, const Chain& chain, const ChainSs& ss, const BuildOptions& options);
+// Every option that changes a sample's content (voxel, zone, label cutoff, ss), for source keys.
+std::string options_key(const BuildOptions& options);
+// "path:size:mtime" ("path:missing" when absent): a file's identity in source keys.
+std::string file_stamp(const std::string& path);
+// True when `path` reads back as a sample of the current version whose "source" is `key`.
+bool sample_up_to_date(const std::string& path, const std::string& key);
+std::string exact_number(double v);          // 17 significant digits: round-trips a double
+std::uint64_t fnv1a(const std::string& s);    // FNV-1a 64
+std::string short_hash(const std::string& s);  // 8 hex digits of fnv1a, for file names
 
 }  // namespace sse::io

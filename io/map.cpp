@@ -145,8 +145,24 @@ gemmi::Ccp4<float> parse_header(const std::vector<char>& bytes, const std::strin
   return m;
 }
 
-MapHeader header_from_bytes(const std::vector<char>& bytes, const std::string& path,
-                            gemmi::Ccp4<float>& m) {
+// Old Chimera (e.g. 1.3-1.5) writes the machine stamp as 00 00 44 44, which gemmi refuses. When the
+// stamp is neither 0x44 (little) nor 0x11 (big), take the byte order from the MODE word (a valid
+// mode is a small number only when read in the right order) and fix the stamp in memory.
+bool repair_machine_stamp(std::vector<char>& bytes) {
+  if (bytes.size() < kHeaderBytes || bytes[212] == 0x44 || bytes[212] == 0x11) return false;
+  const auto* w = reinterpret_cast<const unsigned char*>(&bytes[12]);  // MODE
+  const std::uint32_t little = w[0] | w[1] << 8 | w[2] << 16 | std::uint32_t(w[3]) << 24;
+  const std::uint32_t big = w[3] | w[2] << 8 | w[1] << 16 | std::uint32_t(w[0]) << 24;
+  const auto valid = [](std::uint32_t mode) { return mode <= 12 && bytes_per_sample(int(mode)) != 0; };
+  const char order = valid(little) ? 0x44 : valid(big) ? 0x11 : 0;
+  if (order == 0) return false;  // gemmi reports the unreadable stamp
+  bytes[212] = bytes[213] = order;
+  bytes[214] = bytes[215] = 0;
+  return true;
+}
+
+MapHeader header_from_bytes(std::vector<char>& bytes, const std::string& path, gemmi::Ccp4<float>& m) {
+  const bool repaired = repair_machine_stamp(bytes);
   try {
     m = parse_header(bytes, path);
   } catch (const IoError&) {
@@ -155,6 +171,7 @@ MapHeader header_from_bytes(const std::vector<char>& bytes, const std::string& p
     throw file_error(path, std::string("not a readable MRC/CCP4 map: ") + e.what());
   }
   MapHeader h = raw_header(m, path);
+  if (repaired) h.warnings.push_back("unrecognised machine stamp: byte order taken from the MODE word");
   derive_placement(h);
   const std::size_t need = kHeaderBytes + std::size_t(h.extended_header_bytes) +
                            h.geometry.size() * bytes_per_sample(h.mode);
@@ -234,11 +251,12 @@ void write_any(const std::string& path, const GridT<T>& grid) {
 
 MapHeader read_map_header(const std::string& path) {
   gemmi::Ccp4<float> m;
-  return header_from_bytes(read_file_bytes(path), path, m);
+  std::vector<char> bytes = read_file_bytes(path);
+  return header_from_bytes(bytes, path, m);
 }
 
 Grid read_map(const std::string& path, MapHeader* header) {
-  const std::vector<char> bytes = read_file_bytes(path);
+  std::vector<char> bytes = read_file_bytes(path);
   gemmi::Ccp4<float> m;
   MapHeader h = header_from_bytes(bytes, path, m);
   try {

@@ -3,7 +3,9 @@
 // Contract:
 //  * read_map() reads modes 0 (int8), 1 (int16), 2 (float32), 6 (uint16) through gemmi and mode 12
 //    (IEEE half float) decoded here; any MAPC/MAPR/MAPS axis order; extended headers (NSYMBT bytes
-//    are skipped); either byte order; gzipped files (".gz"). The result is a Grid in x,y,z order.
+//    are skipped); either byte order (from the machine stamp, or from the MODE word when the stamp
+//    is unrecognised, as old Chimera writes it, with a warning); gzipped files (".gz"). The result
+//    is a Grid in x,y,z order.
 //  * Voxel size along x,y,z = cell length / MX,MY,MZ. A zero cell length or sampling (some writers
 //    leave them unset) falls back to 1 Å with a warning in MapHeader::warnings, as ChimeraX does.
 //    Non-orthogonal cells are read as if orthogonal, also with a warning.

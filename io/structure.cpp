@@ -44,6 +44,8 @@ void add_residue(const gemmi::Residue& gr, Chain& chain) {
     if (a.is_hydrogen() || (a.altloc != '\0' && a.altloc != alt)) continue;
     const Vec3 p = to_vec(a.pos);
     chain.atoms.push_back(p);
+    chain.elements.push_back(std::uint8_t(a.element.atomic_number()));
+    chain.occupancies.push_back(a.occ);
     if (a.name == "N" && !has[0]) { r.n = p; has[0] = true; }
     if (a.name == "CA" && !has[1]) { r.ca = p; has[1] = true; }
     if (a.name == "C" && !has[2]) { r.c = p; has[2] = true; }
@@ -57,7 +59,9 @@ void add_residue(const gemmi::Residue& gr, Chain& chain) {
 Chain& chain_named(Model& m, const std::string& id) {
   for (Chain& c : m.chains)
     if (c.id == id) return c;
-  m.chains.push_back(Chain{id, {}, {}});
+  Chain c;
+  c.id = id;
+  m.chains.push_back(std::move(c));
   return m.chains.back();
 }
 

@@ -8,13 +8,15 @@
 //    (gemmi's and PyMOL's convention; mkdssp 4.2 happens to keep the last, see io/README.md).
 //    Of residues sharing a sequence id (microheterogeneity) the first is kept.
 //  * Residue carries its Cα (when present) and, for DSSP, its backbone N, CA, C, O (complete only
-//    when all four are present). Chain::atoms holds every kept heavy atom (for zones).
+//    when all four are present). Chain::atoms holds every kept heavy atom (for zones and map
+//    simulation); Chain::elements and Chain::occupancies run parallel to it (same index).
 //  * HELIX/SHEET records (PDB) or _struct_conf/_struct_sheet_range (mmCIF) are returned as ranges
 //    of author residue ids; io/secondary.h turns them into per-residue classes.
 //  * A missing or unparsable file throws IoError naming the file; Model::chain() throws IoError
 //    listing the chains that do exist.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,10 @@ struct Chain {
   std::string id;  // author chain id
   std::vector<Residue> residues;
   std::vector<Vec3> atoms;  // all kept heavy atoms of the chain
+  // Parallel to atoms: atomic number (gemmi's element, inferred from the atom name when the element
+  // column is blank; 0 when unknown) and occupancy as written. Used by io/simulate.h.
+  std::vector<std::uint8_t> elements;
+  std::vector<float> occupancies;
 
   // Cα positions of residues that have one, and the residue index each belongs to.
   std::vector<Vec3> ca_positions(std::vector<int>* residue_index = nullptr) const;

@@ -1,0 +1,177 @@
+// io/simulate_set.cpp — see simulate_set.h.
+#include "io/simulate_set.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "io/error.h"
+#include "io/file_util.h"
+#include "kernels/philox.h"
+
+namespace sse::io {
+namespace {
+
+namespace fs = std::filesystem;
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+std::string model_stem(const std::string& path) {
+  std::string name = fs::path(path).filename().string();
+  for (const char* ext : {".gz", ".pdb", ".ent", ".cif", ".mmcif"})
+    if (ends_with(name, ext)) name.resize(name.size() - std::strlen(ext));
+  return name;
+}
+
+std::string realism_key(const Realism& r) {
+  std::ostringstream s;
+  s << "res " << exact_number(r.res_min) << "," << exact_number(r.res_max) << "|snr " << exact_number(r.snr_min)
+    << "," << exact_number(r.snr_max) << "," << exact_number(r.noise_correlation) << "|b "
+    << exact_number(r.bfactor_min) << "," << exact_number(r.bfactor_max) << "|scale " << exact_number(r.scale_min)
+    << "," << exact_number(r.scale_max);
+  return s.str();
+}
+
+// Everything that determines a simulated sample's content.
+std::string source_key(const std::string& model_path, const std::string& chain, std::uint64_t seed,
+                       const SimulatedSetOptions& o) {
+  return "v" + std::to_string(Sample::kVersion) + "|simulated|" + file_stamp(model_path) + "|" + chain + "|seed " +
+         std::to_string(seed) + "|sigma " + exact_number(o.simulate.sigma_factor) + "," +
+         exact_number(o.simulate.cutoff_sigmas) + "," + std::to_string(o.simulate.weight_by_occupancy) + "," +
+         std::to_string(o.neighbours) + "|" + realism_key(o.realism) + "|" + options_key(o.build);
+}
+
+// The sample lattice around the chain: wide enough for the zone and its margin, and for the
+// density of the chain's atoms to be complete.
+GridGeometry sample_lattice(const Chain& chain, const SimulateOptions& sim, const BuildOptions& b) {
+  const double voxel = std::max({b.voxel.x, b.voxel.y, b.voxel.z});
+  const double padding = std::max(sim.cutoff_sigmas * sim.sigma(), b.zone.radius) + b.zone.margin * voxel;
+  return lattice_around(chain.atoms, b.voxel, padding);
+}
+
+Metadata draw_metadata(const Model& model, const std::string& chain, const RealismDraw& d,
+                       const SimulatedSetOptions& o) {
+  return {{"map", "simulated"},
+          {"model", model.path},
+          {"chain", chain},
+          {"resolution", exact_number(d.resolution)},
+          {"split", split_name(o.split)},
+          {"seed", std::to_string(d.seed)},
+          {"sigma_factor", exact_number(o.simulate.sigma_factor)},
+          {"cutoff_sigmas", exact_number(o.simulate.cutoff_sigmas)},
+          {"bfactor", exact_number(d.bfactor)},
+          {"scale", exact_number(d.scale)},
+          {"snr", exact_number(d.snr)},
+          {"noise_sigma", exact_number(d.noise_sigma)},
+          {"neighbours", o.neighbours ? "1" : "0"}};
+}
+
+ChainSs chain_classes(const Model& model, const std::string& chain, const SimulatedSetOptions& o) {
+  SsOptions ss = o.build.ss;
+  ss.ss_file.clear();
+  return chain_secondary_structure(model, chain, ss);
+}
+
+// The samples of one chain; `classes` is computed only when some sample needs building.
+void build_chain(const Model& model, const std::string& chain, const SimulatedSetOptions& o,
+                 std::vector<SimulatedBuildResult>& results) {
+  std::vector<ChainSs> classes;
+  for (int k = 0; k < o.samples_per_chain; ++k) {
+    SimulatedBuildResult r{model.path, chain, k, BuildStatus::failed, simulated_sample_path(model.path, chain, k, o),
+                           ""};
+    const std::uint64_t seed = sample_seed(model.path, chain, k, o.seed);
+    try {
+      if (sample_up_to_date(r.sample_path, source_key(model.path, chain, seed, o))) {
+        r.status = BuildStatus::skipped;
+      } else {
+        if (classes.empty()) classes.push_back(chain_classes(model, chain, o));
+        write_sample(r.sample_path, simulate_sample(model, chain, classes[0], seed, o));
+        r.status = BuildStatus::built;
+      }
+    } catch (const IoError& e) {
+      r.message = "chain " + chain + ", sample " + std::to_string(k) + ": " + e.what();
+    }
+    results.push_back(std::move(r));
+  }
+}
+
+// The chains a source asks for; throws IoError naming the file when there are none.
+std::vector<std::string> source_chains(const Model& model, const SimulatedSource& s, int min_residues) {
+  if (!s.chain.empty()) {
+    model.chain(s.chain);  // throws, listing the chains that exist
+    return {s.chain};
+  }
+  std::vector<std::string> chains = protein_chains(model, min_residues);
+  if (chains.empty())
+    throw file_error(model.path, "no protein chain (no chain has " + std::to_string(min_residues) +
+                                     " or more residues with a CA atom)");
+  return chains;
+}
+
+}  // namespace
+
+std::uint64_t sample_seed(const std::string& model_path, const std::string& chain, int index, std::uint64_t seed) {
+  // Philox keyed by the set's seed, on a counter made from the sample's identity: independent
+  // streams for every (file name, chain, k) without a hand-made mixing function.
+  const std::uint64_t id = fnv1a(fs::path(model_path).filename().string() + "|" + chain + "|" + std::to_string(index));
+  return (std::uint64_t(philox_word(seed, id, 0)) << 32) | philox_word(seed, id, 1);
+}
+
+std::vector<std::string> protein_chains(const Model& model, int min_residues) {
+  std::vector<std::string> out;
+  for (const Chain& c : model.chains) {
+    const long with_ca = std::count_if(c.residues.begin(), c.residues.end(), [](const Residue& r) { return r.has_ca; });
+    if (with_ca >= min_residues) out.push_back(c.id);
+  }
+  return out;
+}
+
+Sample simulate_sample(const Model& model, const std::string& chain_id, const ChainSs& ss, std::uint64_t seed,
+                       const SimulatedSetOptions& o) {
+  const Chain& chain = model.chain(chain_id);
+  if (chain.atoms.empty()) throw file_error(model.path, "chain '" + chain_id + "' has no atoms to simulate");
+  const RealismDraw draw = draw_realism(o.realism, o.simulate.sigma_factor, seed);
+  SimulateOptions sim = o.simulate;
+  sim.resolution = draw.resolution;
+  const Grid clean = simulate_onto(model, o.neighbours ? "" : chain_id, sample_lattice(chain, sim, o.build), sim);
+  Sample s = chain_sample(add_realism(clean, draw), chain, ss, o.build);
+  Metadata meta = draw_metadata(model, chain_id, draw, o);
+  meta.insert(meta.end(), s.metadata.begin(), s.metadata.end());
+  meta.emplace_back("source", source_key(model.path, chain_id, seed, o));
+  meta.emplace_back("written_by", "sseunet " SSEUNET_VERSION);
+  s.metadata = std::move(meta);
+  return s;
+}
+
+Sample simulate_sample(const std::string& model_path, const std::string& chain, std::uint64_t seed,
+                       const SimulatedSetOptions& o) {
+  const Model model = read_model(model_path);
+  return simulate_sample(model, chain, chain_classes(model, chain, o), seed, o);
+}
+
+std::string simulated_sample_path(const std::string& model_path, const std::string& chain, int index,
+                                  const SimulatedSetOptions& o) {
+  const std::string hash = short_hash(model_path + "|" + chain + "|" + std::to_string(index));
+  const std::string name = model_stem(model_path) + "_" + chain + "_s" + std::to_string(index) + "_" + hash;
+  return (fs::path(o.build.cache_dir) / (name + ".sample")).string();
+}
+
+std::vector<SimulatedBuildResult> build_simulated(const std::vector<SimulatedSource>& sources,
+                                                  const SimulatedSetOptions& o) {
+  if (o.build.cache_dir.empty()) throw std::invalid_argument("build_simulated: no cache directory");
+  if (o.samples_per_chain < 1) throw std::invalid_argument("build_simulated: samples_per_chain must be >= 1");
+  draw_realism(o.realism, o.simulate.sigma_factor, 0);  // refuses bad ranges before any file is read
+  fs::create_directories(o.build.cache_dir);
+  std::vector<SimulatedBuildResult> results;
+  for (const SimulatedSource& src : sources) {
+    try {
+      const Model model = read_model(src.model);
+      for (const std::string& chain : source_chains(model, src, o.min_residues)) build_chain(model, chain, o, results);
+    } catch (const IoError& e) {
+      results.push_back({src.model, src.chain, -1, BuildStatus::failed, "", e.what()});
+    }
+  }
+  return results;
+}
+
+}  // namespace sse::io
