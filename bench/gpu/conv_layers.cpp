@@ -109,7 +109,8 @@ struct LayerData {
     if (l.transposed) {
       if (d == Dir::Fwd) cuda::conv_transpose3d_forward(l.t, x.get(), w.get(), b.get(), y.get(), nullptr);
       if (d == Dir::BwdData) cuda::conv_transpose3d_backward_data(l.t, dy.get(), w.get(), dx.get(), nullptr);
-      if (d == Dir::BwdWeight) cuda::conv_transpose3d_backward_weight(l.t, x.get(), dy.get(), dw.get(), db.get(), nullptr);
+      if (d == Dir::BwdWeight)
+        cuda::conv_transpose3d_backward_weight(l.t, x.get(), dy.get(), dw.get(), db.get(), nullptr);
       return;
     }
     if (d == Dir::Fwd) cuda::conv3d_forward(l.c, x.get(), w.get(), b.get(), y.get(), nullptr);

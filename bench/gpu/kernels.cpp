@@ -61,13 +61,15 @@ int run_all(index_t s, const Timing& t) {
                    cpu::unary(Unary::Exp, hx.data(), r.data(), n, 0.0f);
                    return r;
                  }});
-  ops.push_back({"binary add", 12.0 * n, noop, [&] { cuda::binary(Binary::Add, x.get(), y.get(), out.get(), n, nullptr); },
+  ops.push_back({"binary add", 12.0 * n, noop,
+                 [&] { cuda::binary(Binary::Add, x.get(), y.get(), out.get(), n, nullptr); },
                  [&] { return host(out); }, [&] {
                    std::vector<float> r(un);
                    cpu::binary(Binary::Add, hx.data(), hy.data(), r.data(), n);
                    return r;
                  }});
-  ops.push_back({"axpby", 12.0 * n, [&] { out.upload(hy); }, [&] { cuda::axpby(0.5f, x.get(), 0.25f, out.get(), n, nullptr); },
+  ops.push_back({"axpby", 12.0 * n, [&] { out.upload(hy); },
+                 [&] { cuda::axpby(0.5f, x.get(), 0.25f, out.get(), n, nullptr); },
                  [&] { return host(out); }, [&] {
                    std::vector<float> r = hy;
                    cpu::axpby(0.5f, hx.data(), 0.25f, r.data(), n);
@@ -114,7 +116,8 @@ int run_all(index_t s, const Timing& t) {
                    cpu::sum_mid(hx.data(), 1, c, vox, r.data());
                    return r;
                  }});
-  ops.push_back({"broadcast_rows", 4.0 * n, noop, [&] { cuda::broadcast_rows(x.get(), c, vox, 2.0f, out.get(), nullptr); },
+  ops.push_back({"broadcast_rows", 4.0 * n, noop,
+                 [&] { cuda::broadcast_rows(x.get(), c, vox, 2.0f, out.get(), nullptr); },
                  [&] { return host(out); }, [&] {
                    std::vector<float> r(un);
                    cpu::broadcast_rows(hx.data(), c, vox, 2.0f, r.data());
@@ -122,14 +125,16 @@ int run_all(index_t s, const Timing& t) {
                  }});
   // Concat's forward half: 32 channels into a 64-channel tensor at offset 32.
   const ChannelCopy cc{1, c / 2, c, c / 2, vox};
-  ops.push_back({"copy_channels", 4.0 * n, [&] { out.upload(hy); }, [&] { cuda::copy_channels(cc, x.get(), out.get(), nullptr); },
+  ops.push_back({"copy_channels", 4.0 * n, [&] { out.upload(hy); },
+                 [&] { cuda::copy_channels(cc, x.get(), out.get(), nullptr); },
                  [&] { return host(out); }, [&] {
                    std::vector<float> r = hy;
                    cpu::copy_channels(cc, hx.data(), r.data());
                    return r;
                  }});
   const index_t sv = n / 3;  // three classes over as many voxels as fit
-  ops.push_back({"softmax (3 classes)", 8.0 * 3 * sv, noop, [&] { cuda::softmax_channels(1, 3, sv, x.get(), out.get(), nullptr); },
+  ops.push_back({"softmax (3 classes)", 8.0 * 3 * sv, noop,
+                 [&] { cuda::softmax_channels(1, 3, sv, x.get(), out.get(), nullptr); },
                  [&] {
                    auto h = host(out);
                    h.resize(static_cast<std::size_t>(3 * sv));
@@ -155,7 +160,8 @@ int run_all(index_t s, const Timing& t) {
   // Pad by one voxel on each side of 64 planes of (s−2)³: the U-Net's pad/crop.
   const index_t si = s - 2;
   const BoxCopy box{c, si, si, si, s, s, s, -1, -1, -1};
-  ops.push_back({"box_copy (pad)", 4.0 * c * (si * si * si + vox), noop, [&] { cuda::box_copy(box, x.get(), out.get(), nullptr); },
+  ops.push_back({"box_copy (pad)", 4.0 * c * (si * si * si + vox), noop,
+                 [&] { cuda::box_copy(box, x.get(), out.get(), nullptr); },
                  [&] { return host(out); }, [&] {
                    std::vector<float> r(un);
                    cpu::box_copy(box, hx.data(), r.data());
@@ -177,7 +183,8 @@ int run_all(index_t s, const Timing& t) {
                    return r;
                  }});
   ops.push_back({"maxpool backward", 4.0 * n * (1.0 + 2.0 / 8), noop,
-                 [&] { cuda::maxpool3d_backward(ps, y.get(), idx.get(), out.get(), nullptr); }, [&] { return host(out); },
+                 [&] { cuda::maxpool3d_backward(ps, y.get(), idx.get(), out.get(), nullptr); },
+                 [&] { return host(out); },
                  [&] {
                    std::vector<float> py(un / 8), r(un);
                    std::vector<std::int32_t> ri(un / 8);
@@ -227,7 +234,10 @@ int run_all(index_t s, const Timing& t) {
 
   // The practical peak: a device-to-device copy of the same size (bytes read + written).
   const double copy_ms = median_ms(
-      [&] { SSE_CUDA_CHECK(cudaMemcpyAsync(out.get(), x.get(), un * sizeof(float), cudaMemcpyDeviceToDevice, nullptr)); }, t);
+      [&] {
+        SSE_CUDA_CHECK(cudaMemcpyAsync(out.get(), x.get(), un * sizeof(float), cudaMemcpyDeviceToDevice, nullptr));
+      },
+      t);
   const double peak = 2.0 * n * sizeof(float) / (copy_ms * 1e-3) / 1e9;
 
   std::printf("\n### Bandwidth-bound kernels, (1, %lld, %lld³) floats = %.0f MB\n\n", static_cast<long long>(c),

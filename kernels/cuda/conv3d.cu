@@ -61,7 +61,8 @@ template <int KS> ConvGeom<KS> geom(const Conv3dShape& s) {
 __global__ void weight_to_tap_major_kernel(const float* w, int rows, int c_k, int taps, bool flip, float* wt) {
   const index_t total = static_cast<index_t>(rows) * taps * c_k;
   for (index_t i = global_thread(); i < total; i += grid_threads()) {
-    const int c = static_cast<int>(i % c_k), t = static_cast<int>(i / c_k % taps), m = static_cast<int>(i / (c_k * taps));
+    const int c = static_cast<int>(i % c_k), t = static_cast<int>(i / c_k % taps);
+    const int m = static_cast<int>(i / (c_k * taps));
     wt[i] = flip ? w[(static_cast<index_t>(c) * rows + m) * taps + (taps - 1 - t)]
                  : w[(static_cast<index_t>(m) * c_k + c) * taps + t];
   }

@@ -151,7 +151,8 @@ void cudnn_conv3d_forward(const Conv3dShape& s, const float* x, const float* w, 
                                                            kCudnnWorkspaceBytes));
   });
   const float one = 1.0f, zero = 0.0f;
-  SSE_CUDNN_CHECK(cudnnConvolutionForward(h, &one, d.x, x, d.w, w, d.conv, static_cast<cudnnConvolutionFwdAlgo_t>(c.algo),
+  SSE_CUDNN_CHECK(cudnnConvolutionForward(h, &one, d.x, x, d.w, w, d.conv,
+                                          static_cast<cudnnConvolutionFwdAlgo_t>(c.algo),
                                           ws, c.bytes, &zero, d.y, y));
   if (b) SSE_CUDNN_CHECK(cudnnAddTensor(h, &one, d.bias, b, &one, d.y, y));
 }

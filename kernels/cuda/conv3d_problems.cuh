@@ -2,10 +2,10 @@
 // implicit-GEMM problems (the interface is described in igemm.cuh). Shared by the SIMT kernels
 // (conv3d.cu) and the tensor-core kernels (conv3d_tc.cu), which differ only in how they multiply.
 //
-//   forward        y[o, v]  = Σ_{ci,t} w[o, ci, t] · x[ci, v + δt]              M = c_out, K = c_in·k³, N = voxels
-//   backward data  dx[ci, v] = Σ_{o,t} w[o, ci, k³−1−t] · dy[o, v + δt]         M = c_in,  K = c_out·k³, N = voxels
-//                  (a forward convolution of dy with the flipped, transposed weight)
-//   backward weight dw[o, ci, t] = Σ_{n,v} dy[n, o, v] · x[n, ci, v + δt]      M = c_out, N = c_in·k³, K = n·voxels
+//   forward         y[o, v]  = Σ_{ci,t} w[o, ci, t] · x[ci, v + δt]        M = c_out, K = c_in·k³,  N = voxels
+//   backward data   dx[ci, v] = Σ_{o,t} w[o, ci, k³−1−t] · dy[o, v + δt]   M = c_in,  K = c_out·k³, N = voxels
+//                   (a forward convolution of dy with the flipped, transposed weight)
+//   backward weight dw[o, ci, t] = Σ_{n,v} dy[n, o, v] · x[n, ci, v + δt]  M = c_out, N = c_in·k³,  K = n·voxels
 // where δt is the offset of tap t = (kz, ky, kx) and a term is zero when v + δt falls outside the
 // volume (zero padding). The weight gradient's K runs over every voxel of every image and is split
 // into slices (split-K) whose partials are added in a fixed order afterwards.
@@ -222,7 +222,8 @@ template <int KS> struct ConvWgradProblem {
     return kp.ok && r.off >= 0 ? &dy[kp.dy_img + r.off + kp.v] : nullptr;
   }
   __device__ const float* b_ptr(const Slice&, const BRef& r, const KPos& kp) const {
-    return kp.ok && r.kz >= 0 && ConvGeom<KS>::inside(kp.bits, r.kz, r.ky, r.kx) ? &x[kp.x_img + r.off + kp.v] : nullptr;
+    const bool inside = kp.ok && r.kz >= 0 && ConvGeom<KS>::inside(kp.bits, r.kz, r.ky, r.kx);
+    return inside ? &x[kp.x_img + r.off + kp.v] : nullptr;
   }
   __device__ void store(const Slice& sl, int m, int n, float4 v) const {
     if (m < M) store_row4(sl.out + static_cast<index_t>(m) * N, n, N, vec, 0.0f, v);

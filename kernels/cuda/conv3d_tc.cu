@@ -102,7 +102,9 @@ __device__ inline void cp_async4(float* dst, const float* src) {
                : "memory");
 }
 __device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-template <int N> __device__ inline void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+template <int N> __device__ inline void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
 
 template <class Cfg, TcPrecision Prec, class P>
 __global__ void __launch_bounds__(Cfg::kThreads, 2) igemm_tc_kernel(const P p) {

@@ -116,7 +116,9 @@ struct UpBackwardDataProblem : PlainK {
   __device__ BRef b_ref(const Slice&, int n) const { return BRef{n < N ? g.site(n) : -1}; }
   __device__ KTile ktile(const Slice&, index_t k0) const { return KTile{static_cast<int>(k0)}; }
   __device__ KPos kpos(const Slice&, const KTile& kt, int kk) const { return KPos{kt.k0 + kk, kt.k0 + kk < K}; }
-  __device__ const float* a_ptr(const Slice&, const ARef& r, const KPos& kp) const { return kp.ok && r.p ? &r.p[kp.k] : nullptr; }
+  __device__ const float* a_ptr(const Slice&, const ARef& r, const KPos& kp) const {
+    return kp.ok && r.p ? &r.p[kp.k] : nullptr;
+  }
   __device__ const float* b_ptr(const Slice& sl, const BRef& r, const KPos& kp) const {
     return kp.ok && r.site >= 0 ? &sl.dy[g.tap_offset(kp.k) + r.site] : nullptr;
   }

@@ -34,6 +34,23 @@ inline dim3 rows_grid(index_t rows, index_t per_row, int block = kBlock) {
   return dim3(static_cast<unsigned>(gx < 1 ? 1 : gx), static_cast<unsigned>(gy));
 }
 
+// Kernels over many short rows (box copies, pooling: rows of tens of elements) use 32 × 8 blocks:
+// a warp takes 32 consecutive elements of one row (coalesced), a block 8 rows, so rows shorter than
+// a block waste no threads. Both loops are grid-strided.
+constexpr int kRowLanes = 32, kRowsPerBlock = 8;
+inline dim3 short_rows_block() { return dim3(kRowLanes, kRowsPerBlock); }
+inline dim3 short_rows_grid(index_t rows, index_t per_row) {
+  const index_t gx = (per_row + kRowLanes - 1) / kRowLanes, gy = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+  return dim3(static_cast<unsigned>(gx < 1 ? 1 : (gx < 64 ? gx : 64)),
+              static_cast<unsigned>(gy < 1 ? 1 : (gy < 65535 ? gy : 65535)));
+}
+__device__ inline index_t short_row_first() {
+  return static_cast<index_t>(blockIdx.y) * kRowsPerBlock + threadIdx.y;
+}
+__device__ inline index_t short_row_stride() { return static_cast<index_t>(gridDim.y) * kRowsPerBlock; }
+__device__ inline index_t short_col_first() { return static_cast<index_t>(blockIdx.x) * kRowLanes + threadIdx.x; }
+__device__ inline index_t short_col_stride() { return static_cast<index_t>(gridDim.x) * kRowLanes; }
+
 __device__ inline index_t global_thread() {
   return static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x;
 }

@@ -1,5 +1,6 @@
 // kernels/cuda/maxpool.cu — 3-D max pooling 2×2×2 / stride 2 on the GPU (see kernels/maxpool.h).
 //
+// Output rows are short (half the width), so they go over 32 × 8 blocks (device_util.cuh).
 // Forward: one thread per output voxel scans its window in the CPU's z, y, x order with the same
 // strict '>' so ties (and NaNs) pick the same index. Backward: one thread per output voxel writes
 // all eight inputs of its window (dy at idx, 0 elsewhere); windows tile the input exactly, so every
@@ -10,8 +11,7 @@
 namespace sse::cuda {
 namespace {
 
-// Output row r = (plane, z, y) of the (planes, od, oh, ow) output, and the flat input offset of its
-// window row's first element within the plane.
+// Output row r of the (planes, od, oh, ow) output as (plane, z, y).
 struct PoolRow {
   index_t plane, z, y;
 };
@@ -22,10 +22,10 @@ __device__ inline PoolRow pool_row(const Pool3dShape& s, index_t r) {
 
 __global__ void maxpool_forward_kernel(Pool3dShape s, const float* x, float* y, std::int32_t* idx) {
   const index_t od = s.d / 2, oh = s.h / 2, ow = s.w / 2, rows = s.n * s.c * od * oh;
-  for (index_t r = blockIdx.y; r < rows; r += gridDim.y) {
+  for (index_t r = short_row_first(); r < rows; r += short_row_stride()) {
     const PoolRow pr = pool_row(s, r);
     const float* xp = x + pr.plane * s.d * s.h * s.w;
-    for (index_t xx = global_thread(); xx < ow; xx += grid_threads()) {
+    for (index_t xx = short_col_first(); xx < ow; xx += short_col_stride()) {
       index_t best = (2 * pr.z * s.h + 2 * pr.y) * s.w + 2 * xx;
       float m = xp[best];
       for (int a = 0; a < 2; ++a)
@@ -46,10 +46,10 @@ __global__ void maxpool_forward_kernel(Pool3dShape s, const float* x, float* y, 
 
 __global__ void maxpool_backward_kernel(Pool3dShape s, const float* dy, const std::int32_t* idx, float* dx) {
   const index_t od = s.d / 2, oh = s.h / 2, ow = s.w / 2, rows = s.n * s.c * od * oh;
-  for (index_t r = blockIdx.y; r < rows; r += gridDim.y) {
+  for (index_t r = short_row_first(); r < rows; r += short_row_stride()) {
     const PoolRow pr = pool_row(s, r);
     float* dxp = dx + pr.plane * s.d * s.h * s.w;
-    for (index_t xx = global_thread(); xx < ow; xx += grid_threads()) {
+    for (index_t xx = short_col_first(); xx < ow; xx += short_col_stride()) {
       const float g = dy[r * ow + xx];
       const index_t at = idx[r * ow + xx];
       for (int a = 0; a < 2; ++a)
@@ -68,14 +68,14 @@ void maxpool3d_forward(const Pool3dShape& s, const float* x, float* y, std::int3
   kernel_check(s.d % 2 == 0 && s.h % 2 == 0 && s.w % 2 == 0, "maxpool3d", "D, H, W must be even");
   const index_t rows = s.n * s.c * (s.d / 2) * (s.h / 2);
   if (rows <= 0 || s.w < 2) return;
-  launch(maxpool_forward_kernel, rows_grid(rows, s.w / 2), dim3(kBlock), 0, st, s, x, y, idx);
+  launch(maxpool_forward_kernel, short_rows_grid(rows, s.w / 2), short_rows_block(), 0, st, s, x, y, idx);
 }
 
 void maxpool3d_backward(const Pool3dShape& s, const float* dy, const std::int32_t* idx, float* dx, cudaStream_t st) {
   kernel_check(s.d % 2 == 0 && s.h % 2 == 0 && s.w % 2 == 0, "maxpool3d", "D, H, W must be even");
   const index_t rows = s.n * s.c * (s.d / 2) * (s.h / 2);
   if (rows <= 0 || s.w < 2) return;
-  launch(maxpool_backward_kernel, rows_grid(rows, s.w / 2), dim3(kBlock), 0, st, s, dy, idx, dx);
+  launch(maxpool_backward_kernel, short_rows_grid(rows, s.w / 2), short_rows_block(), 0, st, s, dy, idx, dx);
 }
 
 }  // namespace sse::cuda
