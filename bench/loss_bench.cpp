@@ -2,9 +2,10 @@
 // (softmax → log → focal → Dice), forward + backward, on 1×3×128³ logits with the study's class
 // balance (96.6 / 2.4 / 1 %), on the CPU with 1 and 2 OpenMP threads.
 //
-// Reported per benchmark: time, and bytes_per_second over the 44 B per voxel that the fused passes
-// must move (logits and labels read twice, gradient written once: kernels/focal_dice.h) — for the
-// unfused runs the same byte count, i.e. an effective bandwidth. After the table the fused/unfused
+// Reported per benchmark: time, and bytes_per_second over the 56 B per voxel that the fused passes
+// move (logits read once, softmax stored in the gradient buffer, labels read twice, gradient written
+// over the softmax: kernels/focal_dice.h; 16 B for a forward alone) — for the unfused runs the same
+// byte count, i.e. an effective bandwidth. After the table the fused/unfused
 // speed-up of each pair measured in this run is printed ("ratio"). Results: bench/RESULTS.md.
 //
 //   ./bench/loss_bench [--benchmark_repetitions=5]   (ratios then use the medians)
@@ -24,7 +25,7 @@ namespace {
 using namespace sse;
 
 constexpr index_t kSide = 128;
-constexpr double kBytesPerVoxel = 44.0;  // 12C + 8 for C = 3
+constexpr double kBytesPerVoxel = 56.0;  // 16C + 8 for C = 3 (forward alone: 4C + 4 = 16)
 
 struct Inputs {
   Tensor logits, labels;
