@@ -152,8 +152,14 @@ SSE_HD inline bool focal_dice_counted(std::int32_t t, int c) { return t >= 0 && 
 
 // log p_t from stored probabilities: log1p(−(1 − p_t)) near p_t = 1 (accurate there), log p_t below;
 // 0 where p_t underflowed to 0 (there it only multiplies p_t in the focal gradient).
+// One logf and selects only (no data-dependent branch): log(u)·r/(u − 1) with u = fl(1 − (1 − p_t)) is
+// Goldberg's log1p above 0.5.
 SSE_HD inline float focal_log_pt(float pt, float one_minus_pt) {
-  return pt > 0.5f ? focal_log1p(-one_minus_pt) : (pt > 0.0f ? logf(pt) : 0.0f);
+  const bool high = pt > 0.5f;
+  const float u = high ? 1.0f - one_minus_pt : (pt > 0.0f ? pt : 1.0f);
+  const float d = u - 1.0f;
+  const float corr = high && d != 0.0f ? -one_minus_pt / d : 1.0f;
+  return high && d == 0.0f ? -one_minus_pt : logf(u) * corr;
 }
 
 // Pass 1 of one voxel: adds its contributions to acc (layout of focal_dice_quantities); Acc is
