@@ -2,9 +2,10 @@
 // (softmax → log → focal → Dice), forward + backward, on 1×3×128³ logits with the study's class
 // balance (96.6 / 2.4 / 1 %), on the CPU with 1 and 2 OpenMP threads.
 //
-// Reported per benchmark: time, and bytes_per_second over the 44 B per voxel that the fused passes
-// must move (logits and labels read twice, gradient written once: kernels/focal_dice.h) — for the
-// unfused runs the same byte count, i.e. an effective bandwidth. After the table the fused/unfused
+// Reported per benchmark: time, and bytes_per_second over the 56 B per voxel that the fused passes
+// move (logits read once, softmax stored in the gradient buffer, labels read twice, gradient written
+// over the softmax: kernels/focal_dice.h; 16 B for a forward alone) — for the unfused runs the same
+// byte count, i.e. an effective bandwidth. After the table the fused/unfused
 // speed-up of each pair measured in this run is printed ("ratio"). Results: bench/RESULTS.md.
 //
 //   ./bench/loss_bench [--benchmark_repetitions=5]   (ratios then use the medians)
@@ -24,7 +25,7 @@ namespace {
 using namespace sse;
 
 constexpr index_t kSide = 128;
-constexpr double kBytesPerVoxel = 44.0;  // 12C + 8 for C = 3
+constexpr double kBytesPerVoxel = 56.0;  // 16C + 8 for C = 3 (forward alone: 4C + 4 = 16)
 
 struct Inputs {
   Tensor logits, labels;
@@ -101,13 +102,16 @@ class RatioReporter : public benchmark::ConsoleReporter {
       if (r.error_occurred || !(median || (r.run_type == Run::RT_Iteration && !medians_.count(key)))) continue;
       if (median) medians_[key] = true;
       times_[key] = r.GetAdjustedRealTime();
+      cpu_[key] = r.GetAdjustedCPUTime();
       const auto bps = r.counters.find("bytes_per_second");
       if (bps != r.counters.end()) gbs_[key] = bps->second.value / 1e9;
     }
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::printf("\nfused vs unfused (same run), 1x3x128^3, forward+backward unless bwd:0:\n");
+    std::printf("\nfused vs unfused (same run), 1x3x128^3, forward+backward unless bwd:0; GB/s over the fused\n"
+                "path's bytes (56 B/voxel with backward, 16 without); ratios of wall time and of CPU time (the\n"
+                "latter is less sensitive to a shared machine for threads:1):\n");
     for (const auto& [name, t] : times_) {
       const std::string::size_type at = name.find("/unfused_");
       if (at == std::string::npos) continue;
@@ -115,13 +119,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
       fused.replace(at, 9, "/fused_");
       const auto f = times_.find(fused);
       if (f == times_.end()) continue;
-      std::printf("  %-48s fused %9.2f ms (%6.2f GB/s)  unfused %9.2f ms  ratio %5.1fx\n", fused.c_str(), f->second,
-                  gbs_[fused], t, t / f->second);
+      std::printf("  %-44s fused %8.2f ms (%5.2f GB/s)  unfused %8.2f ms  ratio %4.1fx  cpu-time ratio %4.1fx\n",
+                  fused.c_str(), f->second, gbs_[fused], t, t / f->second, cpu_[name] / cpu_[fused]);
     }
   }
 
  private:
-  std::map<std::string, double> times_, gbs_;
+  std::map<std::string, double> times_, cpu_, gbs_;
   std::map<std::string, bool> medians_;
 };
 

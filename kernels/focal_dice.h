@@ -16,11 +16,14 @@
 //   (image, chunk of kFocalDiceChunk voxels) into `partials`, then combined in a fixed order in
 //   double into `stats` (loss, terms, and the per-(image, class) coefficients that pass 2 needs).
 //   The chunking is the same on both devices and independent of the thread count: deterministic.
-// Pass 2 (focal_dice_backward): per voxel, recomputes the softmax and writes
-//   dlogits = grad_out[0] · d loss / d logits, using the coefficients in `stats`.
-// Memory traffic: pass 1 reads logits (4C B) and labels (4 B) per voxel; pass 2 reads them again and
-// writes the gradient (4C B): 12C + 8 bytes per voxel in all (44 B for C = 3). Nothing of size
-// (N, C, S) besides the gradient is ever written.
+//   When a backward will follow, pass 1 also stores each voxel's softmax in the gradient buffer.
+// Pass 2 (focal_dice_backward): per voxel, reads those probabilities back and overwrites them with
+//   dlogits = grad_out[0] · d loss / d logits, using the coefficients in `stats`: no exp, and the
+//   logits are not read again.
+// Memory traffic per voxel: pass 1 reads the logits (4C B) and the label (4 B) and, with a backward
+// to come, writes the probabilities (4C B); pass 2 reads probabilities and label and writes the
+// gradient in place (8C + 4 B): 16C + 8 bytes in all (56 B for C = 3; 4C + 4 = 16 B for a forward
+// alone). The logits are read once. Nothing of size (N, C, S) besides the gradient buffer is written.
 //
 // All per-voxel and finalize math lives below as SSE_HD functions used by both devices.
 #pragma once
@@ -147,11 +150,24 @@ SSE_HD inline float focal_grad_factor(float pt, float log_pt, float one_minus_pt
 // True when label t of a C-class problem is counted.
 SSE_HD inline bool focal_dice_counted(std::int32_t t, int c) { return t >= 0 && t < c; }
 
+// log p_t from stored probabilities: log1p(−(1 − p_t)) near p_t = 1 (accurate there), log p_t below;
+// 0 where p_t underflowed to 0 (there it only multiplies p_t in the focal gradient).
+// One logf and selects only (no data-dependent branch): log(u)·r/(u − 1) with u = fl(1 − (1 − p_t)) is
+// Goldberg's log1p above 0.5.
+SSE_HD inline float focal_log_pt(float pt, float one_minus_pt) {
+  const bool high = pt > 0.5f;
+  const float u = high ? 1.0f - one_minus_pt : (pt > 0.0f ? pt : 1.0f);
+  const float d = u - 1.0f;
+  const float corr = high && d != 0.0f ? -one_minus_pt / d : 1.0f;
+  return high && d == 0.0f ? -one_minus_pt : logf(u) * corr;
+}
+
 // Pass 1 of one voxel: adds its contributions to acc (layout of focal_dice_quantities); Acc is
-// double on the CPU, float per CUDA thread.
+// double on the CPU, float per CUDA thread. When probs is not null, a counted voxel's softmax is
+// stored at probs[k·stride] for pass 2 (it is the gradient buffer; other voxels are left as they are).
 template <typename Acc>
 SSE_HD inline void focal_dice_accumulate_voxel(const float* x, index_t stride, int c, std::int32_t t,
-                                               std::int32_t ignore, float gamma, Acc* acc) {
+                                               std::int32_t ignore, float gamma, Acc* acc, float* probs) {
   if (!focal_dice_counted(t, c)) {
     if (t != ignore) acc[2] += 1;
     return;
@@ -168,36 +184,42 @@ SSE_HD inline void focal_dice_accumulate_voxel(const float* x, index_t stride, i
     a[1] += p[k];
     a[2] += y;
   }
+  if (probs)
+    for (int k = 0; k < c; ++k) probs[k * stride] = p[k];
 }
 
-// Pass 2 of one voxel: writes scale · d loss/d x_j to g[j·stride] for j = 0..c−1.
+// Pass 2 of one voxel, from the probabilities pass 1 stored (no exp: the logits are not read again):
+// writes scale · d loss/d x_j to g[j·stride] for j = 0..c−1; g may be probs (in place).
 // coef = stats + kFdHeader + 2·n·(C−1) (this image's α, β pairs); focal_coef = stats[kFdFocalCoef].
-SSE_HD inline void focal_dice_grad_voxel(const float* x, index_t stride, int c, std::int32_t t, float gamma,
+SSE_HD inline void focal_dice_grad_voxel(const float* probs, index_t stride, int c, std::int32_t t, float gamma,
                                          float focal_coef, const float* coef, float scale, float* g) {
   if (!focal_dice_counted(t, c)) {
     for (int j = 0; j < c; ++j) g[j * stride] = 0.0f;
     return;
   }
   float p[kMaxSoftmaxChannels];
-  float log_pt, omp;
+  float pt = 0.0f, omp = 0.0f;  // p[t] and 1 − p_t = Σ_{k≠t} p_k, without a run-time index into p
+  for (int k = 0; k < c; ++k) {
+    p[k] = probs[k * stride];
+    pt += p[k] * (k == t ? 1.0f : 0.0f);
+    omp += k == t ? 0.0f : p[k];
+  }
   const bool focal = focal_coef != 0.0f;
-  focal_softmax_voxel(x, stride, c, t, p, &log_pt, &omp, focal && gamma != 0.0f);  // γ = 0 needs no log
+  const float log_pt = focal && gamma != 0.0f ? focal_log_pt(pt, omp) : 0.0f;  // γ = 0 needs no log
   // Dice part: G_k = d loss / d p_k (G_0 = 0), pushed through the softmax Jacobian:
   //   p_j (G_j − Σ_k p_k G_k) = p_j Σ_{k≠j} p_k (G_j − G_k)      (Σ_k p_k = 1)
   // The right-hand form has no cancellation when p_j → 1, where the left one loses all its digits.
-  // Focal part: ff (δ_tj − p_j), with 1 − p_t taken from the softmax as Σ_{k≠t} p_k.
+  // Focal part: ff (δ_tj − p_j), with 1 − p_t taken as Σ_{k≠t} p_k.
   float gk[kMaxSoftmaxChannels];
   gk[0] = 0.0f;
   for (int k = 1; k < c; ++k) gk[k] = coef[2 * (k - 1)] * (coef[2 * (k - 1) + 1] - (t == k ? 2.0f : 0.0f));
-  float pt = 0.0f;  // p[t], without a run-time index (keeps p in registers on the GPU)
-  for (int k = 0; k < c; ++k) pt += p[k] * (k == t ? 1.0f : 0.0f);
   const float ff = focal ? focal_coef * focal_grad_factor(pt, log_pt, omp, gamma) : 0.0f;
   for (int j = 0; j < c; ++j) {
     float dice = 0.0f;
     for (int k = 0; k < c; ++k)
       if (k != j) dice += p[k] * (gk[j] - gk[k]);
-    const float focal = ff * (j == t ? omp : -p[j]);
-    g[j * stride] = scale * (focal + p[j] * dice);
+    const float focal_j = ff * (j == t ? omp : -p[j]);
+    g[j * stride] = scale * (focal_j + p[j] * dice);
   }
 }
 
@@ -258,18 +280,21 @@ inline void focal_dice_check(const FocalDiceShape& sh, const FocalDiceParams& pr
 }
 
 namespace cpu {
-// partials: focal_dice_partials_size(sh) floats of workspace; stats: focal_dice_stats_size(sh) floats.
+// partials: focal_dice_partials_size(sh) floats of workspace; stats: focal_dice_stats_size(sh) floats;
+// probs: null (no backward to come) or (N, C, S) floats that receive the softmax of the counted voxels
+// for focal_dice_backward — in practice the buffer that will hold the gradient.
 void focal_dice_forward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* logits,
-                        const std::int32_t* labels, float* partials, float* stats);
-// dlogits (N, C, S) = grad_out[0] · d loss / d logits. stats from focal_dice_forward on the same inputs.
-void focal_dice_backward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* logits,
+                        const std::int32_t* labels, float* partials, float* stats, float* probs);
+// dlogits (N, C, S) = grad_out[0] · d loss / d logits (grad_out null: 1), from the probs and stats of
+// focal_dice_forward on the same labels. dlogits may be probs (in place).
+void focal_dice_backward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* probs,
                          const std::int32_t* labels, const float* stats, const float* grad_out, float* dlogits);
 }  // namespace cpu
 
 namespace cuda {
 void focal_dice_forward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* logits,
-                        const std::int32_t* labels, float* partials, float* stats, cudaStream_t st);
-void focal_dice_backward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* logits,
+                        const std::int32_t* labels, float* partials, float* stats, float* probs, cudaStream_t st);
+void focal_dice_backward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* probs,
                          const std::int32_t* labels, const float* stats, const float* grad_out, float* dlogits,
                          cudaStream_t st);
 }  // namespace cuda

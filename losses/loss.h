@@ -17,7 +17,8 @@
 // forward returns a rank-0 tensor on the logits' device, recorded in autograd when the logits require
 // grad, so that loss.backward() puts d loss / d logits into the graph. By default (fused = true) all
 // five run on the fused focal+Dice kernel: pass 1 in forward, pass 2 (scaled by the incoming gradient)
-// in backward. fused = false builds the same loss from separate engine ops (softmax → log → focal →
+// in backward. When the logits require grad, forward already allocates the logits-sized buffer that
+// becomes the gradient (it holds the softmax until backward), as autograd would save the softmax. fused = false builds the same loss from separate engine ops (softmax → log → focal →
 // Dice) — the oracle the fused kernel is tested against; it needs moderate logits (log of an
 // underflowed probability is −inf there, while the fused path is stable for any finite logits).
 //

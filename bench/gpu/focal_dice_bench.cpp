@@ -1,6 +1,6 @@
 // bench/gpu/focal_dice_bench.cpp — the fused focal+Dice CUDA kernels (kernels/cuda/focal_dice.cu):
 // first checked against the CPU reference on several shapes and for bit-for-bit repeatability, then
-// timed with CUDA events on 1×3×128³ (and 2×3×96³), reporting ms, GB/s over the 44 B per voxel the two
+// timed with CUDA events on 1×3×128³ (and 2×3×96³), reporting ms, GB/s over the 56 B per voxel the two
 // passes move (kernels/focal_dice.h) and the fraction of the device's peak memory bandwidth.
 // Uses only the kernels layer (no engine), so it builds wherever the CUDA kernels do.
 //
@@ -57,7 +57,7 @@ Host make(FocalDiceShape sh, unsigned seed) {
 }
 
 struct Dev {
-  float *logits = nullptr, *partials = nullptr, *stats = nullptr, *grad = nullptr, *g = nullptr;
+  float *logits = nullptr, *partials = nullptr, *stats = nullptr, *grad = nullptr, *g = nullptr;  // grad: probs, then gradient
   std::int32_t* labels = nullptr;
   explicit Dev(const Host& h) {
     CK(cudaMalloc(reinterpret_cast<void**>(&logits), h.logits.size() * 4));
@@ -87,14 +87,14 @@ Result run_cpu(const Host& h, const FocalDiceParams& p) {
            std::vector<float>(h.logits.size())};
   std::vector<float> partials(static_cast<std::size_t>(focal_dice_partials_size(h.sh)));
   const float g = 1.5f;
-  cpu::focal_dice_forward(h.sh, p, h.logits.data(), h.labels.data(), partials.data(), r.stats.data());
-  cpu::focal_dice_backward(h.sh, p, h.logits.data(), h.labels.data(), r.stats.data(), &g, r.grad.data());
+  cpu::focal_dice_forward(h.sh, p, h.logits.data(), h.labels.data(), partials.data(), r.stats.data(), r.grad.data());
+  cpu::focal_dice_backward(h.sh, p, r.grad.data(), h.labels.data(), r.stats.data(), &g, r.grad.data());
   return r;
 }
 
 Result run_gpu(const Host& h, const Dev& d, const FocalDiceParams& p) {
-  cuda::focal_dice_forward(h.sh, p, d.logits, d.labels, d.partials, d.stats, nullptr);
-  cuda::focal_dice_backward(h.sh, p, d.logits, d.labels, d.stats, d.g, d.grad, nullptr);
+  cuda::focal_dice_forward(h.sh, p, d.logits, d.labels, d.partials, d.stats, d.grad, nullptr);
+  cuda::focal_dice_backward(h.sh, p, d.grad, d.labels, d.stats, d.g, d.grad, nullptr);
   CK(cudaDeviceSynchronize());
   Result r{std::vector<float>(static_cast<std::size_t>(focal_dice_stats_size(h.sh))),
            std::vector<float>(h.logits.size())};
@@ -145,9 +145,9 @@ void time_shape(const FocalDiceShape& sh, int iters, double peak_gbs) {
   std::vector<float> fwd, bwd, tot;
   for (int it = 0; it < iters + 3; ++it) {
     CK(cudaEventRecord(e0, nullptr));
-    cuda::focal_dice_forward(sh, p, d.logits, d.labels, d.partials, d.stats, nullptr);
+    cuda::focal_dice_forward(sh, p, d.logits, d.labels, d.partials, d.stats, d.grad, nullptr);
     CK(cudaEventRecord(e1, nullptr));
-    cuda::focal_dice_backward(sh, p, d.logits, d.labels, d.stats, d.g, d.grad, nullptr);
+    cuda::focal_dice_backward(sh, p, d.grad, d.labels, d.stats, d.g, d.grad, nullptr);
     CK(cudaEventRecord(e2, nullptr));
     CK(cudaEventSynchronize(e2));
     float a, b;
@@ -163,7 +163,7 @@ void time_shape(const FocalDiceShape& sh, int iters, double peak_gbs) {
     return double(v[v.size() / 2]);
   };
   const double voxels = double(sh.n) * double(sh.s);
-  const double b1 = voxels * (4.0 * sh.c + 4.0), b2 = voxels * (8.0 * sh.c + 4.0);
+  const double b1 = voxels * (8.0 * sh.c + 4.0), b2 = voxels * (8.0 * sh.c + 4.0);  // both: 28 B (C = 3)
   const double tf = med(fwd), tb = med(bwd), tt = med(tot);
   std::printf("time  %lldx%dx%lld voxels, %d iters (median): forward (pass 1 + combine) %.4f ms = %.0f GB/s | "
               "backward (pass 2) %.4f ms = %.0f GB/s | both %.4f ms = %.0f GB/s = %.0f %% of peak %.0f GB/s\n",

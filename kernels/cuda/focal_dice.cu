@@ -3,17 +3,19 @@
 //
 // Pass 1  one block per (chunk of kFocalDiceChunk voxels, image): each thread accumulates its voxels
 //         (grid-stride inside the chunk) in float registers, the block reduces each quantity with
-//         warp shuffles then across warps in a fixed order, and writes one row of `partials`.
+//         warp shuffles then across warps in a fixed order, and writes one row of `partials`; with
+//         a backward to come it also stores each voxel's softmax in the gradient buffer.
 // Combine one block: one warp per (image, quantity) sums the chunk partials in double (lane-strided,
 //         then a shuffle tree: a fixed order), then thread 0 runs focal_dice_finalize (shared with
 //         the CPU) into `stats`. No atomics anywhere: the same inputs give the same bits on every run.
-// Pass 2  grid (voxel blocks, images), one thread per voxel (grid-stride): recompute the softmax,
-//         write C gradient values.
+// Pass 2  grid (voxel blocks, images), one thread per voxel (grid-stride): read the stored softmax,
+//         write the C gradient values over it.
 //
-// Bytes moved per voxel (C = 3): pass 1 reads 12 B of logits + 4 B of label; pass 2 reads them again
-// and writes 12 B of gradient: 44 B per voxel in all, 12C + 8 in general (partials and stats are
-// O(N·S/kFocalDiceChunk) and O(N·C)). For 1×3×128³ that is 92.3 MB: the two passes are bandwidth-bound, so
-// GB/s = 92.3 MB / (t_pass1 + t_combine + t_pass2) against the device's peak.
+// Bytes moved per voxel (C = 3): pass 1 reads 12 B of logits + 4 B of label and, when a backward
+// follows, writes 12 B of probabilities; pass 2 reads the probabilities and the label and writes the
+// 12 B gradient over them: 56 B per voxel in all, 16C + 8 in general (16 B for a forward alone);
+// partials and stats are O(N·S/kFocalDiceChunk) and O(N·C). For 1×3×128³: 117.4 MB with the backward,
+// so GB/s = 117.4 MB / (t_pass1 + t_combine + t_pass2), against the device's peak.
 #include "kernels/cuda/cuda_common.cuh"
 
 #include <algorithm>
@@ -32,7 +34,7 @@ constexpr int kMaxQuantities = 3 + 3 * (kMaxSoftmaxChannels - 1);
 template <int kC>
 __global__ void __launch_bounds__(kThreads) focal_dice_pass1(FocalDiceShape sh, FocalDiceParams prm,
                                                              const float* logits, const std::int32_t* labels,
-                                                             float* partials) {
+                                                             float* partials, float* probs) {
   const int c = kC > 0 ? kC : sh.c;
   const int q = focal_dice_quantities(c);
   const index_t n = blockIdx.y, chunk = blockIdx.x;
@@ -40,11 +42,12 @@ __global__ void __launch_bounds__(kThreads) focal_dice_pass1(FocalDiceShape sh, 
   const index_t v1 = v0 + kFocalDiceChunk < sh.s ? v0 + kFocalDiceChunk : sh.s;
   const float* x = logits + n * c * sh.s;
   const std::int32_t* lab = labels + n * sh.s;
+  float* pr = probs ? probs + n * c * sh.s : nullptr;
 
   float acc[kC > 0 ? 3 + 3 * (kC - 1) : kMaxQuantities];
   for (int i = 0; i < q; ++i) acc[i] = 0.0f;
   for (index_t v = v0 + threadIdx.x; v < v1; v += blockDim.x)
-    focal_dice_accumulate_voxel(x + v, sh.s, c, lab[v], prm.ignore_index, prm.gamma, acc);
+    focal_dice_accumulate_voxel(x + v, sh.s, c, lab[v], prm.ignore_index, prm.gamma, acc, pr ? pr + v : pr);
 
   __shared__ float warp_sums[kWarps][kMaxQuantities];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -82,7 +85,7 @@ __global__ void __launch_bounds__(kThreads) focal_dice_combine(index_t n_img, in
 // Grid (voxel blocks, images): no 64-bit division per voxel to find the image.
 template <int kC>
 __global__ void __launch_bounds__(kThreads) focal_dice_pass2(FocalDiceShape sh, FocalDiceParams prm,
-                                                             const float* logits, const std::int32_t* labels,
+                                                             const float* probs, const std::int32_t* labels,
                                                              const float* stats, const float* grad_out,
                                                              float* dlogits) {
   const int c = kC > 0 ? kC : sh.c;
@@ -90,18 +93,19 @@ __global__ void __launch_bounds__(kThreads) focal_dice_pass2(FocalDiceShape sh, 
   const float scale = grad_out ? grad_out[0] : 1.0f;
   const float focal_coef = stats[kFdFocalCoef];
   const float* coef = stats + kFdHeader + 2 * n * (c - 1);
-  const float* x = logits + n * c * sh.s;
+  const float* pr = probs + n * c * sh.s;
   float* g = dlogits + n * c * sh.s;
   const std::int32_t* lab = labels + n * sh.s;
   const index_t step = static_cast<index_t>(gridDim.x) * blockDim.x;
   for (index_t v = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; v < sh.s; v += step)
-    focal_dice_grad_voxel(x + v, sh.s, c, lab[v], prm.gamma, focal_coef, coef, scale, g + v);
+    focal_dice_grad_voxel(pr + v, sh.s, c, lab[v], prm.gamma, focal_coef, coef, scale, g + v);
 }
 
 }  // namespace
 
 void focal_dice_forward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* logits,
-                        const std::int32_t* labels, float* partials, float* stats, cudaStream_t st) {
+                        const std::int32_t* labels, float* partials, float* stats, float* probs,
+                        cudaStream_t st) {
   focal_dice_check(sh, prm);
   const index_t chunks = focal_dice_chunks(sh);
   kernel_check(sh.n <= 65535, "focal_dice", "at most 65535 images per batch");
@@ -109,12 +113,12 @@ void focal_dice_forward(const FocalDiceShape& sh, const FocalDiceParams& prm, co
   kernel_check(smem <= 48 * 1024, "focal_dice", "batch too large for the combine kernel's shared memory");
   auto pass1 = sh.c == 3 ? &focal_dice_pass1<3> : &focal_dice_pass1<0>;
   launch(pass1, dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(sh.n)), dim3(kThreads), 0, st, sh, prm,
-         logits, labels, partials);
+         logits, labels, partials, probs);
   launch(&focal_dice_combine, dim3(1), dim3(kThreads), smem, st, sh.n, sh.c, chunks, prm,
          static_cast<const float*>(partials), stats);
 }
 
-void focal_dice_backward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* logits,
+void focal_dice_backward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* probs,
                          const std::int32_t* labels, const float* stats, const float* grad_out, float* dlogits,
                          cudaStream_t st) {
   focal_dice_check(sh, prm);
@@ -122,7 +126,7 @@ void focal_dice_backward(const FocalDiceShape& sh, const FocalDiceParams& prm, c
   const index_t blocks = std::min<index_t>((sh.s + kThreads - 1) / kThreads, index_t{1} << 20);
   auto pass2 = sh.c == 3 ? &focal_dice_pass2<3> : &focal_dice_pass2<0>;
   launch(pass2, dim3(static_cast<unsigned>(blocks), static_cast<unsigned>(sh.n)), dim3(kThreads), 0, st, sh, prm,
-         logits, labels, stats, grad_out, dlogits);
+         probs, labels, stats, grad_out, dlogits);
 }
 
 }  // namespace sse::cuda

@@ -75,9 +75,10 @@ struct Inputs {
   o.stats.resize(static_cast<std::size_t>(focal_dice_stats_size(c.sh)));
   o.grad.resize(static_cast<std::size_t>(in.logits.numel()));
   const float g = 1.5f;
+  // in place: the probabilities of pass 1 become the gradient
   cpu::focal_dice_forward(c.sh, c.prm, in.logits.data<float>(), in.labels.data<std::int32_t>(), partials.data(),
-                          o.stats.data());
-  cpu::focal_dice_backward(c.sh, c.prm, in.logits.data<float>(), in.labels.data<std::int32_t>(), o.stats.data(), &g,
+                          o.stats.data(), o.grad.data());
+  cpu::focal_dice_backward(c.sh, c.prm, o.grad.data(), in.labels.data<std::int32_t>(), o.stats.data(), &g,
                            o.grad.data());
   return o;
 }
@@ -87,11 +88,12 @@ Out run_cuda(const Case& c, const Inputs& in_host, Device dev) {
   const Tensor x = in_host.logits.to(dev), y = in_host.labels.to(dev);
   Tensor partials = Tensor::empty(Shape{focal_dice_partials_size(c.sh)}, DType::F32, dev);
   Tensor stats = Tensor::empty(Shape{focal_dice_stats_size(c.sh)}, DType::F32, dev);
-  Tensor grad = Tensor::empty(x.shape(), DType::F32, dev);
+  Tensor probs = Tensor::empty(x.shape(), DType::F32, dev), grad = Tensor::empty(x.shape(), DType::F32, dev);
   const Tensor g = Tensor::from_vector(std::vector<float>{1.5f}, Shape{}, dev);  // no engine kernel needed
+  // out of place here (the CPU run above is in place): both uses of the kernel are covered
   cuda::focal_dice_forward(c.sh, c.prm, x.data<float>(), y.data<std::int32_t>(), partials.data<float>(),
-                           stats.data<float>(), cuda_stream(dev));
-  cuda::focal_dice_backward(c.sh, c.prm, x.data<float>(), y.data<std::int32_t>(), stats.data<float>(),
+                           stats.data<float>(), probs.data<float>(), cuda_stream(dev));
+  cuda::focal_dice_backward(c.sh, c.prm, probs.data<float>(), y.data<std::int32_t>(), stats.data<float>(),
                             g.data<float>(), grad.data<float>(), cuda_stream(dev));
   return {stats.to_vector<float>(), grad.to_vector<float>()};
 }
