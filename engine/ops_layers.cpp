@@ -12,7 +12,7 @@ namespace {
 
 using Grads = std::vector<Tensor>;
 
-const float* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+float* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
 
 void check_volume(const char* op, const Tensor& x) {
   check_dtype(op, x, DType::F32);
@@ -30,6 +30,31 @@ Tensor empty5(index_t n, index_t c, index_t d, index_t h, index_t w, Device dev)
   return Tensor::empty(Shape{n, c, d, h, w}, DType::F32, dev);
 }
 
+// Records the backward of a weighted layer y = f(x, w) + b (conv3d, conv_transpose3d):
+// data(g, dx) writes dL/dx; weight(x, g, dw, db) writes dL/dw and, when db is not null, dL/db.
+template <typename DataFn, typename WeightFn>
+void record_weighted(Tensor& y, const char* name, const Tensor& x, const Tensor& w, const Tensor& b, index_t c_out,
+                     DataFn data, WeightFn weight) {
+  if (!needs_grad({&x, &w, &b})) return;
+  Tensor xd = x.detach(), wd = w.detach();
+  const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
+  record(y, name, {x, w, b.defined() ? b : Tensor()}, [=](const Tensor& g) {
+    Grads r(3);
+    if (gx) {
+      r[0] = Tensor::empty(xd.shape(), DType::F32, g.device());
+      data(g, wd, r[0]);
+    }
+    if (gw || gb) {
+      Tensor dw = Tensor::empty(wd.shape(), DType::F32, g.device());
+      Tensor db = gb ? Tensor::empty(Shape{c_out}, DType::F32, g.device()) : Tensor();
+      weight(xd, g, dw, db);
+      if (gw) r[1] = dw;
+      r[2] = db;
+    }
+    return r;
+  });
+}
+
 }  // namespace
 
 Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b) {
@@ -44,26 +69,15 @@ Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b) {
   const Conv3dShape s{x.dim(0), x.dim(1), w.dim(0), x.dim(2), x.dim(3), x.dim(4), static_cast<int>(k)};
   Tensor y = empty5(s.n, s.c_out, s.d, s.h, s.w, x.device());
   SSE_DISPATCH(x.device(), conv3d_forward, s, x.data<float>(), w.data<float>(), ptr_or_null(b), y.data<float>());
-  if (needs_grad({&x, &w, &b})) {
-    Tensor xd = x.detach(), wd = w.detach();
-    const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
-    record(y, "conv3d", {x, w, b.defined() ? b : Tensor()}, [=](const Tensor& g) {
-      Grads r(3);
-      if (gx) {
-        r[0] = Tensor::empty(xd.shape(), DType::F32, g.device());
-        SSE_DISPATCH(g.device(), conv3d_backward_data, s, g.data<float>(), wd.data<float>(), r[0].data<float>());
-      }
-      if (gw || gb) {
-        Tensor dw = Tensor::empty(wd.shape(), DType::F32, g.device());
-        Tensor db = Tensor::empty(Shape{s.c_out}, DType::F32, g.device());
+  record_weighted(
+      y, "conv3d", x, w, b, s.c_out,
+      [s](const Tensor& g, const Tensor& wd, Tensor& dx) {
+        SSE_DISPATCH(g.device(), conv3d_backward_data, s, g.data<float>(), wd.data<float>(), dx.data<float>());
+      },
+      [s](const Tensor& xd, const Tensor& g, Tensor& dw, Tensor& db) {
         SSE_DISPATCH(g.device(), conv3d_backward_weight, s, xd.data<float>(), g.data<float>(), dw.data<float>(),
-                     gb ? db.data<float>() : nullptr);
-        if (gw) r[1] = dw;
-        if (gb) r[2] = db;
-      }
-      return r;
-    });
-  }
+                     ptr_or_null(db));
+      });
   return y;
 }
 
@@ -79,27 +93,16 @@ Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b) {
   Tensor y = empty5(s.n, s.c_out, 2 * s.d, 2 * s.h, 2 * s.w, x.device());
   SSE_DISPATCH(x.device(), conv_transpose3d_forward, s, x.data<float>(), w.data<float>(), ptr_or_null(b),
                y.data<float>());
-  if (needs_grad({&x, &w, &b})) {
-    Tensor xd = x.detach(), wd = w.detach();
-    const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
-    record(y, "conv_transpose3d", {x, w, b.defined() ? b : Tensor()}, [=](const Tensor& g) {
-      Grads r(3);
-      if (gx) {
-        r[0] = Tensor::empty(xd.shape(), DType::F32, g.device());
+  record_weighted(
+      y, "conv_transpose3d", x, w, b, s.c_out,
+      [s](const Tensor& g, const Tensor& wd, Tensor& dx) {
         SSE_DISPATCH(g.device(), conv_transpose3d_backward_data, s, g.data<float>(), wd.data<float>(),
-                     r[0].data<float>());
-      }
-      if (gw || gb) {
-        Tensor dw = Tensor::empty(wd.shape(), DType::F32, g.device());
-        Tensor db = Tensor::empty(Shape{s.c_out}, DType::F32, g.device());
+                     dx.data<float>());
+      },
+      [s](const Tensor& xd, const Tensor& g, Tensor& dw, Tensor& db) {
         SSE_DISPATCH(g.device(), conv_transpose3d_backward_weight, s, xd.data<float>(), g.data<float>(),
-                     dw.data<float>(), gb ? db.data<float>() : nullptr);
-        if (gw) r[1] = dw;
-        if (gb) r[2] = db;
-      }
-      return r;
-    });
-  }
+                     dw.data<float>(), ptr_or_null(db));
+      });
   return y;
 }
 
