@@ -138,6 +138,25 @@ TEST(Trainer, WritesCheckpointsAndMetrics) {
   fs::remove_all(dir);
 }
 
+// A training step on every device the build has gives the CPU's loss (up to float reassociation), and
+// a checkpoint saved on one device loads on the other and continues identically there.
+TEST(Trainer, StepsMatchAcrossDevicesAndCheckpointsMove) {
+  const auto devices = test::test_devices();
+  if (devices.size() < 2) GTEST_SKIP() << "no CUDA device (real or emulated) in this build";
+  const auto data = synthetic_set(2, 400, 8);
+  TrainConfig c = small_config();
+  c.model.dropout = 0.0f;  // the same masks on both devices anyway, but keep the comparison to the math
+  Trainer cpu(c, data, {}, Device::cpu()), gpu(c, data, {}, devices[1]);
+  for (int i = 0; i < 2; ++i) EXPECT_NEAR(gpu.step(), cpu.step(), 1e-4);
+  const std::string ck = (fs::temp_directory_path() / "sse_cross_device.ckpt").string();
+  gpu.save(ck);
+  Trainer back(c, data, {}, Device::cpu());
+  back.load(ck);
+  EXPECT_EQ(back.steps_done(), 2);
+  EXPECT_NEAR(back.step(), gpu.step(), 1e-4);
+  fs::remove(ck);
+}
+
 TEST(Trainer, BatchedPatchesNeedAPatchSize) {
   TrainConfig c = small_config();
   c.batch = 2;
