@@ -1,0 +1,77 @@
+// Tiled U-Net inference (contract in apps/inference.h).
+#include "apps/inference.h"
+
+#include <algorithm>
+
+#include "engine/ops.h"
+#include "io/grid_ops.h"
+
+namespace sse::app {
+
+namespace {
+
+// Per-axis tile and overlap: a tile never exceeds the grid, and the overlap stays below the tile
+// (io::plan_tiles requires tile > overlap).
+void tile_geometry(const io::GridGeometry& g, const TileOptions& o, int tile, io::Index3& edge, io::Index3& overlap) {
+  const io::Index3 n = g.dims();
+  for (int a = 0; a < 3; ++a) {
+    edge[a] = std::min(tile, n[a]);
+    overlap[a] = std::max(0, std::min(o.overlap, edge[a] - 1));
+  }
+}
+
+// Softmax probabilities (3 channels, x fastest within each) of the network on one box of the grid.
+std::vector<float> run_tile(net::UNet3d& model, const io::Grid& grid, const io::IndexBox& box, Device dev) {
+  const io::Grid crop = io::crop(grid, box, 0.f);
+  const Tensor x = Tensor::from_vector(crop.data, Shape{1, 1, crop.nz, crop.ny, crop.nx}, dev);
+  return ops::softmax_channels(model.forward(x)).to_vector<float>();
+}
+
+}  // namespace
+
+int auto_tile(const net::UNetConfig& cfg) {
+  // Activation memory grows with width × tile³; these keep one tile's forward pass near 1 GB.
+  if (cfg.width <= 16) return 96;
+  if (cfg.width <= 32) return 80;
+  return 64;
+}
+
+io::Grid prepare_input(const io::Grid& raw) {
+  io::Grid g = io::resample(raw, {1, 1, 1});
+  io::normalize(g);
+  return g;
+}
+
+Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normalized, const TileOptions& tiles,
+                                    Device dev, const Reporter& reporter) {
+  if (tiles.overlap < 0) throw std::invalid_argument("tile overlap must be >= 0");
+  const int tile = tiles.tile > 0 ? tiles.tile : auto_tile(model.config());
+  io::Index3 edge{}, overlap{};
+  tile_geometry(normalized, tiles, tile, edge, overlap);
+  const std::vector<io::IndexBox> boxes = io::plan_tiles(normalized.dims(), edge, overlap);
+  io::TileBlender blender(normalized, 2, edge, overlap);  // helix and sheet; background = 1 − both
+  const std::size_t per_channel = std::size_t(edge[0]) * edge[1] * edge[2];
+  NoGradGuard no_grad;
+  model.eval();
+  Progress bar(reporter, "predict", "tiles", static_cast<long long>(boxes.size()));
+  for (std::size_t i = 0; i < boxes.size(); ++i) {
+    const std::vector<float> p = run_tile(model, normalized, boxes[i], dev);
+    blender.add(boxes[i], p.data() + per_channel);  // channels 1 (helix) and 2 (sheet) are contiguous
+    bar.update(static_cast<long long>(i + 1));
+  }
+  bar.finish();
+  std::vector<io::Grid> merged = blender.result();
+  return {std::move(merged[0]), std::move(merged[1])};
+}
+
+Masks masks_from(const Probabilities& p) {
+  Masks m{io::LabelGrid(p.helix, 0), io::LabelGrid(p.sheet, 0)};
+  for (std::size_t i = 0; i < p.helix.data.size(); ++i) {
+    const float h = p.helix.data[i], s = p.sheet.data[i], bg = 1.f - h - s;
+    m.helix.data[i] = h > bg && h >= s;
+    m.sheet.data[i] = s > bg && s > h;
+  }
+  return m;
+}
+
+}  // namespace sse::app

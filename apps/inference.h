@@ -1,0 +1,45 @@
+// apps/inference.h — running the U-Net over a map of any size: the one inference path that
+// `predict` and `evaluate --model` share.
+//
+// Contract:
+//  * prepare_input(raw): resample to 1 Å keeping the physical origin (io::resample), then
+//    io::normalize with its defaults — the same normalization training samples get (apps/dataset.h).
+//  * predict_probabilities(): covers the grid with overlapping tiles (io::plan_tiles), runs each
+//    through the network without autograd in eval mode, takes the softmax over classes, and merges
+//    the helix and sheet probabilities with io::TileBlender's centre-weighted ramps. Memory is the
+//    network's activations for one tile plus the blender (3 doubles per voxel): bounded for any map.
+//    A tile edge longer than the grid is shrunk to the grid; `tile` 0 picks auto_tile().
+//  * masks_from(): each voxel takes the class of highest probability (background = 1 − helix −
+//    sheet; ties go to background, then helix), giving 0/1 helix and sheet masks.
+#pragma once
+
+#include "apps/progress.h"
+#include "engine/device.h"
+#include "io/grid.h"
+#include "net/unet3d.h"
+
+namespace sse::app {
+
+struct TileOptions {
+  int tile = 0;      // edge of a cubic tile in voxels; 0 = auto_tile()
+  int overlap = 16;  // voxels shared by neighbouring tiles
+};
+
+// The largest tile whose activations stay near 1 GB on the CPU for this width (see README.md's
+// measured figures); GPUs use the same rule for now.
+int auto_tile(const net::UNetConfig& cfg);
+
+io::Grid prepare_input(const io::Grid& raw);
+
+struct Probabilities {
+  io::Grid helix, sheet;
+};
+Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normalized, const TileOptions& tiles,
+                                    Device dev, const Reporter& reporter);
+
+struct Masks {
+  io::LabelGrid helix, sheet;
+};
+Masks masks_from(const Probabilities& p);
+
+}  // namespace sse::app

@@ -1,0 +1,62 @@
+// Shared input checks (contract in apps/inputs.h).
+#include "apps/inputs.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "io/error.h"
+#include "io/file_util.h"
+#include "io/labels.h"
+
+namespace sse::app {
+
+void check_map_header(const io::MapHeader& h) {
+  for (int a = 0; a < 3; ++a)
+    if (h.cell_lengths[a] == 0 || h.sampling_xyz[a] == 0)
+      throw io::file_error(h.path, std::string("voxel size is 0 along ") + "xyz"[a] +
+                                       " (cell length or sampling unset in the header); the map's scale is unknown");
+}
+
+io::Grid read_input_map(const std::string& path, io::MapHeader* header) {
+  io::MapHeader h;
+  io::Grid g = io::read_map(path, &h);
+  check_map_header(h);
+  bool positive = false;
+  for (float v : g.data) {
+    if (!std::isfinite(v)) throw io::file_error(path, "the map contains NaN or infinite values");
+    positive = positive || v > 0;
+  }
+  if (!positive) throw io::file_error(path, "empty map (no voxel has positive density)");
+  if (header) *header = std::move(h);
+  return g;
+}
+
+bool is_label_file(const std::string& path) {
+  const std::string text = io::read_text_file(path);
+  const std::string first = text.substr(0, text.find('\n'));
+  return !first.empty() && (std::isdigit(static_cast<unsigned char>(first[0])) || first[0] == '-') &&
+         std::count(first.begin(), first.end(), ',') == 4;
+}
+
+ChainInput read_chain(const std::string& model_path, const std::string& chain_id, const ClassSource& source,
+                      const io::Grid* map) {
+  ChainInput in;
+  in.model = io::read_model(model_path);
+  in.chain_id = chain_id;
+  const io::Chain& chain = in.chain();  // unknown chain: IoError listing the chains
+  if (!source.ss_file.empty() && is_label_file(source.ss_file)) {
+    if (!map) throw io::file_error(source.ss_file, "a voxel label file needs the map it indexes");
+    in.classes = io::recover_residue_classes(io::read_label_file(source.ss_file), *map, chain).classes;
+    in.source = "label file";
+    return in;
+  }
+  io::SsOptions ss;
+  ss.ss_file = source.ss_file;
+  ss.use_records = !source.dssp;
+  const io::ChainSs cs = io::chain_secondary_structure(in.model, chain_id, ss);
+  in.classes = cs.classes;
+  in.source = io::ss_source_name(cs.source);
+  return in;
+}
+
+}  // namespace sse::app
