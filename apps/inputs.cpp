@@ -1,11 +1,9 @@
 // Shared input checks (contract in apps/inputs.h).
 #include "apps/inputs.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "io/error.h"
-#include "io/file_util.h"
 #include "io/labels.h"
 
 namespace sse::app {
@@ -31,20 +29,13 @@ io::Grid read_input_map(const std::string& path, io::MapHeader* header) {
   return g;
 }
 
-bool is_label_file(const std::string& path) {
-  const std::string text = io::read_text_file(path);
-  const std::string first = text.substr(0, text.find('\n'));
-  return !first.empty() && (std::isdigit(static_cast<unsigned char>(first[0])) || first[0] == '-') &&
-         std::count(first.begin(), first.end(), ',') == 4;
-}
-
 ChainInput read_chain(const std::string& model_path, const std::string& chain_id, const ClassSource& source,
                       const io::Grid* map) {
   ChainInput in;
   in.model = io::read_model(model_path);
   in.chain_id = chain_id;
   const io::Chain& chain = in.chain();  // unknown chain: IoError listing the chains
-  if (!source.ss_file.empty() && is_label_file(source.ss_file)) {
+  if (!source.ss_file.empty() && io::is_label_file(source.ss_file)) {
     if (!map) throw io::file_error(source.ss_file, "a voxel label file needs the map it indexes");
     in.classes = io::recover_residue_classes(io::read_label_file(source.ss_file), *map, chain).classes;
     in.source = "label file";

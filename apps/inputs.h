@@ -8,8 +8,8 @@
 //  * read_input_map(path) = io::read_map + check_map_header + refusal of NaN/infinite voxels and of
 //    maps without positive density ("empty map"); every error names the file.
 //  * ClassSource picks per-residue classes: an --ss-file (DSSP or STRIDE output — or one of the
-//    DeepSSETracer authors' voxel label files "x,y,z,density,label", recognised by its content, from
-//    which residue classes are recovered on the map it indexes), else HELIX/SHEET records when the
+//    DeepSSETracer authors' voxel label files "x,y,z,density,label", recognised by io::is_label_file,
+//    from which residue classes are recovered on the map it indexes — as io::build_sample does), else HELIX/SHEET records when the
 //    model has them and `dssp` is false, else the built-in DSSP.
 //  * read_chain(): the model, the chain (IoError listing the chains when absent) and its classes.
 #pragma once
@@ -43,8 +43,5 @@ struct ChainInput {
 // `map` is needed only when ss_file is an authors' label file (its voxel indices refer to that map).
 ChainInput read_chain(const std::string& model_path, const std::string& chain_id, const ClassSource& source,
                       const io::Grid* map = nullptr);
-
-// True when the file looks like an authors' voxel label file ("x,y,z,density,label" lines).
-bool is_label_file(const std::string& path);
 
 }  // namespace sse::app

@@ -218,6 +218,20 @@ std::vector<std::pair<std::string, std::string>> sample_metadata(const ManifestR
           {"source", source_key(row, o)}, {"written_by", "sseunet " SSEUNET_VERSION}};
 }
 
+// Residue classes of the row's chain: from the ss_file (a DSSP/STRIDE output, or an authors' voxel
+// label file whose classes are recovered on the row's map), else the options' sources.
+ChainSs row_classes(const ManifestRow& row, const BuildOptions& o, const Grid& map, const Model& model) {
+  if (!row.ss_file.empty() && is_label_file(row.ss_file)) {
+    ChainSs cs;
+    cs.source = SsSource::file;
+    cs.classes = recover_residue_classes(read_label_file(row.ss_file), map, model.chain(row.chain), o.label_cutoff).classes;
+    return cs;
+  }
+  SsOptions ss = o.ss;
+  ss.ss_file = row.ss_file;
+  return chain_secondary_structure(model, row.chain, ss);
+}
+
 Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
   require_file(row.map, "map");
   require_file(row.model, "model");
@@ -226,9 +240,7 @@ Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
   require_finite(map, row.map);
   const Model model = read_model(row.model);
   const Chain& chain = model.chain(row.chain);
-  SsOptions ss = o.ss;
-  ss.ss_file = row.ss_file;
-  const ChainSs classes = chain_secondary_structure(model, row.chain, ss);
+  const ChainSs classes = row_classes(row, o, map, model);
   Sample s;
   try {
     s.map = zone_at_spacing(map, chain.atoms, o.voxel, o.zone);
