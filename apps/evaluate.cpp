@@ -232,6 +232,7 @@ std::vector<io::ManifestRow> selected_rows(const EvalOptions& o) {
 int run_evaluate(const EvalOptions& o, const GlobalOptions& g) {
   apply_global_options(g);
   const Reporter reporter(g);
+  check_tiles(o.tiles);
   const std::vector<io::ManifestRow> rows = selected_rows(o);
   const Device dev = choose_device(g);
   std::optional<LoadedModel> model;

@@ -36,6 +36,13 @@ int auto_tile(const net::UNetConfig& cfg) {
   return 64;
 }
 
+void check_tiles(const TileOptions& t) {
+  if (t.tile != 0 && t.tile < 16) throw UsageError("--tile must be 0 (auto) or at least 16");
+  const int smallest = t.tile > 0 ? t.tile : 64;  // auto_tile() never goes below 64
+  if (t.overlap < 0 || 2 * t.overlap >= smallest)
+    throw UsageError("--overlap must be at least 0 and less than half the tile (" + std::to_string(smallest) + ")");
+}
+
 io::Grid prepare_input(const io::Grid& raw) {
   io::Grid g = io::resample(raw, {1, 1, 1});
   io::normalize(g);
@@ -44,7 +51,7 @@ io::Grid prepare_input(const io::Grid& raw) {
 
 Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normalized, const TileOptions& tiles,
                                     Device dev, const Reporter& reporter) {
-  if (tiles.overlap < 0) throw std::invalid_argument("tile overlap must be >= 0");
+  check_tiles(tiles);
   const int tile = tiles.tile > 0 ? tiles.tile : auto_tile(model.config());
   io::Index3 edge{}, overlap{};
   tile_geometry(normalized, tiles, tile, edge, overlap);

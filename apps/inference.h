@@ -29,6 +29,10 @@ struct TileOptions {
 // measured figures); GPUs use the same rule for now.
 int auto_tile(const net::UNetConfig& cfg);
 
+// Throws UsageError for a tile under 16 voxels or an overlap of half a tile or more (which would
+// multiply the work: tiles advance by tile − overlap).
+void check_tiles(const TileOptions& tiles);
+
 io::Grid prepare_input(const io::Grid& raw);
 
 struct Probabilities {

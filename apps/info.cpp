@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "apps/app.h"
-#include "io/grid_ops.h"
+#include "apps/inputs.h"
 #include "io/map.h"
 
 namespace sse::app {
@@ -44,7 +44,7 @@ Stats stats_of(const io::Grid& g) {
   return s;
 }
 
-std::string text_report(const io::MapHeader& h, const Stats& s, const io::GridGeometry& at1) {
+std::string text_report(const io::MapHeader& h, const Stats& s, const std::array<double, 3>& at1) {
   std::ostringstream o;
   o << io::describe(h);
   o << "data        min " << s.min << " max " << s.max << " mean " << s.mean << " std " << s.std << " ("
@@ -53,11 +53,11 @@ std::string text_report(const io::MapHeader& h, const Stats& s, const io::GridGe
   o << ")\n";
   const io::GridGeometry& g = h.geometry;
   o << "extent (Å)  " << g.nx * g.voxel.x << " x " << g.ny * g.voxel.y << " x " << g.nz * g.voxel.z << "\n"
-    << "at 1 Å      " << at1.nx << " x " << at1.ny << " x " << at1.nz << " (the grid `sseunet predict` writes)\n";
+    << "at 1 Å      " << at1[0] << " x " << at1[1] << " x " << at1[2] << " (the grid `sseunet predict` writes)\n";
   return o.str();
 }
 
-nlohmann::json json_report(const io::MapHeader& h, const Stats& s, const io::GridGeometry& at1) {
+nlohmann::json json_report(const io::MapHeader& h, const Stats& s, const std::array<double, 3>& at1) {
   const io::GridGeometry& g = h.geometry;
   return {{"file", h.path},
           {"mode", h.mode},
@@ -74,7 +74,7 @@ nlohmann::json json_report(const io::MapHeader& h, const Stats& s, const io::Gri
           {"std", s.std},
           {"nonfinite", s.nonfinite},
           {"positive", s.positive},
-          {"size_at_1A", {at1.nx, at1.ny, at1.nz}},
+          {"size_at_1A", at1},
           {"warnings", h.warnings}};
 }
 
@@ -96,7 +96,7 @@ Command add_info(CLI::App& app, GlobalOptions& g) {
               io::MapHeader h;
               const io::Grid grid = io::read_map(o->maps[i], &h);
               const Stats s = stats_of(grid);
-              const io::GridGeometry at1 = io::lattice_with_spacing(h.geometry, {1, 1, 1});
+              const std::array<double, 3> at1 = dims_at_1A(h.geometry);
               if (o->json)
                 std::cout << json_report(h, s, at1).dump() << "\n";
               else

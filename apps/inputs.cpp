@@ -15,6 +15,13 @@ void check_map_header(const io::MapHeader& h) {
                                        " (cell length or sampling unset in the header); the map's scale is unknown");
 }
 
+std::array<double, 3> dims_at_1A(const io::GridGeometry& g) {
+  std::array<double, 3> d{};
+  const io::Index3 n = g.dims();
+  for (int a = 0; a < 3; ++a) d[std::size_t(a)] = n[a] <= 0 ? 0.0 : std::floor((n[a] - 1) * g.voxel[a] + 1e-6) + 1;
+  return d;
+}
+
 io::Grid read_input_map(const std::string& path, io::MapHeader* header) {
   io::MapHeader h;
   io::Grid g = io::read_map(path, &h);

@@ -14,6 +14,7 @@
 //  * read_chain(): the model, the chain (IoError listing the chains when absent) and its classes.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@
 namespace sse::app {
 
 void check_map_header(const io::MapHeader& h);
+// Samples along x, y, z of the map's 1 Å lattice (io::lattice_with_spacing's rule), in double so
+// that a damaged header's absurd voxel size cannot overflow.
+std::array<double, 3> dims_at_1A(const io::GridGeometry& g);
 io::Grid read_input_map(const std::string& path, io::MapHeader* header = nullptr);
 
 struct ClassSource {

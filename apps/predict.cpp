@@ -60,6 +60,19 @@ std::vector<std::string> output_dirs(const PredictOptions& o) {
   return dirs;
 }
 
+// A map whose 1 Å grid would not fit in memory (the blender keeps 3 doubles per voxel, the outputs
+// 2 floats and 2 bytes): refused before anything runs rather than dying of std::bad_alloc later.
+void check_predictable(const io::MapHeader& h) {
+  check_map_header(h);
+  const std::array<double, 3> d = dims_at_1A(h.geometry);
+  if (d[0] * d[1] * d[2] > 1024.0 * 1024.0 * 1024.0) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "too large at 1 A (%.0f x %.0f x %.0f voxels, over 1024^3); crop or bin the map first",
+                  d[0], d[1], d[2]);
+    throw io::file_error(h.path, buf);
+  }
+}
+
 // ---- residues.csv -------------------------------------------------------------------------
 
 std::vector<const io::Chain*> selected_chains(const io::Model& model, const std::string& chain) {
@@ -180,10 +193,10 @@ void predict_one(const Context& cx, const std::string& map, OutputDir& out) {
 int run_predict(const PredictOptions& o, const GlobalOptions& g) {
   apply_global_options(g);
   const Reporter reporter(g);
-  if (o.tiles.tile != 0 && o.tiles.tile < 8) throw UsageError("--tile must be 0 (auto) or at least 8");
+  check_tiles(o.tiles);
   if (o.structure.empty() && !o.chain.empty()) throw UsageError("--chain needs --structure");
   const std::vector<std::string> dirs = output_dirs(o);
-  for (const std::string& m : o.maps) check_map_header(io::read_map_header(m));
+  for (const std::string& m : o.maps) check_predictable(io::read_map_header(m));
   std::vector<std::unique_ptr<OutputDir>> outs;  // created and proved writable before any work
   for (const std::string& d : dirs) outs.push_back(std::make_unique<OutputDir>(d));
   const Device dev = choose_device(g);
