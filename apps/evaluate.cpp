@@ -101,6 +101,14 @@ struct EvalContext {
   LoadedModel* model;  // null with --pred-dir
   Device dev;
   const Reporter& reporter;
+  // Names device and model once the first row's inputs passed their checks (a refused input then
+  // gives exactly one line on stderr).
+  void announce() const {
+    if (announced) return;
+    announced = true;
+    reporter.info("start", "device " + dev.str() + "; model " + model->path + " (" + describe(*model) + ")");
+  }
+  mutable bool announced = false;
 };
 
 Masks predict_masks(const EvalContext& cx, const io::ManifestRow& row, const io::Grid& zone) {
@@ -108,6 +116,7 @@ Masks predict_masks(const EvalContext& cx, const io::ManifestRow& row, const io:
     const PredFiles f = find_predictions(cx.o.pred_dir, row);
     return {mask_on(f.helix, zone), mask_on(f.sheet, zone)};
   }
+  cx.announce();
   io::Grid input = zone;
   io::normalize(input);
   Reporter silent(GlobalOptions{0, 0, true, false, "", false});  // per-row tile bars would drown the row bar
@@ -236,10 +245,7 @@ int run_evaluate(const EvalOptions& o, const GlobalOptions& g) {
   const std::vector<io::ManifestRow> rows = selected_rows(o);
   const Device dev = choose_device(g);
   std::optional<LoadedModel> model;
-  if (o.pred_dir.empty()) {
-    model = load_model(resolve_model_path(o.model), dev);
-    reporter.info("start", "device " + dev.str() + "; model " + model->path + " (" + describe(*model) + ")");
-  }
+  if (o.pred_dir.empty()) model = load_model(resolve_model_path(o.model), dev);
   const EvalContext cx{o, model ? &*model : nullptr, dev, reporter};
   std::vector<RowScores> scores;
   Progress bar(reporter, "evaluate", "chains", static_cast<long long>(rows.size()));

@@ -133,6 +133,15 @@ struct Context {
   Device dev;
   const Reporter& reporter;
   const io::Model* structure;  // null without --structure
+  // Says which device and model run, once, when the first map has passed its checks — so that a
+  // refused input gives exactly one line on stderr.
+  void announce() const {
+    if (announced) return;
+    announced = true;
+    reporter.info("start", "device " + dev.str() + "; model " + model.path + " (" + describe(model) + ")",
+                  {{"device", dev.str()}, {"model", model.path}});
+  }
+  mutable bool announced = false;
 };
 
 Probabilities on_grid(Probabilities p, const io::GridGeometry& g) {
@@ -178,6 +187,7 @@ void predict_one(const Context& cx, const std::string& map, OutputDir& out) {
   }
   const io::Grid input = prepare_input(raw);
   raw = io::Grid();  // free the input's samples before the network runs
+  cx.announce();
   cx.reporter.info("map", map + ": " + std::to_string(input_grid.nx) + "x" + std::to_string(input_grid.ny) + "x" +
                               std::to_string(input_grid.nz) + " -> " + std::to_string(input.nx) + "x" +
                               std::to_string(input.ny) + "x" + std::to_string(input.nz) + " at 1 A");
@@ -206,8 +216,6 @@ int run_predict(const PredictOptions& o, const GlobalOptions& g) {
     structure = io::read_model(o.structure);
     selected_chains(structure, o.chain);
   }
-  reporter.info("start", "device " + dev.str() + "; model " + model.path + " (" + describe(model) + ")",
-                {{"device", dev.str()}, {"model", model.path}});
   const Context cx{o, model, dev, reporter, o.structure.empty() ? nullptr : &structure};
   for (std::size_t i = 0; i < o.maps.size(); ++i) predict_one(cx, o.maps[i], *outs[i]);
   return kOk;
