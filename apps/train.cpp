@@ -11,10 +11,11 @@
 //  * --resume DIR continues DIR/last.ckpt bit-exactly with the configuration stored in it; only
 //    --epochs and --max-steps may change (to extend a run); other training flags are a usage error.
 //  * Ctrl-C (SIGINT) or SIGTERM: the current step finishes, last.ckpt is saved, the command says
-//    "interrupted ..." and exits 0. A second signal kills the process at once.
+//    "interrupted ..." and exits 0. Another signal more than a second later kills the process at once.
 //  * A progress bar shows steps, loss, rate and ETA; each epoch logs its validation scores.
 #include <atomic>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -46,10 +47,24 @@ struct TrainOptions {
 // ---- interruption --------------------------------------------------------------------------
 
 std::atomic<bool> g_stop{false};
+std::atomic<long long> g_first_signal_ns{0};
 
+long long monotonic_ns() {  // clock_gettime is async-signal-safe
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
+}
+
+// First signal: stop after the current step. Another one more than a second later (a user pressing
+// Ctrl-C again) ends the process at once; repeats within that second are the same request delivered
+// twice (e.g. `timeout` signals both the process and its group).
 extern "C" void on_signal(int sig) {
-  g_stop.store(true);
-  std::signal(sig, SIG_DFL);  // a second Ctrl-C ends the process immediately
+  if (!g_stop.exchange(true)) {
+    g_first_signal_ns.store(monotonic_ns());
+  } else if (monotonic_ns() - g_first_signal_ns.load() > 1000000000LL) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
 }
 
 struct SignalScope {  // Ctrl-C saves a checkpoint only while training runs
