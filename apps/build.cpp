@@ -23,9 +23,12 @@ struct BuildCmdOptions {
 
 const char* status_word(io::BuildStatus s) {
   switch (s) {
-    case io::BuildStatus::built: return "built";
-    case io::BuildStatus::skipped: return "up to date";
-    default: return "FAILED";
+    case io::BuildStatus::built:
+      return "built";
+    case io::BuildStatus::skipped:
+      return "up to date";
+    default:
+      return "FAILED";
   }
 }
 
@@ -45,7 +48,8 @@ int run_build(const BuildCmdOptions& o, const GlobalOptions& g) {
     std::cout << row_name(r.row) << "\t" << io::split_name(r.row.split) << "\t" << status_word(r.status) << "\t"
               << (r.status == io::BuildStatus::failed ? r.message : r.sample_path) << "\n";
   }
-  std::cout << results.size() - std::size_t(failed) << " of " << results.size() << " samples ready in " << o.cache << "\n";
+  std::cout << results.size() - std::size_t(failed) << " of " << results.size() << " samples ready in " << o.cache
+            << "\n";
   if (failed) std::cerr << "sseunet: " << o.manifest << ": " << failed << " of " << results.size() << " rows failed\n";
   return failed ? kFailure : kOk;
 }
@@ -56,10 +60,15 @@ Command add_build(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<BuildCmdOptions>();
   CLI::App* sub = add_subcommand(app, g, "build", "Build (or refresh) the cached training samples of a manifest",
                                  "sseunet build --manifest data/train.tsv --cache cache/");
-  sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]")->required();
+  sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]")
+      ->required();
   sub->add_option("--cache", o->cache, "folder for the sample files")->required();
-  sub->add_option("--radius", o->radius, "zone radius around the chain's atoms (A)")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--cutoff", o->cutoff, "label a voxel by its nearest Ca within this distance (A)")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--radius", o->radius, "zone radius around the chain's atoms (A)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--cutoff", o->cutoff, "label a voxel by its nearest Ca within this distance (A)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   sub->add_flag("--dssp", o->dssp, "ignore HELIX/SHEET records; assign with the built-in DSSP (rows without ss_file)");
   return {sub, [o, &g] { return run_build(*o, g); }};
 }

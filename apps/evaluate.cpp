@@ -67,7 +67,8 @@ std::optional<PredFiles> pred_files_in(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return std::nullopt;
   for (const char* ext : {".mrc", ".mrc.gz"})
-    if (io::file_exists((dir / (std::string("helix") + ext)).string()) && io::file_exists((dir / (std::string("sheet") + ext)).string()))
+    if (io::file_exists((dir / (std::string("helix") + ext)).string()) &&
+        io::file_exists((dir / (std::string("sheet") + ext)).string()))
       return PredFiles{(dir / (std::string("helix") + ext)).string(), (dir / (std::string("sheet") + ext)).string()};
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir, ec)) names.push_back(e.path().filename().string());
@@ -83,10 +84,12 @@ std::optional<PredFiles> pred_files_in(const fs::path& dir) {
 
 PredFiles find_predictions(const std::string& pred_dir, const io::ManifestRow& row) {
   const fs::path base(pred_dir);
-  const fs::path dirs[] = {base / row_name(row), base / map_stem(row.map), base / fs::path(row.map).parent_path().filename()};
+  const fs::path dirs[] = {base / row_name(row), base / map_stem(row.map),
+                           base / fs::path(row.map).parent_path().filename()};
   for (const fs::path& d : dirs)
     if (auto f = pred_files_in(d)) return *f;
-  throw io::file_error(pred_dir, "no predictions for row " + row_name(row) + " (looked for helix.mrc + sheet.mrc or *_helix.mrc + *_sheet.mrc in " +
+  throw io::file_error(pred_dir, "no predictions for row " + row_name(row) +
+                                     " (looked for helix.mrc + sheet.mrc or *_helix.mrc + *_sheet.mrc in " +
                                      dirs[0].string() + ", " + dirs[1].string() + ", " + dirs[2].string() + ")");
 }
 
@@ -184,28 +187,39 @@ std::string markdown(const std::vector<RowScores>& rows, io::Level level) {
 }
 
 json counts_json(const io::Counts& c) {
-  return {{"tp", c.tp}, {"fp", c.fp}, {"fn", c.fn}, {"precision", opt(c.precision())}, {"recall", opt(c.recall())}, {"f1", opt(c.f1())}};
+  return {
+      {"tp", c.tp},       {"fp", c.fp}, {"fn", c.fn}, {"precision", opt(c.precision())}, {"recall", opt(c.recall())},
+      {"f1", opt(c.f1())}};
 }
 
 json averages_json(const std::vector<io::ChainScores>& scores, io::Level level) {
   const io::Averages a = io::table2_averages(scores, level);
-  return {{"weighted_f1_helix", opt(a.weighted_f1_helix)}, {"weighted_f1_sheet", opt(a.weighted_f1_sheet)},
-          {"micro_f1_helix", opt(a.micro_f1_helix)},       {"micro_f1_sheet", opt(a.micro_f1_sheet)},
-          {"chains_helix", a.chains_helix},                {"chains_sheet", a.chains_sheet}};
+  return {{"weighted_f1_helix", opt(a.weighted_f1_helix)},
+          {"weighted_f1_sheet", opt(a.weighted_f1_sheet)},
+          {"micro_f1_helix", opt(a.micro_f1_helix)},
+          {"micro_f1_sheet", opt(a.micro_f1_sheet)},
+          {"chains_helix", a.chains_helix},
+          {"chains_sheet", a.chains_sheet}};
 }
 
 json report_json(const std::vector<RowScores>& rows) {
   json chains = json::array();
   std::vector<io::ChainScores> scores;
   for (const RowScores& r : rows) {
-    chains.push_back({{"name", r.s.name}, {"resolution", r.resolution}, {"helix_ca", r.s.helix_ca},
-                      {"sheet_ca", r.s.sheet_ca}, {"other_ca", r.other_ca},
-                      {"voxel", {{"helix", counts_json(r.s.voxel.helix)}, {"sheet", counts_json(r.s.voxel.sheet)}}},
-                      {"residue", {{"helix", counts_json(r.s.residue.helix)}, {"sheet", counts_json(r.s.residue.sheet)}}}});
+    chains.push_back(
+        {{"name", r.s.name},
+         {"resolution", r.resolution},
+         {"helix_ca", r.s.helix_ca},
+         {"sheet_ca", r.s.sheet_ca},
+         {"other_ca", r.other_ca},
+         {"voxel", {{"helix", counts_json(r.s.voxel.helix)}, {"sheet", counts_json(r.s.voxel.sheet)}}},
+         {"residue", {{"helix", counts_json(r.s.residue.helix)}, {"sheet", counts_json(r.s.residue.sheet)}}}});
     scores.push_back(r.s);
   }
-  return {{"chains", chains},
-          {"averages", {{"voxel", averages_json(scores, io::Level::voxel)}, {"residue", averages_json(scores, io::Level::residue)}}}};
+  return {
+      {"chains", chains},
+      {"averages",
+       {{"voxel", averages_json(scores, io::Level::voxel)}, {"residue", averages_json(scores, io::Level::residue)}}}};
 }
 
 std::string csv_cell(std::optional<double> v) { return v ? fmt(v, 6) : ""; }
@@ -214,11 +228,12 @@ std::string report_csv(const std::vector<RowScores>& rows) {
   std::string out = "name,resolution,helix_ca,sheet_ca,other_ca";
   for (const char* lv : {"voxel", "residue"})
     for (const char* c : {"helix", "sheet"})
-      for (const char* f : {"tp", "fp", "fn", "precision", "recall", "f1"}) out += std::string(",") + lv + "_" + c + "_" + f;
+      for (const char* f : {"tp", "fp", "fn", "precision", "recall", "f1"})
+        out += std::string(",") + lv + "_" + c + "_" + f;
   out += "\n";
   for (const RowScores& r : rows) {
-    out += r.s.name + "," + fmt(r.resolution, 2) + "," + std::to_string(r.s.helix_ca) + "," + std::to_string(r.s.sheet_ca) +
-           "," + std::to_string(r.other_ca);
+    out += r.s.name + "," + fmt(r.resolution, 2) + "," + std::to_string(r.s.helix_ca) + "," +
+           std::to_string(r.s.sheet_ca) + "," + std::to_string(r.other_ca);
     for (const io::ClassCounts* k : {&r.s.voxel, &r.s.residue})
       for (const io::Counts* c : {&k->helix, &k->sheet})
         out += "," + std::to_string(c->tp) + "," + std::to_string(c->fp) + "," + std::to_string(c->fn) + "," +
@@ -265,23 +280,33 @@ int run_evaluate(const EvalOptions& o, const GlobalOptions& g) {
 
 Command add_evaluate(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<EvalOptions>();
-  CLI::App* sub = add_subcommand(app, g, "evaluate", "Score predictions per chain (the study's Table II): helix and sheet F1 with weighted averages",
-                                 "sseunet evaluate --manifest data/test.tsv --pred-dir preds/ --csv scores.csv");
-  sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]")->required();
+  CLI::App* sub =
+      add_subcommand(app, g, "evaluate",
+                     "Score predictions per chain (the study's Table II): helix and sheet F1 with weighted averages",
+                     "sseunet evaluate --manifest data/test.tsv --pred-dir preds/ --csv scores.csv");
+  sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]")
+      ->required();
   auto* pred = sub->add_option("--pred-dir", o->pred_dir, "folder with predicted masks per row (see README)");
-  auto* model = sub->add_option("--model", o->model, "checkpoint to predict with instead (default: $SSEUNET_MODEL, models/default.ckpt)");
+  auto* model = sub->add_option("--model", o->model,
+                                "checkpoint to predict with instead (default: $SSEUNET_MODEL, models/default.ckpt)");
   pred->excludes(model);
-  sub->add_option("--split", o->split, "rows to score: test, val, train or all")->capture_default_str()
+  sub->add_option("--split", o->split, "rows to score: test, val, train or all")
+      ->capture_default_str()
       ->check(CLI::IsMember({"test", "val", "train", "all"}));
-  sub->add_option("--level", o->level, "F1 level of the Markdown table: voxel or residue")->capture_default_str()
+  sub->add_option("--level", o->level, "F1 level of the Markdown table: voxel or residue")
+      ->capture_default_str()
       ->check(CLI::IsMember({"voxel", "residue"}));
   sub->add_option("--csv", o->csv, "write every count and score as CSV to this file");
   sub->add_option("--json", o->json_path, "write every count and score as JSON to this file");
   sub->add_option("--radius", o->radius, "chain zone radius (A): predictions farther from the chain are ignored")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_flag("--dssp", o->dssp, "truth from the built-in DSSP instead of HELIX/SHEET records (rows without ss_file)");
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_flag("--dssp", o->dssp,
+                "truth from the built-in DSSP instead of HELIX/SHEET records (rows without ss_file)");
   sub->add_option("--tile", o->tiles.tile, "with --model: tile edge (0 = auto)")->capture_default_str();
-  sub->add_option("--overlap", o->tiles.overlap, "with --model: tile overlap")->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--overlap", o->tiles.overlap, "with --model: tile overlap")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   return {sub, [o, &g] { return run_evaluate(*o, g); }};
 }
 

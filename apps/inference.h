@@ -8,7 +8,8 @@
 //    through the network without autograd in eval mode, takes the softmax over classes, and merges
 //    the helix and sheet probabilities with io::TileBlender's centre-weighted ramps. Memory is the
 //    network's activations for one tile plus the blender (3 doubles per voxel): bounded for any map.
-//    A tile edge longer than the grid is shrunk to the grid; `tile` 0 picks auto_tile().
+//    A tile edge longer than the grid is shrunk to the grid; `tile` 0 picks auto_tile() (and, when
+//    that is under 64, an overlap under half of it).
 //  * masks_from(): each voxel takes the class of highest probability (background = 1 − helix −
 //    sheet; ties go to background, then helix), giving 0/1 helix and sheet masks.
 #pragma once
@@ -25,8 +26,8 @@ struct TileOptions {
   int overlap = 16;  // voxels shared by neighbouring tiles
 };
 
-// The largest tile whose activations stay near 1 GB on the CPU for this width (see README.md's
-// measured figures); GPUs use the same rule for now.
+// 64, or smaller for widths whose 64³ tile would need over 1 GB of activations (measured figures in
+// README.md); the CUDA backend will want larger tiles when it lands.
 int auto_tile(const net::UNetConfig& cfg);
 
 // Throws UsageError for a tile under 16 voxels or an overlap of half a tile or more (which would

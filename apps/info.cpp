@@ -47,8 +47,8 @@ Stats stats_of(const io::Grid& g) {
 std::string text_report(const io::MapHeader& h, const Stats& s, const std::array<double, 3>& at1) {
   std::ostringstream o;
   o << io::describe(h);
-  o << "data        min " << s.min << " max " << s.max << " mean " << s.mean << " std " << s.std << " ("
-    << s.positive << " of " << h.geometry.size() << " voxels positive";
+  o << "data        min " << s.min << " max " << s.max << " mean " << s.mean << " std " << s.std << " (" << s.positive
+    << " of " << h.geometry.size() << " voxels positive";
   if (s.nonfinite) o << ", " << s.nonfinite << " NaN/Inf";
   o << ")\n";
   const io::GridGeometry& g = h.geometry;
@@ -86,7 +86,8 @@ Command add_info(CLI::App& app, GlobalOptions& g) {
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* sub = add_subcommand(app, g, "info", "Print a map's header as a person reads it (size, voxel, origin rule, mode, stats)",
+  CLI::App* sub = add_subcommand(app, g, "info",
+                                 "Print a map's header as a person reads it (size, voxel, origin rule, mode, stats)",
                                  "sseunet info examples/emd_35448_crop.mrc");
   sub->add_option("MAP", o->maps, "MRC/CCP4 map files (optionally .gz)")->required();
   sub->add_flag("--json", o->json, "one JSON object per map instead of text");

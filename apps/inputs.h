@@ -8,9 +8,10 @@
 //  * read_input_map(path) = io::read_map + check_map_header + refusal of NaN/infinite voxels and of
 //    maps without positive density ("empty map"); every error names the file.
 //  * ClassSource picks per-residue classes: an --ss-file (DSSP or STRIDE output — or one of the
-//    DeepSSETracer authors' voxel label files "x,y,z,density,label", recognised by io::is_label_file,
-//    from which residue classes are recovered on the map it indexes — as io::build_sample does), else HELIX/SHEET records when the
-//    model has them and `dssp` is false, else the built-in DSSP.
+//    DeepSSETracer authors' voxel label files "x,y,z,density,label", recognised by
+//    io::is_label_file, from which residue classes are recovered on the map it indexes, as
+//    io::build_sample does), else HELIX/SHEET records when the model has them and `dssp` is false,
+//    else the built-in DSSP.
 //  * read_chain(): the model, the chain (IoError listing the chains when absent) and its classes.
 #pragma once
 

@@ -42,8 +42,9 @@ std::string summary(const io::LabelGrid& labels, const ChainInput& in) {
   for (std::uint8_t l : labels.data) ++n[l < 3 ? l : 0];
   const io::CaCounts ca = io::count_ca(in.chain(), in.classes);
   char buf[200];
-  std::snprintf(buf, sizeof buf, "%dx%dx%d zone; %ld helix, %ld sheet voxels; %ld helix, %ld sheet Ca (classes from %s)",
-                labels.nx, labels.ny, labels.nz, n[1], n[2], ca.helix, ca.sheet, in.source.c_str());
+  std::snprintf(buf, sizeof buf,
+                "%dx%dx%d zone; %ld helix, %ld sheet voxels; %ld helix, %ld sheet Ca (classes from %s)", labels.nx,
+                labels.ny, labels.nz, n[1], n[2], ca.helix, ca.sheet, in.source.c_str());
   return buf;
 }
 
@@ -66,16 +67,22 @@ int run_label(const LabelOptions& o, const GlobalOptions& g) {
 
 Command add_label(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<LabelOptions>();
-  CLI::App* sub = add_subcommand(app, g, "label", "Write a chain's zone map and voxel label map as MRC (to check them in ChimeraX)",
-                                 "sseunet label map.mrc model.pdb --chain A -o labels_A/");
+  CLI::App* sub =
+      add_subcommand(app, g, "label", "Write a chain's zone map and voxel label map as MRC (to check them in ChimeraX)",
+                     "sseunet label map.mrc model.pdb --chain A -o labels_A/");
   sub->add_option("MAP", o->map, "MRC/CCP4 map")->required();
   sub->add_option("MODEL", o->model, "atomic model fitted to the map (PDB or mmCIF)")->required();
   sub->add_option("--chain,-c", o->chain, "chain id (author chain id)")->required();
   sub->add_option("-o,--out", o->out, "output folder")->required();
-  sub->add_option("--ss-file", o->classes.ss_file, "DSSP or STRIDE output (or an authors' *_label_stride.txt) for the residue classes");
+  sub->add_option("--ss-file", o->classes.ss_file,
+                  "DSSP or STRIDE output (or an authors' *_label_stride.txt) for the residue classes");
   sub->add_flag("--dssp", o->classes.dssp, "ignore HELIX/SHEET records; assign with the built-in DSSP");
-  sub->add_option("--radius", o->radius, "zone radius around the chain's atoms (A)")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--cutoff", o->cutoff, "label a voxel by its nearest Ca within this distance (A)")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--radius", o->radius, "zone radius around the chain's atoms (A)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--cutoff", o->cutoff, "label a voxel by its nearest Ca within this distance (A)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   return {sub, [o, &g] { return run_label(*o, g); }};
 }
 

@@ -17,8 +17,9 @@ int main(int argc, char** argv) {
   // section for a subcommand's options; the command line wins over the file.
   app.set_config("--config", "", "read options from a TOML file (sections named after subcommands)");
   app.require_subcommand(0, 1);
-  app.footer("Example:\n  sseunet predict examples/emd_35448_crop.mrc -o out/ --model run/best.ckpt\n"
-             "Run `sseunet <command> --help` for a command's options.");
+  app.footer(
+      "Example:\n  sseunet predict examples/emd_35448_crop.mrc -o out/ --model run/best.ckpt\n"
+      "Run `sseunet <command> --help` for a command's options.");
   GlobalOptions g;
   add_global_options(app, g);
   const std::vector<Command> commands{add_predict(app, g), add_train(app, g), add_evaluate(app, g),

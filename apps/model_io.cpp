@@ -53,7 +53,8 @@ std::string resolve_model_path(const std::string& flag) {
                                     std::string(SSEUNET_SOURCE_DIR) + "/models/default.ckpt"};
   for (const std::string& c : candidates)
     if (is_file(c)) return c;
-  throw std::runtime_error("no trained default model is shipped yet; pass --model CKPT (train one with `sseunet train`)");
+  throw std::runtime_error(
+      "no trained default model is shipped yet; pass --model CKPT (train one with `sseunet train`)");
 }
 
 LoadedModel load_model(const std::string& path, Device dev) {
@@ -89,8 +90,8 @@ std::string describe(const LoadedModel& m) {
   const net::UNetConfig& c = m.net->config();
   char params[32];
   std::snprintf(params, sizeof params, "%.2f M", double(m.net->parameter_count()) / 1e6);
-  return "width " + std::to_string(c.width) + ", " + std::to_string(c.levels) + " levels, " + params +
-         " parameters, " + std::to_string(m.step) + " training steps";
+  return "width " + std::to_string(c.width) + ", " + std::to_string(c.levels) + " levels, " + params + " parameters, " +
+         std::to_string(m.step) + " training steps";
 }
 
 }  // namespace sse::app

@@ -35,7 +35,7 @@ class OutputDir {
   void discard() noexcept;
 
   std::string dir_;
-  std::vector<std::string> created_dirs_;  // innermost last
+  std::vector<std::string> created_dirs_;                    // innermost last
   std::vector<std::pair<std::string, std::string>> staged_;  // temporary, final
   bool committed_ = false;
 };

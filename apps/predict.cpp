@@ -67,8 +67,9 @@ void check_predictable(const io::MapHeader& h) {
   const std::array<double, 3> d = dims_at_1A(h.geometry);
   if (d[0] * d[1] * d[2] > 1024.0 * 1024.0 * 1024.0) {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "too large at 1 A (%.0f x %.0f x %.0f voxels, over 1024^3); crop or bin the map first",
-                  d[0], d[1], d[2]);
+    std::snprintf(buf, sizeof buf,
+                  "too large at 1 A (%.0f x %.0f x %.0f voxels, over 1024^3); crop or bin the map first", d[0], d[1],
+                  d[2]);
     throw io::file_error(h.path, buf);
   }
 }
@@ -172,8 +173,9 @@ void summarize(const Reporter& reporter, const std::string& map, const std::stri
                double seconds) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "%ld helix and %ld sheet voxels of %zu, %.1f s", c.helix, c.sheet, c.voxels, seconds);
-  reporter.info("done", map + " -> " + dir + "/: " + buf,
-                {{"map", map}, {"dir", dir}, {"helix_voxels", c.helix}, {"sheet_voxels", c.sheet}, {"seconds", seconds}});
+  reporter.info(
+      "done", map + " -> " + dir + "/: " + buf,
+      {{"map", map}, {"dir", dir}, {"helix_voxels", c.helix}, {"sheet_voxels", c.sheet}, {"seconds", seconds}});
 }
 
 void predict_one(const Context& cx, const std::string& map, OutputDir& out) {
@@ -225,14 +227,18 @@ int run_predict(const PredictOptions& o, const GlobalOptions& g) {
 
 Command add_predict(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<PredictOptions>();
-  CLI::App* sub = add_subcommand(app, g, "predict", "Find helices and sheets in maps: masks and probability maps as MRC",
-                                 "sseunet predict examples/emd_35448_crop.mrc -o out/ --model run/best.ckpt");
+  CLI::App* sub =
+      add_subcommand(app, g, "predict", "Find helices and sheets in maps: masks and probability maps as MRC",
+                     "sseunet predict examples/emd_35448_crop.mrc -o out/ --model run/best.ckpt");
   sub->add_option("MAP", o->maps, "MRC/CCP4 maps (any size and voxel size, optionally .gz)")->required();
-  sub->add_option("-o,--out", o->out, "output folder (default ./<map stem>_sseunet; with several maps DIR/<map stem>/)");
+  sub->add_option("-o,--out", o->out,
+                  "output folder (default ./<map stem>_sseunet; with several maps DIR/<map stem>/)");
   sub->add_option("--model", o->model, "trained checkpoint (default: $SSEUNET_MODEL, then models/default.ckpt)");
-  sub->add_option("--tile", o->tiles.tile, "tile edge in voxels at 1 A (0 = auto by model width: 96/80/64)")
+  sub->add_option("--tile", o->tiles.tile, "tile edge in voxels at 1 A (0 = auto: 64, less for models wider than 64)")
       ->capture_default_str();
-  sub->add_option("--overlap", o->tiles.overlap, "voxels shared by neighbouring tiles")->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--overlap", o->tiles.overlap, "voxels shared by neighbouring tiles")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("--on-input-grid", o->on_input_grid, "write outputs on the input map's grid instead of the 1 A grid");
   sub->add_option("--structure", o->structure, "atomic model (PDB/mmCIF) fitted to the map: also write residues.csv");
   sub->add_option("--chain", o->chain, "only this chain of --structure in residues.csv");

@@ -43,8 +43,14 @@ std::string format_duration(double seconds) {
 }
 
 Progress::Progress(const Reporter& r, std::string label, std::string unit, long long total, long long start)
-    : r_(r), label_(std::move(label)), unit_(std::move(unit)), total_(total), start_count_(start), done_(start),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : r_(r),
+      label_(std::move(label)),
+      unit_(std::move(unit)),
+      total_(total),
+      start_count_(start),
+      done_(start),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
 
 Progress::~Progress() {
   // An exception unwinding through a drawn bar must not leave the cursor mid-line.
@@ -78,8 +84,13 @@ void Progress::draw(bool final) {
   const double rate = t > 0 ? double(done_ - start_count_) / t : 0.0;
   const double eta = rate > 0 ? double(total_ - done_) / rate : NAN;
   if (r_.json_lines()) {
-    Json j{{"event", "progress"}, {"what", label_}, {"done", done_}, {"total", total_},
-           {"rate_per_s", rate}, {"elapsed_s", t}, {"eta_s", final ? 0.0 : (std::isfinite(eta) ? eta : -1.0)}};
+    Json j{{"event", "progress"},
+           {"what", label_},
+           {"done", done_},
+           {"total", total_},
+           {"rate_per_s", rate},
+           {"elapsed_s", t},
+           {"eta_s", final ? 0.0 : (std::isfinite(eta) ? eta : -1.0)}};
     if (fields_.is_object()) j.update(fields_);
     std::cerr << j.dump() << "\n";
     return;
@@ -88,9 +99,10 @@ void Progress::draw(bool final) {
   const int filled = total_ > 0 ? int(double(kWidth) * double(done_) / double(total_)) : 0;
   char rate_s[32];
   std::snprintf(rate_s, sizeof rate_s, rate >= 10 ? "%.0f" : "%.2f", rate);
-  std::string line = label_ + " [" + std::string(std::size_t(filled), '#') + std::string(std::size_t(kWidth - filled), '.') +
-                     "] " + std::to_string(done_) + "/" + std::to_string(total_) + " " + unit_ + "  " + rate_s + " " +
-                     unit_ + "/s  " + (final ? "took " + format_duration(t) : "ETA " + format_duration(eta));
+  std::string line = label_ + " [" + std::string(std::size_t(filled), '#') +
+                     std::string(std::size_t(kWidth - filled), '.') + "] " + std::to_string(done_) + "/" +
+                     std::to_string(total_) + " " + unit_ + "  " + rate_s + " " + unit_ + "/s  " +
+                     (final ? "took " + format_duration(t) : "ETA " + format_duration(eta));
   if (!extra_.empty()) line += "  " + extra_;
   if (r_.tty())
     std::cerr << "\r" << line << "\033[K" << (final ? "\n" : "") << std::flush;

@@ -15,8 +15,8 @@
 //  * A progress bar shows steps, loss, rate and ETA; each epoch logs its validation scores.
 #include <atomic>
 #include <csignal>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -82,8 +82,8 @@ struct SignalScope {  // Ctrl-C saves a checkpoint only while training runs
 // ---- configuration -------------------------------------------------------------------------
 
 // Flags that define the run; on --resume the checkpoint defines it instead.
-const char* const kConfigFlags[] = {"--loss", "--gamma", "--dice", "--width", "--levels", "--dropout", "--lr",
-                                    "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule"};
+const char* const kConfigFlags[] = {"--loss", "--gamma",        "--dice",  "--width", "--levels",     "--dropout",
+                                    "--lr",   "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule"};
 
 struct RunFiles {
   std::string dir, manifest, cache;
@@ -111,7 +111,8 @@ train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, Ru
       throw UsageError(std::string(flag) + " cannot change on --resume (the run's configuration is in its checkpoint)");
   files.dir = o.resume;
   const Checkpoint ck = load_checkpoint(files.checkpoint());
-  if (!ck.meta.contains("train")) throw io::file_error(files.checkpoint(), "not a training checkpoint (no training configuration)");
+  if (!ck.meta.contains("train"))
+    throw io::file_error(files.checkpoint(), "not a training checkpoint (no training configuration)");
   train::TrainConfig c = train::TrainConfig::from_json(ck.meta["train"].dump());
   if (sub.count("--epochs")) c.epochs = o.cfg.epochs;
   if (sub.count("--max-steps")) c.max_steps = o.cfg.max_steps;
@@ -131,8 +132,11 @@ RunFiles fresh_files(const TrainOptions& o) {
 }
 
 void write_run_json(const RunFiles& f, const train::TrainConfig& c, Device dev) {
-  const json run{{"manifest", fs::absolute(f.manifest).string()}, {"cache", fs::absolute(f.cache).string()},
-                 {"device", dev.str()}, {"config", json::parse(c.to_json())}, {"written_by", "sseunet " SSEUNET_VERSION}};
+  const json run{{"manifest", fs::absolute(f.manifest).string()},
+                 {"cache", fs::absolute(f.cache).string()},
+                 {"device", dev.str()},
+                 {"config", json::parse(c.to_json())},
+                 {"written_by", "sseunet " SSEUNET_VERSION}};
   io::write_file_atomically(f.run_json(), run.dump(2) + "\n");
 }
 
@@ -164,9 +168,11 @@ void log_epoch(const Reporter& reporter, const train::EpochInfo& e) {
   char buf[96];
   std::snprintf(buf, sizeof buf, "epoch %d (step %lld): train loss %.4f, val loss %.4f", e.epoch, e.step, e.train_loss,
                 e.val.loss);
-  reporter.info("epoch", std::string(buf) + ", val F1 helix " + f1_text(e.val.helix.f1()) + " sheet " +
-                             f1_text(e.val.sheet.f1()) + (e.best ? " (best)" : ""),
-                {{"epoch", e.epoch}, {"step", e.step}, {"train_loss", e.train_loss}, {"val_loss", e.val.loss}, {"best", e.best}});
+  reporter.info(
+      "epoch",
+      std::string(buf) + ", val F1 helix " + f1_text(e.val.helix.f1()) + " sheet " + f1_text(e.val.sheet.f1()) +
+          (e.best ? " (best)" : ""),
+      {{"epoch", e.epoch}, {"step", e.step}, {"train_loss", e.train_loss}, {"val_loss", e.val.loss}, {"best", e.best}});
 }
 
 void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter) {
@@ -176,10 +182,12 @@ void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter) 
   const auto on_step = [&](const train::StepInfo& s) {
     char loss[32];
     std::snprintf(loss, sizeof loss, "loss %.4f", s.loss);
-    bar.update(s.step, std::string("epoch ") + std::to_string(s.epoch + 1) + "  " + loss, {{"loss", s.loss}, {"epoch", s.epoch + 1}});
+    bar.update(s.step, std::string("epoch ") + std::to_string(s.epoch + 1) + "  " + loss,
+               {{"loss", s.loss}, {"epoch", s.epoch + 1}});
   };
   SignalScope signals;
-  t.run(f.dir, on_step, [&](const train::EpochInfo& e) { log_epoch(reporter, e); }, &g_stop);
+  t.run(
+      f.dir, on_step, [&](const train::EpochInfo& e) { log_epoch(reporter, e); }, &g_stop);
   bar.finish();
 }
 
@@ -198,13 +206,16 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   if (resume) trainer.load(files.checkpoint());
   write_run_json(files, cfg, dev);
   out.commit();
-  reporter.info("start", "device " + dev.str() + "; " + (resume ? "resuming at step " + std::to_string(trainer.steps_done()) : "new run") +
-                             " in " + files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width),
+  reporter.info("start",
+                "device " + dev.str() + "; " +
+                    (resume ? "resuming at step " + std::to_string(trainer.steps_done()) : "new run") + " in " +
+                    files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width),
                 {{"device", dev.str()}, {"step", trainer.steps_done()}, {"config", json::parse(cfg.to_json())}});
   train_loop(trainer, files, reporter);
   if (g_stop.load()) {
-    reporter.info("interrupted", "interrupted at step " + std::to_string(trainer.steps_done()) + ", checkpoint saved to " +
-                                     files.checkpoint() + " (continue with: sseunet train --resume " + files.dir + ")");
+    reporter.info("interrupted", "interrupted at step " + std::to_string(trainer.steps_done()) +
+                                     ", checkpoint saved to " + files.checkpoint() +
+                                     " (continue with: sseunet train --resume " + files.dir + ")");
     return kOk;
   }
   reporter.info("done", "trained " + std::to_string(trainer.steps_done()) + " steps; checkpoints in " + files.dir);
@@ -217,31 +228,49 @@ Command add_train(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<TrainOptions>();
   train::TrainConfig& c = o->cfg;
   c.loss.gamma = 5.0f;  // FCE_DL with γ = 5: the study's best sheet F1
-  CLI::App* sub = add_subcommand(app, g, "train", "Train the U-Net on a manifest; checkpoints and metrics.jsonl in DIR",
-                                 "sseunet train --manifest data/train.tsv --out run/ --loss fce_dl --gamma 5 --epochs 50");
+  CLI::App* sub =
+      add_subcommand(app, g, "train", "Train the U-Net on a manifest; checkpoints and metrics.jsonl in DIR",
+                     "sseunet train --manifest data/train.tsv --out run/ --loss fce_dl --gamma 5 --epochs 50");
   sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]");
   sub->add_option("--out,-o", o->out, "run folder (checkpoints, metrics.jsonl, run.json)");
   sub->add_option("--resume", o->resume, "continue the run in this folder from its last.ckpt");
   sub->add_option("--cache", o->cache, "sample cache folder (default DIR/cache)");
-  sub->add_option("--loss", c.loss.name, "ce, fce, dl, ce_dl or fce_dl")->capture_default_str()
+  sub->add_option("--loss", c.loss.name, "ce, fce, dl, ce_dl or fce_dl")
+      ->capture_default_str()
       ->check(CLI::IsMember({"ce", "fce", "dl", "ce_dl", "fce_dl"}));
-  sub->add_option("--gamma", c.loss.gamma, "focal exponent of fce / fce_dl (the study's best fce_dl: 5)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  sub->add_option("--dice", o->dice, "Dice over helix+sheet pooled, or the mean of per-class coefficients")
-      ->capture_default_str()->check(CLI::IsMember({"pooled", "per-class"}));
-  sub->add_option("--epochs", c.epochs, "passes over the training rows")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--max-steps", c.max_steps, "stop after this many steps in total (0 = all epochs)")->capture_default_str()
+  sub->add_option("--gamma", c.loss.gamma, "focal exponent of fce / fce_dl (the study's best fce_dl: 5)")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  sub->add_option("--width", c.model.width, "channels of the first level (the study: 64)")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--dice", o->dice, "Dice over helix+sheet pooled, or the mean of per-class coefficients")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pooled", "per-class"}));
+  sub->add_option("--epochs", c.epochs, "passes over the training rows")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--max-steps", c.max_steps, "stop after this many steps in total (0 = all epochs)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--width", c.model.width, "channels of the first level (the study: 64)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   sub->add_option("--levels", c.model.levels, "U-Net depth")->capture_default_str()->check(CLI::Range(1, 6));
-  sub->add_option("--dropout", c.model.dropout, "dropout probability")->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  sub->add_option("--dropout", c.model.dropout, "dropout probability")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.99));
   sub->add_option("--lr", c.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--weight-decay", c.weight_decay, "Adam weight decay")->capture_default_str()->check(CLI::NonNegativeNumber);
-  sub->add_option("--batch", c.batch, "samples per step (> 1 needs --patch)")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--patch", c.patch, "random patch edge (0 = whole chains, as in the study)")->capture_default_str()
+  sub->add_option("--weight-decay", c.weight_decay, "Adam weight decay")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--batch", c.batch, "samples per step (> 1 needs --patch)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--patch", c.patch, "random patch edge (0 = whole chains, as in the study)")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--no-augment", o->no_augment, "no random flips and 90-degree rotations");
   sub->add_option("--schedule", c.schedule, "learning-rate schedule: step (x0.95 every 100 steps) or cosine")
-      ->capture_default_str()->check(CLI::IsMember({"step", "cosine"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"step", "cosine"}));
   return {sub, [o, sub, &g] { return run_train(*o, *sub, g); }};
 }
 

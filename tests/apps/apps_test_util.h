@@ -38,8 +38,7 @@ class Scratch {
  public:
   Scratch() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = (fs::path(SSE_BINARY_DIR) / "apps_scratch" /
-            (std::string(info->test_suite_name()) + "." + info->name()))
+    dir_ = (fs::path(SSE_BINARY_DIR) / "apps_scratch" / (std::string(info->test_suite_name()) + "." + info->name()))
                .string();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
@@ -61,8 +60,10 @@ class Scratch {
 inline RunResult sseunet(const std::string& args, const std::string& cwd, const std::string& env = "") {
   static int counter = 0;
   const std::string tag = cwd + "/.run" + std::to_string(counter++);
-  const std::string cmd = "cd '" + cwd + "' && " + env + " '" + SSE_BINARY_DIR + "/sseunet' " + args + " >'" + tag +
-                          ".out' 2>'" + tag + ".err' </dev/null";
+  // One thread per run: ctest runs tests in parallel on small machines, and oversubscribed OpenMP
+  // threads spin instead of working.
+  const std::string cmd = "cd '" + cwd + "' && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + env + " '" +
+                          SSE_BINARY_DIR + "/sseunet' " + args + " >'" + tag + ".out' 2>'" + tag + ".err' </dev/null";
   const int status = std::system(cmd.c_str());
   RunResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -63,7 +63,8 @@ TEST_F(BadInput, PredictRefusesBadMapsWithOneLineAndNoOutput) {
 }
 
 TEST_F(BadInput, SeveralMapsAreCheckedBeforeAnyWork) {
-  expect_clean_failure(s, {"predict " + example_map() + " voxel0.mrc -o out --model tiny.ckpt", "voxel0.mrc", "voxel size is 0"});
+  expect_clean_failure(
+      s, {"predict " + example_map() + " voxel0.mrc -o out --model tiny.ckpt", "voxel0.mrc", "voxel size is 0"});
 }
 
 TEST_F(BadInput, PredictRefusesBadModelsStructuresAndFolders) {
@@ -75,8 +76,8 @@ TEST_F(BadInput, PredictRefusesBadModelsStructuresAndFolders) {
            {"predict " + map + " -o out --model two_classes.ckpt", "two_classes.ckpt", "another architecture"},
            {"predict " + map + " -o out --model other_tensors.ckpt", "other_tensors.ckpt", "another architecture"},
            {"predict " + map + " -o out --model tiny.ckpt --structure " + model, model, "does not overlap the map"},
-           {"predict " + io_data("real/3491_5mdx_L/L-1.0APIX.mrc.gz") + " -o out --model tiny.ckpt --structure " + model +
-                " --chain Q",
+           {"predict " + io_data("real/3491_5mdx_L/L-1.0APIX.mrc.gz") + " -o out --model tiny.ckpt --structure " +
+                model + " --chain Q",
             model, "no chain 'Q' (chains: L)"},
            {"predict " + map + " -o a_file/out --model tiny.ckpt", "a_file/out", "cannot create the output directory"},
        })
@@ -94,10 +95,13 @@ TEST_F(BadInput, LabelEvaluateBuildAndTrainFailCleanly) {
   std::ofstream(s.path("bad.tsv")) << "map\tmodel\tchain\tresolution\tsplit\n"
                                    << dir << "L-1.0APIX.mrc.gz\t" << dir << "L_fitted.pdb.gz\tQ\t5.3\ttest\n";
   for (const Case& c : std::vector<Case>{
-           {"label " + dir + "L-1.0APIX.mrc.gz " + dir + "L_fitted.pdb.gz --chain Q -o out", dir + "L_fitted.pdb.gz", "no chain 'Q'"},
-           {"label " + example_map() + " " + dir + "L_fitted.pdb.gz --chain L -o out", dir + "L_fitted.pdb.gz", "does not overlap"},
+           {"label " + dir + "L-1.0APIX.mrc.gz " + dir + "L_fitted.pdb.gz --chain Q -o out", dir + "L_fitted.pdb.gz",
+            "no chain 'Q'"},
+           {"label " + example_map() + " " + dir + "L_fitted.pdb.gz --chain L -o out", dir + "L_fitted.pdb.gz",
+            "does not overlap"},
            {"label nan.mrc " + dir + "L_fitted.pdb.gz --chain L -o out", "nan.mrc", "NaN"},
-           {"evaluate --manifest bad.tsv --pred-dir " + io_data("real") + " --csv out/x.csv", dir + "L_fitted.pdb.gz", "no chain 'Q'"},
+           {"evaluate --manifest bad.tsv --pred-dir " + io_data("real") + " --csv out/x.csv", dir + "L_fitted.pdb.gz",
+            "no chain 'Q'"},
            {"evaluate --manifest nothere.tsv --pred-dir .", "nothere.tsv", "not found"},
            {"train --manifest nothere.tsv --out out", "nothere.tsv", "not found"},
            {"info text.mrc", "text.mrc", "MRC"},
@@ -114,7 +118,8 @@ TEST_F(BadInput, EvaluateWritesNoReportWhenARowFails) {
   std::ofstream(s.path("m.tsv")) << "map\tmodel\tchain\tresolution\tsplit\n"
                                  << dir << "L-1.0APIX.mrc.gz\t" << dir << "L_fitted.pdb.gz\tL\t5.3\ttest\n"
                                  << "nan.mrc\t" << dir << "L_fitted.pdb.gz\tL\t5.3\ttest\n";
-  const RunResult r = sseunet("evaluate --manifest m.tsv --pred-dir " + io_data("real") + " --csv scores.csv --json scores.json -q", s.path());
+  const RunResult r = sseunet(
+      "evaluate --manifest m.tsv --pred-dir " + io_data("real") + " --csv scores.csv --json scores.json -q", s.path());
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "sseunet: nan.mrc: the map contains NaN or infinite values\n");
   EXPECT_FALSE(std::filesystem::exists(s.path("scores.csv")));

@@ -39,13 +39,12 @@ TEST(Cli, VersionAndNoSubcommand) {
 TEST(Cli, UsageErrorsExitWithTwo) {
   Scratch s;
   const std::string map = example_map();
-  for (const std::string& args : std::vector<std::string>{"predict", "predict " + map + " --bogus", "frobnicate",
-                                  "predict " + map + " --tile abc",
-                                  "evaluate --manifest m.tsv --pred-dir d --model c", "label " + map,
-                                  "train --loss nope --manifest m --out o", "predict " + map + " --chain A",
-                                  "predict " + map + " --tile 8", "predict " + map + " --tile 32 --overlap 16",
-                                  "train --manifest m.tsv", "train --resume r --width 8", "train --loss ce --gamma 2 --manifest m --out o",
-                                  "evaluate --manifest m --pred-dir d --split nope"}) {
+  for (const std::string& args : std::vector<std::string>{
+           "predict", "predict " + map + " --bogus", "frobnicate", "predict " + map + " --tile abc",
+           "evaluate --manifest m.tsv --pred-dir d --model c", "label " + map, "train --loss nope --manifest m --out o",
+           "predict " + map + " --chain A", "predict " + map + " --tile 8",
+           "predict " + map + " --tile 32 --overlap 16", "train --manifest m.tsv", "train --resume r --width 8",
+           "train --loss ce --gamma 2 --manifest m --out o", "evaluate --manifest m --pred-dir d --split nope"}) {
     const RunResult r = sseunet(args, s.path());
     EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
     EXPECT_FALSE(r.err.empty()) << args;
@@ -58,7 +57,8 @@ TEST(Cli, NoDefaultModelIsSaidPlainly) {
   Scratch s;
   const RunResult r = sseunet("predict " + example_map() + " -o out", s.path(), "SSEUNET_MODEL=");
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.err, "sseunet: no trained default model is shipped yet; pass --model CKPT (train one with `sseunet train`)\n");
+  EXPECT_EQ(r.err,
+            "sseunet: no trained default model is shipped yet; pass --model CKPT (train one with `sseunet train`)\n");
   EXPECT_FALSE(std::filesystem::exists(s.path("out")));
 }
 
@@ -110,8 +110,8 @@ TEST(OutputDir, NothingAppearsUntilCommitAndFailuresLeaveNothing) {
     io::write_file_atomically(out.stage("one.txt"), "1");
     io::write_file_atomically(out.stage("two.txt"), "2");
     EXPECT_TRUE(files_in(dir).size() == 2 && files_in(dir)[0][0] == '.');  // hidden temporaries only
-  }  // no commit: an error happened
-  EXPECT_FALSE(std::filesystem::exists(s.path("a")));  // created folders are removed again
+  }                                                                        // no commit: an error happened
+  EXPECT_FALSE(std::filesystem::exists(s.path("a")));                      // created folders are removed again
   {
     OutputDir out(dir);
     io::write_file_atomically(out.stage("one.txt"), "1");

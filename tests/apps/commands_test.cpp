@@ -20,8 +20,8 @@ using nlohmann::json;
 // figures (tests/io/metrics_test.cpp, checked there against an independent numpy computation).
 TEST(Evaluate, PeerPredictionsGiveTheLibrarysTable2Figures) {
   Scratch s;
-  const RunResult r = sseunet("evaluate --manifest " + example_manifest() + " --split all --pred-dir " + io_data("real") +
-                                  " --csv scores.csv --json scores.json -q",
+  const RunResult r = sseunet("evaluate --manifest " + example_manifest() + " --split all --pred-dir " +
+                                  io_data("real") + " --csv scores.csv --json scores.json -q",
                               s.path());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("| 6149_3j8g_X | 5.0 | 146/79/193 | 0.2533 | 0.3419 |"), std::string::npos) << r.out;
@@ -47,7 +47,8 @@ TEST(Evaluate, PeerPredictionsGiveTheLibrarysTable2Figures) {
 
 TEST(Evaluate, DefaultSplitIsTestAndResidueLevelOnRequest) {
   Scratch s;
-  const RunResult r = sseunet("evaluate -m " + example_manifest() + " --pred-dir " + io_data("real") + " --level residue -q", s.path());
+  const RunResult r =
+      sseunet("evaluate -m " + example_manifest() + " --pred-dir " + io_data("real") + " --level residue -q", s.path());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.find("3491_5mdx"), std::string::npos);  // train/val rows left out
   EXPECT_NE(r.out.find("| 6149_3j8g_X | 5.0 | 146/79/193 | 0.2410 | 0.4357 |"), std::string::npos) << r.out;
@@ -72,7 +73,8 @@ TEST(Evaluate, PredictOutputFoldersAreFoundByRowName) {
 TEST(Label, WritesTheZoneAndLabelsThatBuildCaches) {
   Scratch s;
   const std::string dir = io_data("real/3491_5mdx_X/");
-  const RunResult r = sseunet("label " + dir + "X-1.0APIX.mrc.gz " + dir + "X_fitted.pdb.gz --chain X -o lab", s.path());
+  const RunResult r =
+      sseunet("label " + dir + "X-1.0APIX.mrc.gz " + dir + "X_fitted.pdb.gz --chain X -o lab", s.path());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(files_in(s.path("lab")), (std::vector<std::string>{"labels.mrc", "zone.mrc"}));
   std::ofstream(s.path("m.tsv")) << "map\tmodel\tchain\tresolution\tsplit\n"
@@ -104,7 +106,8 @@ TEST(Info, DescribesTheHeaderAndTheData) {
   Scratch s;
   const RunResult r = sseunet("info " + example_map(), s.path());
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* want : {"44 x 46 x 42", "(from ORIGIN)", "mode        2", "voxels positive", "at 1 Å      44 x 46 x 42"})
+  for (const char* want :
+       {"44 x 46 x 42", "(from ORIGIN)", "mode        2", "voxels positive", "at 1 Å      44 x 46 x 42"})
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
   const RunResult nstart = sseunet("info --json " + io_data("format/EMD-3197.map.gz"), s.path());
   ASSERT_EQ(nstart.code, 0) << nstart.err;
@@ -159,11 +162,12 @@ TEST(Train, CtrlCSavesACheckpointAndExitsCleanly) {
   write_train_manifest(s);
   ASSERT_EQ(sseunet("build -m m.tsv --cache run/cache -q", s.path()).code, 0);  // so training starts at once
   // SIGINT after 3 s, as a terminal's Ctrl-C would send; --preserve-status passes sseunet's own exit code.
-  const RunResult r = sseunet(tiny_run("--out run --max-steps 1000000"), s.path(),
-                              "timeout -s INT --preserve-status 3");
+  const RunResult r =
+      sseunet(tiny_run("--out run --max-steps 1000000"), s.path(), "timeout -s INT --preserve-status 3");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(s.path("run/last.ckpt")));
-  const RunResult loud = sseunet("train --resume run --max-steps 1000000", s.path(), "timeout -s INT --preserve-status 3");
+  const RunResult loud =
+      sseunet("train --resume run --max-steps 1000000", s.path(), "timeout -s INT --preserve-status 3");
   EXPECT_EQ(loud.code, 0) << loud.err;
   EXPECT_NE(loud.err.find("interrupted at step"), std::string::npos) << loud.err;
   EXPECT_NE(loud.err.find("checkpoint saved"), std::string::npos) << loud.err;

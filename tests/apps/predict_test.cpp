@@ -46,15 +46,16 @@ TEST(Predict, ExampleMapOnTheOneAngstromGridWithTheInputsOrigin) {
   write_checkpoint(s.path("tiny.ckpt"));
   const RunResult r = sseunet("predict " + example_map() + " -o out --model tiny.ckpt", s.path());
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("device cpu"), std::string::npos) << r.err;  // the device is printed at start
-  EXPECT_NE(r.err.find("predict ["), std::string::npos) << r.err;    // a progress bar
+  EXPECT_NE(r.err.find("device cpu"), std::string::npos) << r.err;                   // the device is printed at start
+  EXPECT_NE(r.err.find("predict ["), std::string::npos) << r.err;                    // a progress bar
   expect_valid_outputs(s.path("out"), io::read_map_header(example_map()).geometry);  // already 1 Å
 }
 
 TEST(Predict, TilesCoverAnyGridAndKeepTheOutputsValid) {
   Scratch s;
   write_checkpoint(s.path("tiny.ckpt"));
-  const RunResult r = sseunet("predict " + example_map() + " -o out --model tiny.ckpt --tile 16 --overlap 4 -q", s.path());
+  const RunResult r =
+      sseunet("predict " + example_map() + " -o out --model tiny.ckpt --tile 24 --overlap 4 -q", s.path());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");  // --quiet
   expect_valid_outputs(s.path("out"), io::read_map_header(example_map()).geometry);
@@ -63,10 +64,10 @@ TEST(Predict, TilesCoverAnyGridAndKeepTheOutputsValid) {
 TEST(Predict, ResamplesToOneAngstromAndBackOnInputGrid) {
   Scratch s;
   write_checkpoint(s.path("tiny.ckpt"));
-  write_rescaled_example(s.path("coarse.mrc"), 1.5);
+  write_rescaled_example(s.path("coarse.mrc"), 1.25);
   const io::GridGeometry input = io::read_map_header(s.path("coarse.mrc")).geometry;
   ASSERT_EQ(sseunet("predict coarse.mrc -o at1 --model tiny.ckpt -q", s.path()).code, 0);
-  expect_valid_outputs(s.path("at1"), io::lattice_with_spacing(input, {1, 1, 1}));  // 65×68×62 at 1 Å
+  expect_valid_outputs(s.path("at1"), io::lattice_with_spacing(input, {1, 1, 1}));  // 54×57×52 at 1 Å
   ASSERT_EQ(sseunet("predict coarse.mrc -o back --model tiny.ckpt -q --on-input-grid", s.path()).code, 0);
   expect_valid_outputs(s.path("back"), input);
 }
