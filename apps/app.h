@@ -6,7 +6,7 @@
 //
 // Exit codes: 0 success, 1 a failure reported as one line "sseunet: <file>: <problem>" on stderr,
 // 2 a usage error (CLI11 parse errors, and UsageError thrown by an action for option combinations
-// CLI11 cannot express).
+// CLI11 cannot express), 130 a `predict` or `evaluate` stopped by Ctrl-C (unfinished outputs removed).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -16,6 +16,7 @@
 //  * Output: a Markdown table on stdout (one row per chain; F1 as fractions; --level picks voxel or
 //    residue F1), then the Cα-weighted and pooled (micro) averages. --csv and --json write every
 //    count, precision, recall and F1 at both levels; they are written only when every row succeeded.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -28,6 +29,7 @@
 #include "apps/dataset.h"
 #include "apps/inference.h"
 #include "apps/inputs.h"
+#include "apps/interrupt.h"
 #include "apps/model_io.h"
 #include "apps/output.h"
 #include "apps/progress.h"
@@ -66,31 +68,37 @@ struct PredFiles {
 std::optional<PredFiles> pred_files_in(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return std::nullopt;
-  for (const char* ext : {".mrc", ".mrc.gz"})
-    if (io::file_exists((dir / (std::string("helix") + ext)).string()) &&
-        io::file_exists((dir / (std::string("sheet") + ext)).string()))
-      return PredFiles{(dir / (std::string("helix") + ext)).string(), (dir / (std::string("sheet") + ext)).string()};
-  std::vector<std::string> names;
+  const auto pair = [&](const std::string& helix, const std::string& sheet) -> std::optional<PredFiles> {
+    if (!io::file_exists((dir / helix).string()) || !io::file_exists((dir / sheet).string())) return std::nullopt;
+    return PredFiles{(dir / helix).string(), (dir / sheet).string()};
+  };
+  for (const char* ext : {".mrc", ".mrc.gz"})  // what `sseunet predict` writes
+    if (auto f = pair(std::string("helix") + ext, std::string("sheet") + ext)) return f;
+  std::vector<std::string> names;  // DeepSSETracer: <prefix>_helix.mrc + <prefix>_sheet.mrc
   for (const auto& e : fs::directory_iterator(dir, ec)) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   for (const std::string& n : names) {
     const std::size_t at = n.rfind("_helix.mrc");
     if (at == std::string::npos || n.find("prob") != std::string::npos) continue;
-    const std::string sheet = n.substr(0, at) + "_sheet" + n.substr(at + 6);
-    if (io::file_exists((dir / sheet).string())) return PredFiles{(dir / n).string(), (dir / sheet).string()};
+    if (auto f = pair(n, n.substr(0, at) + "_sheet" + n.substr(at + 6))) return f;
   }
   return std::nullopt;
 }
 
 PredFiles find_predictions(const std::string& pred_dir, const io::ManifestRow& row) {
   const fs::path base(pred_dir);
-  const fs::path dirs[] = {base / row_name(row), base / map_stem(row.map),
-                           base / fs::path(row.map).parent_path().filename()};
-  for (const fs::path& d : dirs)
+  std::vector<fs::path> dirs;
+  for (const fs::path& d :
+       {base / row_name(row), base / map_stem(row.map), base / fs::path(row.map).parent_path().filename()})
+    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+  std::string looked;
+  for (const fs::path& d : dirs) {
     if (auto f = pred_files_in(d)) return *f;
+    looked += (looked.empty() ? "" : ", ") + d.string();
+  }
   throw io::file_error(pred_dir, "no predictions for row " + row_name(row) +
-                                     " (looked for helix.mrc + sheet.mrc or *_helix.mrc + *_sheet.mrc in " +
-                                     dirs[0].string() + ", " + dirs[1].string() + ", " + dirs[2].string() + ")");
+                                     " (looked for helix.mrc + sheet.mrc or *_helix.mrc + *_sheet.mrc in " + looked +
+                                     ")");
 }
 
 io::LabelGrid mask_on(const std::string& path, const io::GridGeometry& g) {
@@ -129,14 +137,7 @@ Masks predict_masks(const EvalContext& cx, const io::ManifestRow& row, const io:
 RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {
   const io::Grid map = read_input_map(row.map);
   const ChainInput in = read_chain(row.model, row.chain, {row.ss_file, cx.o.dssp}, &map);
-  io::ZoneOptions zo;
-  zo.radius = cx.o.radius;
-  io::Grid zone;
-  try {
-    zone = io::zone_at_spacing(map, in.chain().atoms, {1, 1, 1}, zo);
-  } catch (const io::IoError&) {
-    throw io::file_error(row.model, "chain " + row.chain + " does not overlap the map " + row.map);
-  }
+  const io::Grid zone = chain_zone_at_1A(map, row.map, in, cx.o.radius);
   Masks m = predict_masks(cx, row, zone);
   const io::LabelGrid inside = io::zone_mask(zone, in.chain().atoms, cx.o.radius);
   for (std::size_t i = 0; i < inside.data.size(); ++i) {
@@ -263,9 +264,11 @@ int run_evaluate(const EvalOptions& o, const GlobalOptions& g) {
   if (o.pred_dir.empty()) model = load_model(resolve_model_path(o.model), dev);
   const EvalContext cx{o, model ? &*model : nullptr, dev, reporter};
   std::vector<RowScores> scores;
+  InterruptScope signals;  // Ctrl-C: no report is written
   Progress bar(reporter, "evaluate", "chains", static_cast<long long>(rows.size()));
   for (const io::ManifestRow& row : rows) {
     scores.push_back(evaluate_row(cx, row));
+    throw_if_interrupted();
     bar.update(static_cast<long long>(scores.size()), row_name(row));
   }
   bar.finish();

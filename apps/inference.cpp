@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "apps/interrupt.h"
 #include "engine/ops.h"
 #include "io/grid_ops.h"
 
@@ -72,6 +73,7 @@ Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normaliz
   for (std::size_t i = 0; i < boxes.size(); ++i) {
     const std::vector<float> p = run_tile(model, normalized, boxes[i], dev);
     blender.add(boxes[i], p.data() + per_channel);  // channels 1 (helix) and 2 (sheet) are contiguous
+    throw_if_interrupted();
     bar.update(static_cast<long long>(i + 1));
   }
   bar.finish();

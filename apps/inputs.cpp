@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "io/error.h"
+#include "io/grid_ops.h"
 #include "io/labels.h"
 
 namespace sse::app {
@@ -55,6 +56,16 @@ ChainInput read_chain(const std::string& model_path, const std::string& chain_id
   in.classes = cs.classes;
   in.source = io::ss_source_name(cs.source);
   return in;
+}
+
+io::Grid chain_zone_at_1A(const io::Grid& map, const std::string& map_path, const ChainInput& in, double radius) {
+  io::ZoneOptions z;
+  z.radius = radius;
+  try {
+    return io::zone_at_spacing(map, in.chain().atoms, {1, 1, 1}, z);
+  } catch (const io::IoError&) {  // an empty zone: the chain lies outside the map
+    throw io::file_error(in.model.path, "chain " + in.chain_id + " does not overlap the map " + map_path);
+  }
 }
 
 }  // namespace sse::app

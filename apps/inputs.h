@@ -13,6 +13,8 @@
 //    io::build_sample does), else HELIX/SHEET records when the model has them and `dssp` is false,
 //    else the built-in DSSP.
 //  * read_chain(): the model, the chain (IoError listing the chains when absent) and its classes.
+//  * chain_zone_at_1A(): io::zone_at_spacing at 1 Å (what `build` caches and `evaluate` scores on);
+//    a chain that misses the map throws IoError naming the model and the map.
 #pragma once
 
 #include <array>
@@ -48,5 +50,7 @@ struct ChainInput {
 // `map` is needed only when ss_file is an authors' label file (its voxel indices refer to that map).
 ChainInput read_chain(const std::string& model_path, const std::string& chain_id, const ClassSource& source,
                       const io::Grid* map = nullptr);
+
+io::Grid chain_zone_at_1A(const io::Grid& map, const std::string& map_path, const ChainInput& in, double radius);
 
 }  // namespace sse::app

@@ -26,17 +26,6 @@ struct LabelOptions {
   double radius = 5.0, cutoff = io::kLabelCutoff;
 };
 
-// The zone of the chain at 1 Å; a model that misses the map gets a message naming both files.
-io::Grid zone_of(const io::Grid& map, const std::string& map_path, const ChainInput& in, double radius) {
-  io::ZoneOptions z;
-  z.radius = radius;
-  try {
-    return io::zone_at_spacing(map, in.chain().atoms, {1, 1, 1}, z);
-  } catch (const io::IoError&) {
-    throw io::file_error(in.model.path, "chain " + in.chain_id + " does not overlap the map " + map_path);
-  }
-}
-
 std::string summary(const io::LabelGrid& labels, const ChainInput& in) {
   long n[3] = {0, 0, 0};
   for (std::uint8_t l : labels.data) ++n[l < 3 ? l : 0];
@@ -54,7 +43,7 @@ int run_label(const LabelOptions& o, const GlobalOptions& g) {
   OutputDir out(o.out);
   const io::Grid map = read_input_map(o.map);
   const ChainInput in = read_chain(o.model, o.chain, o.classes, &map);
-  const io::Grid zone = zone_of(map, o.map, in, o.radius);
+  const io::Grid zone = chain_zone_at_1A(map, o.map, in, o.radius);
   const io::LabelGrid labels = io::make_labels(zone, in.chain(), in.classes, o.cutoff);
   io::write_map(out.stage("zone.mrc"), zone);
   io::write_map(out.stage("labels.mrc"), labels);

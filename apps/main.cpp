@@ -1,11 +1,13 @@
 // sseunet — finds alpha-helices and beta-sheets in medium-resolution cryo-EM maps with a 3D U-Net.
 // This file only wires the subcommands (apps/<name>.cpp), the --config file, and maps failures to
-// exit codes (apps/app.h): 0 ok, 1 one line "sseunet: <file>: <problem>" on stderr, 2 usage.
+// exit codes (apps/app.h): 0 ok, 1 one line "sseunet: <file>: <problem>" on stderr, 2 usage,
+// 130 interrupted by Ctrl-C, unfinished outputs removed (apps/interrupt.h).
 #include <iostream>
 #include <new>
 #include <vector>
 
 #include "apps/app.h"
+#include "apps/interrupt.h"
 #include "engine/profiler.h"
 
 int main(int argc, char** argv) {
@@ -36,6 +38,9 @@ int main(int argc, char** argv) {
       const int code = c.run();
       if (g.profile) std::cerr << sse::profile_report();
       return code;
+    } catch (const Interrupted& e) {
+      std::cerr << "sseunet: " << e.what() << "\n";
+      return 130;  // the shell's convention for SIGINT
     } catch (const UsageError& e) {
       std::cerr << "sseunet " << c.sub->get_name() << ": " << e.what() << "\nRun with --help for more information.\n";
       return kUsage;

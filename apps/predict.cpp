@@ -11,7 +11,7 @@
 //    or C): chain, number, name, predicted class, mean helix and sheet probability over the 1 Å
 //    voxels within 3 Å of its Cα, and how many voxels that was. The predicted class is the highest
 //    mean probability (background = 1 − helix − sheet); residues with no voxel in the map get NA.
-//  * One map: outputs go to DIR (default ./<map stem>_sseunet). Several maps: DIR/<map stem>/.
+//  * One map: outputs go to DIR; several maps: DIR/<map stem>/; without -o: ./<map stem>_sseunet/.
 //  * Every input (maps' headers, model, structure, chain, output directories) is checked before the
 //    first map is computed; each map's files appear together when it is done (apps/output.h).
 #include <chrono>
@@ -24,6 +24,7 @@
 #include "apps/dataset.h"
 #include "apps/inference.h"
 #include "apps/inputs.h"
+#include "apps/interrupt.h"
 #include "apps/model_io.h"
 #include "apps/output.h"
 #include "apps/progress.h"
@@ -52,8 +53,8 @@ std::vector<std::string> output_dirs(const PredictOptions& o) {
   std::set<std::string> seen;
   for (const std::string& m : o.maps) {
     const std::string stem = map_stem(m);
-    const std::string d = o.maps.size() == 1 ? (o.out.empty() ? stem + "_sseunet" : o.out)
-                                             : (fs::path(o.out.empty() ? "." : o.out) / stem).string();
+    const std::string d =
+        o.out.empty() ? stem + "_sseunet" : (o.maps.size() == 1 ? o.out : (fs::path(o.out) / stem).string());
     if (!seen.insert(d).second) throw UsageError("two maps named '" + stem + "' would write to the same folder " + d);
     dirs.push_back(d);
   }
@@ -197,6 +198,7 @@ void predict_one(const Context& cx, const std::string& map, OutputDir& out) {
   if (cx.structure) io::write_file_atomically(out.stage("residues.csv"), residues_csv(chains, p));
   if (cx.o.on_input_grid) p = on_grid(std::move(p), input_grid);
   const MaskCounts counts = write_outputs(out, p);
+  throw_if_interrupted();  // a Ctrl-C during the writes: discard them
   out.commit();
   summarize(cx.reporter, map, out.path(), counts,
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -219,6 +221,7 @@ int run_predict(const PredictOptions& o, const GlobalOptions& g) {
     selected_chains(structure, o.chain);
   }
   const Context cx{o, model, dev, reporter, o.structure.empty() ? nullptr : &structure};
+  InterruptScope signals;  // Ctrl-C stops between tiles; the map's staged files are removed
   for (std::size_t i = 0; i < o.maps.size(); ++i) predict_one(cx, o.maps[i], *outs[i]);
   return kOk;
 }
@@ -232,7 +235,7 @@ Command add_predict(CLI::App& app, GlobalOptions& g) {
                      "sseunet predict examples/emd_35448_crop.mrc -o out/ --model run/best.ckpt");
   sub->add_option("MAP", o->maps, "MRC/CCP4 maps (any size and voxel size, optionally .gz)")->required();
   sub->add_option("-o,--out", o->out,
-                  "output folder (default ./<map stem>_sseunet; with several maps DIR/<map stem>/)");
+                  "output folder (default ./<map stem>_sseunet/; with several maps DIR/<map stem>/)");
   sub->add_option("--model", o->model, "trained checkpoint (default: $SSEUNET_MODEL, then models/default.ckpt)");
   sub->add_option("--tile", o->tiles.tile, "tile edge in voxels at 1 A (0 = auto: 64, less for models wider than 64)")
       ->capture_default_str();

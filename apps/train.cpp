@@ -10,8 +10,8 @@
 //    already holds a run is refused: continue it with --resume DIR.
 //  * --resume DIR continues DIR/last.ckpt bit-exactly with the configuration stored in it; only
 //    --epochs and --max-steps may change (to extend a run); other training flags are a usage error.
-//  * Ctrl-C (SIGINT) or SIGTERM: the current step finishes, last.ckpt is saved, the command says
-//    "interrupted ..." and exits 0. Another signal more than a second later kills the process at once.
+//  * Ctrl-C (SIGINT) or SIGTERM (apps/interrupt.h): the current step finishes, last.ckpt is saved,
+//    the command says "interrupted ..." and exits 0.
 //  * A progress bar shows steps, loss, rate and ETA; each epoch logs its validation scores.
 #include <atomic>
 #include <csignal>
@@ -22,6 +22,7 @@
 
 #include "apps/app.h"
 #include "apps/dataset.h"
+#include "apps/interrupt.h"
 #include "apps/output.h"
 #include "apps/progress.h"
 #include "engine/checkpoint.h"
@@ -42,41 +43,6 @@ struct TrainOptions {
   train::TrainConfig cfg;
   std::string dice = "pooled";
   bool no_augment = false;
-};
-
-// ---- interruption --------------------------------------------------------------------------
-
-std::atomic<bool> g_stop{false};
-std::atomic<long long> g_first_signal_ns{0};
-
-long long monotonic_ns() {  // clock_gettime is async-signal-safe
-  timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
-}
-
-// First signal: stop after the current step. Another one more than a second later (a user pressing
-// Ctrl-C again) ends the process at once; repeats within that second are the same request delivered
-// twice (e.g. `timeout` signals both the process and its group).
-extern "C" void on_signal(int sig) {
-  if (!g_stop.exchange(true)) {
-    g_first_signal_ns.store(monotonic_ns());
-  } else if (monotonic_ns() - g_first_signal_ns.load() > 1000000000LL) {
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
-  }
-}
-
-struct SignalScope {  // Ctrl-C saves a checkpoint only while training runs
-  SignalScope() {
-    g_stop.store(false);
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-  }
-  ~SignalScope() {
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-  }
 };
 
 // ---- configuration -------------------------------------------------------------------------
@@ -116,9 +82,13 @@ train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, Ru
   train::TrainConfig c = train::TrainConfig::from_json(ck.meta["train"].dump());
   if (sub.count("--epochs")) c.epochs = o.cfg.epochs;
   if (sub.count("--max-steps")) c.max_steps = o.cfg.max_steps;
-  const json run = json::parse(io::read_text_file(files.run_json()));
-  files.manifest = o.manifest.empty() ? run.at("manifest").get<std::string>() : o.manifest;
-  files.cache = o.cache.empty() ? run.at("cache").get<std::string>() : o.cache;
+  try {
+    const json run = json::parse(io::read_text_file(files.run_json()));
+    files.manifest = o.manifest.empty() ? run.at("manifest").get<std::string>() : o.manifest;
+    files.cache = o.cache.empty() ? run.at("cache").get<std::string>() : o.cache;
+  } catch (const json::exception& e) {
+    throw io::file_error(files.run_json(), std::string("unreadable run description (") + e.what() + ")");
+  }
   return c;
 }
 
@@ -149,7 +119,10 @@ struct Data {
 Data load_data(const RunFiles& f, const Reporter& reporter) {
   io::BuildOptions b;
   b.cache_dir = f.cache;
-  const std::vector<io::BuildResult> built = build_samples(io::read_manifest(f.manifest), b, reporter);
+  std::vector<io::ManifestRow> rows;  // test rows are `evaluate`'s: not built here
+  for (const io::ManifestRow& r : io::read_manifest(f.manifest))
+    if (r.split != io::Split::test) rows.push_back(r);
+  const std::vector<io::BuildResult> built = build_samples(rows, b, reporter);
   Data d{load_split(built, io::Split::train), load_split(built, io::Split::val)};
   if (d.train.empty()) throw io::file_error(f.manifest, "no usable rows with split train");
   if (d.val.empty()) reporter.warn(f.manifest + ": no rows with split val: best.ckpt will not be written");
@@ -185,9 +158,9 @@ void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter) 
     bar.update(s.step, std::string("epoch ") + std::to_string(s.epoch + 1) + "  " + loss,
                {{"loss", s.loss}, {"epoch", s.epoch + 1}});
   };
-  SignalScope signals;
+  InterruptScope signals;  // Ctrl-C: the trainer finishes the step and saves last.ckpt
   t.run(
-      f.dir, on_step, [&](const train::EpochInfo& e) { log_epoch(reporter, e); }, &g_stop);
+      f.dir, on_step, [&](const train::EpochInfo& e) { log_epoch(reporter, e); }, interrupt_flag());
   bar.finish();
 }
 
@@ -212,7 +185,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
                     files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width),
                 {{"device", dev.str()}, {"step", trainer.steps_done()}, {"config", json::parse(cfg.to_json())}});
   train_loop(trainer, files, reporter);
-  if (g_stop.load()) {
+  if (interrupted()) {
     reporter.info("interrupted", "interrupted at step " + std::to_string(trainer.steps_done()) +
                                      ", checkpoint saved to " + files.checkpoint() +
                                      " (continue with: sseunet train --resume " + files.dir + ")");

@@ -110,6 +110,17 @@ TEST(Predict, ResiduesCsvListsEveryResidueWithItsProbabilities) {
   EXPECT_EQ(rows, 32);  // residues with a Cα in chain X of 5MDX
 }
 
+TEST(Predict, CtrlCStopsBetweenTilesAndLeavesNothing) {
+  Scratch s;
+  write_checkpoint(s.path("w16.ckpt"), 16);
+  write_rescaled_example(s.path("big.mrc"), 2.0);  // 87×91×83 at 1 Å: 27 tiles of 48³ at width 16, > 5 s
+  const RunResult r = sseunet("predict big.mrc -o out --model w16.ckpt --tile 48 --overlap 8", s.path(),
+                              "timeout -s INT --preserve-status 1.5");
+  EXPECT_EQ(r.code, 130) << r.err;
+  EXPECT_NE(r.err.find("sseunet: interrupted; unfinished outputs were removed"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(s.path("out")));
+}
+
 // In-process: the blended tiles of a grid the network sees whole, cut into 2×2×2 tiles, stay
 // probabilities and cover every voxel (TileBlender weights are never zero).
 TEST(Inference, BlendedProbabilitiesCoverEveryVoxel) {
