@@ -148,8 +148,25 @@ gemmi::Ccp4<float> parse_header(const std::vector<char>& bytes, const std::strin
   return m;
 }
 
-MapHeader header_from_bytes(const std::vector<char>& bytes, const std::string& path,
-                            gemmi::Ccp4<float>& m) {
+// Some writers leave the machine stamp (word 54) scrambled, e.g. "00 00 44 44" in maps from a
+// simulation tool in ../shared/data/simulated, and gemmi refuses any stamp not starting 0x44/0x11.
+// The byte order is then the one in which MODE (word 4) is a plausible mode (0-12); the stamp is
+// repaired in memory. Returns false when the stamp was fine or no byte order fits.
+bool repair_machine_stamp(std::vector<char>& bytes) {
+  if (bytes.size() < kHeaderBytes) return false;
+  const auto s0 = static_cast<unsigned char>(bytes[212]);
+  if (s0 == 0x44 || s0 == 0x11) return false;
+  std::uint32_t mode = 0;
+  std::memcpy(&mode, &bytes[12], 4);
+  const std::uint32_t swapped = (mode >> 24) | ((mode >> 8) & 0xff00u) | ((mode << 8) & 0xff0000u) | (mode << 24);
+  const char stamp = mode <= 12 ? char(0x44) : (swapped <= 12 ? char(0x11) : char(0));
+  if (!stamp) return false;
+  bytes[212] = bytes[213] = stamp;
+  return true;
+}
+
+MapHeader header_from_bytes(std::vector<char>& bytes, const std::string& path, gemmi::Ccp4<float>& m) {
+  const bool repaired = repair_machine_stamp(bytes);
   try {
     m = parse_header(bytes, path);
   } catch (const IoError&) {
@@ -159,6 +176,7 @@ MapHeader header_from_bytes(const std::vector<char>& bytes, const std::string& p
   }
   MapHeader h = raw_header(m, path);
   derive_placement(h);
+  if (repaired) h.warnings.push_back("invalid machine stamp: byte order taken from the MODE word");
   const std::size_t need = kHeaderBytes + std::size_t(h.extended_header_bytes) +
                            h.geometry.size() * bytes_per_sample(h.mode);
   if (bytes.size() < need)
@@ -237,11 +255,12 @@ void write_any(const std::string& path, const GridT<T>& grid) {
 
 MapHeader read_map_header(const std::string& path) {
   gemmi::Ccp4<float> m;
-  return header_from_bytes(read_file_bytes(path), path, m);
+  std::vector<char> bytes = read_file_bytes(path);
+  return header_from_bytes(bytes, path, m);
 }
 
 Grid read_map(const std::string& path, MapHeader* header) {
-  const std::vector<char> bytes = read_file_bytes(path);
+  std::vector<char> bytes = read_file_bytes(path);
   gemmi::Ccp4<float> m;
   MapHeader h = header_from_bytes(bytes, path, m);
   try {
