@@ -12,12 +12,23 @@ namespace sse::app {
 
 namespace {
 
+// The tile edge along an axis of n voxels: the fewest tiles of at most `tile` voxels overlapping by
+// `overlap` that cover n, then shrunk evenly so they waste little (a 66-voxel axis gets 2 tiles of
+// 44, not 2 of 64), rounded up to the network's size multiple (it would pad to it anyway).
+int balanced_edge(int n, int tile, int overlap, int multiple) {
+  if (n <= tile) return n;
+  const int k = (n - overlap + (tile - overlap) - 1) / (tile - overlap);  // tiles needed
+  const int even = (n + (k - 1) * overlap + k - 1) / k;
+  return std::min(tile, (even + multiple - 1) / multiple * multiple);
+}
+
 // Per-axis tile and overlap: a tile never exceeds the grid, and the overlap stays below the tile
 // (io::plan_tiles requires tile > overlap).
-void tile_geometry(const io::GridGeometry& g, const TileOptions& o, io::Index3& edge, io::Index3& overlap) {
+void tile_geometry(const io::GridGeometry& g, const TileOptions& o, int multiple, io::Index3& edge,
+                   io::Index3& overlap) {
   const io::Index3 n = g.dims();
   for (int a = 0; a < 3; ++a) {
-    edge[a] = std::min(o.tile, n[a]);
+    edge[a] = balanced_edge(n[a], o.tile, o.overlap, multiple);
     overlap[a] = std::max(0, std::min(o.overlap, edge[a] - 1));
   }
 }
@@ -33,9 +44,8 @@ std::vector<float> run_tile(net::UNet3d& model, const io::Grid& grid, const io::
 
 int auto_tile(const net::UNetConfig& cfg) {
   // Measured on the CPU (README.md): one tile's forward pass peaks near 36 bytes × width × tile³
-  // (0.6 GB at width 64, tile 64), and 64³ tiles process more voxels per second than larger ones
-  // (96³ was 1.6× slower per voxel at widths 16 and 64), so: 64, or less when the width would push
-  // a tile past 1 GB. Always a multiple of 16 and at least 16.
+  // (0.6 GB at width 64, tile 64) while voxels per second hardly depend on the tile size, so the
+  // default is 64, or less when the width would push a tile past 1 GB. A multiple of 16, ≥ 16.
   constexpr double kBudget = 1e9, kBytesPerVoxelChannel = 36;
   const double edge = std::cbrt(kBudget / (kBytesPerVoxelChannel * std::max(1, cfg.width)));
   return std::max(16, std::min(64, int(edge) / 16 * 16));
@@ -63,7 +73,7 @@ Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normaliz
     t.overlap = std::min(t.overlap, t.tile / 2 - 1);
   }
   io::Index3 edge{}, overlap{};
-  tile_geometry(normalized, t, edge, overlap);
+  tile_geometry(normalized, t, int(model.size_multiple()), edge, overlap);
   const std::vector<io::IndexBox> boxes = io::plan_tiles(normalized.dims(), edge, overlap);
   io::TileBlender blender(normalized, 2, edge, overlap);  // helix and sheet; background = 1 − both
   const std::size_t per_channel = std::size_t(edge[0]) * edge[1] * edge[2];

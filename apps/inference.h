@@ -9,8 +9,8 @@
 //    the helix and sheet probabilities with io::TileBlender's centre-weighted ramps. Memory is the
 //    network's activations for one tile plus the blender (3 doubles per voxel): bounded for any map.
 //    Between tiles it throws Interrupted after Ctrl-C (apps/interrupt.h).
-//    A tile edge longer than the grid is shrunk to the grid; `tile` 0 picks auto_tile() (and, when
-//    that is under 64, an overlap under half of it).
+//    Along each axis the fewest tiles that cover it are used, shrunk evenly (never past `tile`);
+//    `tile` 0 picks auto_tile() (and, when that is under 64, an overlap under half of it).
 //  * masks_from(): each voxel takes the class of highest probability (background = 1 − helix −
 //    sheet; ties go to background, then helix), giving 0/1 helix and sheet masks.
 #pragma once
