@@ -130,8 +130,8 @@ Masks predict_masks(const EvalContext& cx, const io::ManifestRow& row, const io:
   cx.announce();
   io::Grid input = zone;
   io::normalize(input);
-  Reporter silent(GlobalOptions{0, 0, true, false, "", false});  // per-row tile bars would drown the row bar
-  return masks_from(predict_probabilities(*cx.model->net, input, cx.o.tiles, cx.dev, silent));
+  // Per-row tile bars would drown the row bar.
+  return masks_from(predict_probabilities(*cx.model->net, input, cx.o.tiles, cx.dev, Reporter::silent()));
 }
 
 RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {

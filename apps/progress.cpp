@@ -13,6 +13,12 @@ using Json = nlohmann::json;
 
 Reporter::Reporter(const GlobalOptions& g) : quiet_(g.quiet), json_(g.log_json), tty_(isatty(STDERR_FILENO) != 0) {}
 
+Reporter Reporter::silent() {
+  GlobalOptions g;
+  g.quiet = true;
+  return Reporter(g);
+}
+
 void Reporter::info(const std::string& event, const std::string& message, const Json& fields) const {
   if (quiet_) return;
   if (!json_) {

@@ -22,6 +22,7 @@ namespace sse::app {
 class Reporter {
  public:
   explicit Reporter(const GlobalOptions& g);
+  static Reporter silent();  // prints warnings only, as under --quiet
   void info(const std::string& event, const std::string& message, const nlohmann::json& fields = {}) const;
   void warn(const std::string& message) const;
   bool quiet() const { return quiet_; }

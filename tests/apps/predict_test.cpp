@@ -128,8 +128,7 @@ TEST(Inference, BlendedProbabilitiesCoverEveryVoxel) {
   write_checkpoint(s.path("tiny.ckpt"));
   LoadedModel m = load_model(s.path("tiny.ckpt"), Device::cpu());
   const io::Grid input = prepare_input(io::read_map(example_map()));
-  const Reporter quiet(GlobalOptions{0, 0, true, false, "", false});
-  const Probabilities p = predict_probabilities(*m.net, input, {24, 4}, Device::cpu(), quiet);
+  const Probabilities p = predict_probabilities(*m.net, input, {24, 4}, Device::cpu(), Reporter::silent());
   ASSERT_EQ(p.helix.data.size(), input.data.size());
   double sum = 0;
   for (std::size_t i = 0; i < p.helix.data.size(); ++i) {
