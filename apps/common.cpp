@@ -10,12 +10,13 @@
 namespace sse::app {
 
 void add_global_options(CLI::App& app, GlobalOptions& g) {
-  app.add_option("--threads", g.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
-  app.add_option("--seed", g.seed, "random seed (initialization, shuffling, augmentation, dropout)");
-  app.add_flag("--quiet,-q", g.quiet, "no progress output");
-  app.add_flag("--log-json", g.log_json, "log lines as JSON objects");
-  app.add_option("--device", g.device, "cpu, cuda or cuda:N (default: cuda when usable, else cpu)");
-  app.add_flag("--profile", g.profile, "print per-op times at the end");
+  const char* group = "Global options";
+  app.add_option("--threads", g.threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber)->group(group);
+  app.add_option("--seed", g.seed, "random seed (initialization, shuffling, augmentation, dropout)")->group(group);
+  app.add_flag("--quiet,-q", g.quiet, "no progress bars or log lines (errors still go to stderr)")->group(group);
+  app.add_flag("--log-json", g.log_json, "log and progress lines on stderr as JSON objects")->group(group);
+  app.add_option("--device", g.device, "cpu, cuda or cuda:N (default: cuda when usable, else cpu)")->group(group);
+  app.add_flag("--profile", g.profile, "print per-op times at the end")->group(group);
 }
 
 void apply_global_options(const GlobalOptions& g) {
@@ -32,6 +33,14 @@ Device choose_device(const GlobalOptions& g) {
     throw EngineError("--device " + g.device + ": no such CUDA device (" + std::to_string(cuda_device_count()) +
                       " visible)");
   return d;
+}
+
+CLI::App* add_subcommand(CLI::App& app, GlobalOptions& g, const std::string& name, const std::string& what,
+                         const std::string& example) {
+  CLI::App* sub = app.add_subcommand(name, what);
+  sub->footer("Example:\n  " + example);
+  add_global_options(*sub, g);
+  return sub;
 }
 
 }  // namespace sse::app

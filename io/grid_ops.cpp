@@ -62,8 +62,12 @@ GridGeometry lattice_with_spacing(const GridGeometry& in, Vec3 voxel) {
   out.origin = in.origin;
   const Index3 n = in.dims();
   Index3 m;
-  for (int a = 0; a < 3; ++a)
-    m[a] = n[a] <= 0 ? 0 : int(std::floor((n[a] - 1) * in.voxel[a] / voxel[a] + kSlack)) + 1;
+  for (int a = 0; a < 3; ++a) {
+    const double steps = n[a] <= 0 ? -1.0 : std::floor((n[a] - 1) * in.voxel[a] / voxel[a] + kSlack);
+    // A damaged header's huge voxel size must not overflow the int (undefined behaviour).
+    if (!(steps < 2147483646.0)) throw IoError("resampling: the new lattice would have over 2^31 samples along an axis");
+    m[a] = int(steps) + 1;
+  }
   out.nx = m[0];
   out.ny = m[1];
   out.nz = m[2];

@@ -99,6 +99,17 @@ LabelFile read_label_file(const std::string& path) {
   return f;
 }
 
+bool is_label_file(const std::string& path) {
+  for (const std::string& line : split_lines(read_text_file(path))) {
+    if (line.empty()) continue;
+    Index3 v;
+    float d;
+    int label;
+    return parse_label_line(line, v, d, label);
+  }
+  return false;
+}
+
 LabelGrid label_grid(const LabelFile& file, const GridGeometry& geometry) {
   LabelGrid g(geometry, 0);
   for (std::size_t k = 0; k < file.voxels.size(); ++k) {

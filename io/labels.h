@@ -8,6 +8,8 @@
 //    and residue-level metrics both derive from it, so they cannot disagree on the assignment.
 //  * Authors' files (`*_label_stride.txt`, optionally gzipped): one "x,y,z,density/max,label" line
 //    per component voxel, x the fastest MRC axis; unlisted voxels are background.
+//  * A manifest row's ss_file may be such a file (is_label_file): build_sample then takes the
+//    residue classes recover_residue_classes() finds on the row's map.
 //  * recover_residue_classes(): the class of a residue is the label its owned voxels carry in the
 //    file (each labelled voxel's nearest Cα within the cutoff names its residue). Residues owning
 //    no listed voxel stay "other". `conflicts` counts residues whose voxels carry different labels
@@ -45,6 +47,9 @@ struct LabelFile {
   std::vector<std::uint8_t> labels;
 };
 LabelFile read_label_file(const std::string& path);
+// True when the file's first non-empty line is a label line "x,y,z,density,label" (a content sniff:
+// DSSP and STRIDE outputs never start that way). Throws IoError when the file cannot be read.
+bool is_label_file(const std::string& path);
 // The file's labels on the given lattice (throws IoError if a voxel lies outside it).
 LabelGrid label_grid(const LabelFile& file, const GridGeometry& geometry);
 

@@ -38,7 +38,7 @@ std::vector<std::string> split_tabs(const std::string& line) {
 bool skippable(const std::string& l) { return l.find_first_not_of(" \t") == std::string::npos || l[0] == '#'; }
 
 struct Columns {
-  int map = -1, model = -1, chain = -1, resolution = -1, split = -1, ss_file = -1;
+  int map = -1, model = -1, chain = -1, resolution = -1, split = -1, ss_file = -1, name = -1;
 };
 
 Columns parse_header(const std::vector<std::string>& names, const std::string& path, int line) {
@@ -46,7 +46,8 @@ Columns parse_header(const std::vector<std::string>& names, const std::string& p
   for (int i = 0; i < int(names.size()); ++i) {
     const std::string& n = names[std::size_t(i)];
     int* slot = n == "map" ? &c.map : n == "model" ? &c.model : n == "chain" ? &c.chain
-              : n == "resolution" ? &c.resolution : n == "split" ? &c.split : n == "ss_file" ? &c.ss_file : nullptr;
+              : n == "resolution" ? &c.resolution : n == "split" ? &c.split : n == "ss_file" ? &c.ss_file
+              : n == "name" ? &c.name : nullptr;
     if (!slot) throw file_error(path, "line " + std::to_string(line) + ": unknown column '" + n + "'");
     *slot = i;
   }
@@ -64,7 +65,7 @@ std::string resolve(const fs::path& base, const std::string& p) {
 ManifestRow parse_row(const std::vector<std::string>& f, const Columns& c, const fs::path& base,
                       const std::string& path, int line) {
   const auto fail = [&](const std::string& what) { return file_error(path, "line " + std::to_string(line) + ": " + what); };
-  const int needed = std::max({c.map, c.model, c.chain, c.resolution, c.split}) + 1;  // ss_file may be absent
+  const int needed = std::max({c.map, c.model, c.chain, c.resolution, c.split}) + 1;  // ss_file, name may be absent
   if (int(f.size()) < needed)
     throw fail("expected at least " + std::to_string(needed) + " tab-separated fields, found " + std::to_string(f.size()));
   const auto field = [&](int i) { return i >= 0 && i < int(f.size()) ? f[std::size_t(i)] : std::string(); };
@@ -73,6 +74,7 @@ ManifestRow parse_row(const std::vector<std::string>& f, const Columns& c, const
   r.map = resolve(base, field(c.map));
   r.model = resolve(base, field(c.model));
   r.chain = field(c.chain);
+  r.name = field(c.name);
   const std::string ss = field(c.ss_file);
   r.ss_file = (ss.empty() || ss == "-") ? std::string() : resolve(base, ss);
   if (r.map.empty() || r.model.empty() || r.chain.empty()) throw fail("map, model and chain must not be empty");
@@ -175,6 +177,20 @@ std::vector<std::pair<std::string, std::string>> row_metadata(const ManifestRow&
           {"written_by", "sseunet " SSEUNET_VERSION}};
 }
 
+// Residue classes of the row's chain: from the ss_file (a DSSP/STRIDE output, or an authors' voxel
+// label file whose classes are recovered on the row's map), else the options' sources.
+ChainSs row_classes(const ManifestRow& row, const BuildOptions& o, const Grid& map, const Model& model) {
+  if (!row.ss_file.empty() && is_label_file(row.ss_file)) {
+    ChainSs cs;
+    cs.source = SsSource::file;
+    cs.classes = recover_residue_classes(read_label_file(row.ss_file), map, model.chain(row.chain), o.label_cutoff).classes;
+    return cs;
+  }
+  SsOptions ss = o.ss;
+  ss.ss_file = row.ss_file;
+  return chain_secondary_structure(model, row.chain, ss);
+}
+
 Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
   require_file(row.map, "map");
   require_file(row.model, "model");
@@ -183,9 +199,7 @@ Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
   require_finite(map, row.map);
   const Model model = read_model(row.model);
   const Chain& chain = model.chain(row.chain);
-  SsOptions ss = o.ss;
-  ss.ss_file = row.ss_file;
-  const ChainSs classes = chain_secondary_structure(model, row.chain, ss);
+  const ChainSs classes = row_classes(row, o, map, model);
   Sample s;
   try {
     s = chain_sample(map, chain, classes, o);

@@ -2,12 +2,13 @@
 //
 // Contract:
 //  * Manifest: a TSV file whose first non-comment line names the columns map, model, chain,
-//    resolution, split (train|val|test) and optionally ss_file, in any order. Lines starting with
-//    '#' and blank lines are skipped; relative paths are relative to the manifest's folder. Errors
-//    throw IoError naming the file and line.
+//    resolution, split (train|val|test) and optionally ss_file and name (a label for reports), in
+//    any order. Lines starting with '#' and blank lines are skipped; relative paths are relative to
+//    the manifest's folder. Errors throw IoError naming the file and line.
 //  * build_sample(row): read the map (any format read_map takes), refuse NaN/infinite densities,
-//    read the model and select the chain, take per-residue classes (row's ss_file, else the
-//    options' sources, see secondary.h), cut the chain zone at the sample spacing (1 Å default;
+//    read the model and select the chain, take per-residue classes (row's ss_file — a DSSP/STRIDE
+//    output, or an authors' voxel label file, see labels.h — else the options' sources, see
+//    secondary.h), cut the chain zone at the sample spacing (1 Å default;
 //    zone_at_spacing), label it (labels.h; density > 0 is the component). The map is stored raw:
 //    normalization happens at load time with the same normalize() prediction uses.
 //    Errors throw IoError "row <line> (<map>, chain <id>): <problem>" — the problem names the file.
@@ -45,6 +46,7 @@ struct ManifestRow {
   double resolution = 0;
   Split split = Split::train;
   std::string ss_file;  // empty: none
+  std::string name;     // optional `name` column; empty: none
 };
 std::vector<ManifestRow> read_manifest(const std::string& path);
 

@@ -98,6 +98,9 @@ void derive_placement(MapHeader& h) {
   for (int a = 0; a < 3; ++a) {
     if (h.n_crs[a] <= 0) throw file_error(p, "non-positive grid size in the header");
     if (h.sampling_xyz[a] < 0) throw file_error(p, "negative MX/MY/MZ sampling in the header");
+    // gemmi's axis reordering computes NSTART + N in int: refuse what would overflow (damaged headers).
+    if (std::abs(double(h.nstart_crs[a])) + double(h.n_crs[a]) > 2147483647.0)
+      throw file_error(p, "NSTART out of range in the header");
     if (!(h.cell_lengths[a] >= 0) || !std::isfinite(h.cell_lengths[a]))
       throw file_error(p, "cell lengths must be non-negative and finite");
   }

@@ -1,0 +1,250 @@
+// sseunet train --manifest M --out DIR [options] | --resume DIR — trains the U-Net of the study.
+//
+// Contract:
+//  * Data: the manifest's rows are built into cached samples (apps/dataset.h; --cache, default
+//    DIR/cache), normalized like predict's input; split "train" rows train, "val" rows validate each
+//    epoch, "test" rows are left for `sseunet evaluate`.
+//  * The run (train::Trainer): loss, γ, epochs, width ... from the flags; DIR receives last.ckpt
+//    (every epoch and on interruption), best.ckpt (best mean validation F1), metrics.jsonl (one JSON
+//    object per epoch) and run.json (manifest, cache and configuration, for --resume). A DIR that
+//    already holds a run is refused: continue it with --resume DIR.
+//  * --resume DIR continues DIR/last.ckpt bit-exactly with the configuration stored in it; only
+//    --epochs and --max-steps may change (to extend a run); other training flags are a usage error.
+//  * Ctrl-C (SIGINT) or SIGTERM (apps/interrupt.h): the current step finishes, last.ckpt is saved,
+//    the command says "interrupted ..." and exits 0.
+//  * A progress bar shows steps, loss, rate and ETA; each epoch logs its validation scores.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "apps/app.h"
+#include "apps/dataset.h"
+#include "apps/interrupt.h"
+#include "apps/output.h"
+#include "apps/progress.h"
+#include "engine/checkpoint.h"
+#include "io/error.h"
+#include "io/file_util.h"
+#include "io/manifest.h"
+#include "train/trainer.h"
+
+namespace sse::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct TrainOptions {
+  std::string manifest, out, resume, cache;
+  train::TrainConfig cfg;
+  std::string dice = "pooled";
+  bool no_augment = false;
+};
+
+// ---- configuration -------------------------------------------------------------------------
+
+// Flags that define the run; on --resume the checkpoint defines it instead.
+const char* const kConfigFlags[] = {"--loss", "--gamma",        "--dice",  "--width", "--levels",     "--dropout",
+                                    "--lr",   "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule"};
+
+struct RunFiles {
+  std::string dir, manifest, cache;
+  std::string checkpoint() const { return dir + "/last.ckpt"; }
+  std::string run_json() const { return dir + "/run.json"; }
+};
+
+train::TrainConfig fresh_config(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g) {
+  train::TrainConfig c = o.cfg;
+  const bool focal = c.loss.name == "fce" || c.loss.name == "fce_dl";
+  if (!focal && sub.count("--gamma")) throw UsageError("--gamma applies to the focal losses fce and fce_dl only");
+  if (!focal) c.loss.gamma = 0;
+  if (c.batch > 1 && c.patch == 0) throw UsageError("--batch > 1 needs --patch (whole chains differ in size)");
+  c.loss.per_class = o.dice == "per-class";
+  c.loss.ignore_index = train::kIgnoreLabel;  // patch padding is excluded from the loss
+  c.augment = !o.no_augment;
+  c.seed = g.seed;
+  return c;
+}
+
+// Configuration and files of a resumed run.
+train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, RunFiles& files) {
+  for (const char* flag : kConfigFlags)
+    if (sub.count(flag) > 0)
+      throw UsageError(std::string(flag) + " cannot change on --resume (the run's configuration is in its checkpoint)");
+  files.dir = o.resume;
+  const Checkpoint ck = load_checkpoint(files.checkpoint());
+  if (!ck.meta.contains("train"))
+    throw io::file_error(files.checkpoint(), "not a training checkpoint (no training configuration)");
+  train::TrainConfig c = train::TrainConfig::from_json(ck.meta["train"].dump());
+  if (sub.count("--epochs")) c.epochs = o.cfg.epochs;
+  if (sub.count("--max-steps")) c.max_steps = o.cfg.max_steps;
+  try {
+    const json run = json::parse(io::read_text_file(files.run_json()));
+    files.manifest = o.manifest.empty() ? run.at("manifest").get<std::string>() : o.manifest;
+    files.cache = o.cache.empty() ? run.at("cache").get<std::string>() : o.cache;
+  } catch (const json::exception& e) {
+    throw io::file_error(files.run_json(), std::string("unreadable run description (") + e.what() + ")");
+  }
+  return c;
+}
+
+RunFiles fresh_files(const TrainOptions& o) {
+  if (o.manifest.empty() || o.out.empty()) throw UsageError("give --manifest M and --out DIR (or --resume DIR)");
+  RunFiles f{o.out, o.manifest, o.cache.empty() ? o.out + "/cache" : o.cache};
+  if (io::file_exists(f.checkpoint()))
+    throw io::file_error(o.out, "already holds a training run (last.ckpt); continue it with --resume " + o.out +
+                                    " or choose another --out");
+  return f;
+}
+
+void write_run_json(const RunFiles& f, const train::TrainConfig& c, Device dev) {
+  const json run{{"manifest", fs::absolute(f.manifest).string()},
+                 {"cache", fs::absolute(f.cache).string()},
+                 {"device", dev.str()},
+                 {"config", json::parse(c.to_json())},
+                 {"written_by", "sseunet " SSEUNET_VERSION}};
+  io::write_file_atomically(f.run_json(), run.dump(2) + "\n");
+}
+
+// ---- data and loop ---------------------------------------------------------------------------
+
+struct Data {
+  std::vector<train::Sample> train, val;
+};
+
+Data load_data(const RunFiles& f, const Reporter& reporter) {
+  io::BuildOptions b;
+  b.cache_dir = f.cache;
+  std::vector<io::ManifestRow> rows;  // test rows are `evaluate`'s: not built here
+  for (const io::ManifestRow& r : io::read_manifest(f.manifest))
+    if (r.split != io::Split::test) rows.push_back(r);
+  const std::vector<io::BuildResult> built = build_samples(rows, b, reporter);
+  Data d{load_split(built, io::Split::train), load_split(built, io::Split::val)};
+  if (d.train.empty()) throw io::file_error(f.manifest, "no usable rows with split train");
+  if (d.val.empty()) reporter.warn(f.manifest + ": no rows with split val: best.ckpt will not be written");
+  reporter.info("data", std::to_string(d.train.size()) + " training and " + std::to_string(d.val.size()) +
+                            " validation chains from " + f.manifest);
+  return d;
+}
+
+std::string f1_text(const std::optional<double>& f) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.4f", f.value_or(NAN));
+  return f ? buf : "NA";
+}
+
+void log_epoch(const Reporter& reporter, const train::EpochInfo& e) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "epoch %d (step %lld): train loss %.4f, val loss %.4f", e.epoch, e.step, e.train_loss,
+                e.val.loss);
+  reporter.info(
+      "epoch",
+      std::string(buf) + ", val F1 helix " + f1_text(e.val.helix.f1()) + " sheet " + f1_text(e.val.sheet.f1()) +
+          (e.best ? " (best)" : ""),
+      {{"epoch", e.epoch}, {"step", e.step}, {"train_loss", e.train_loss}, {"val_loss", e.val.loss}, {"best", e.best}});
+}
+
+void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter) {
+  const train::TrainConfig& c = t.config();
+  const long long total = c.max_steps > 0 ? c.max_steps : c.epochs * t.steps_per_epoch();
+  Progress bar(reporter, "train", "steps", total, t.steps_done());
+  const auto on_step = [&](const train::StepInfo& s) {
+    char loss[32];
+    std::snprintf(loss, sizeof loss, "loss %.4f", s.loss);
+    bar.update(s.step, std::string("epoch ") + std::to_string(s.epoch + 1) + "  " + loss,
+               {{"loss", s.loss}, {"epoch", s.epoch + 1}});
+  };
+  InterruptScope signals;  // Ctrl-C: the trainer finishes the step and saves last.ckpt
+  t.run(
+      f.dir, on_step, [&](const train::EpochInfo& e) { log_epoch(reporter, e); }, interrupt_flag());
+  bar.finish();
+}
+
+int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g) {
+  apply_global_options(g);
+  const Reporter reporter(g);
+  RunFiles files;
+  const bool resume = !o.resume.empty();
+  if (resume && !o.out.empty() && o.out != o.resume) throw UsageError("--out and --resume name different folders");
+  const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
+  if (!resume) files = fresh_files(o);
+  OutputDir out(files.dir);  // created and proved writable before the data is built
+  const Device dev = choose_device(g);
+  Data data = load_data(files, reporter);
+  train::Trainer trainer(cfg, std::move(data.train), std::move(data.val), dev);
+  if (resume) trainer.load(files.checkpoint());
+  write_run_json(files, cfg, dev);
+  out.commit();
+  reporter.info("start",
+                "device " + dev.str() + "; " +
+                    (resume ? "resuming at step " + std::to_string(trainer.steps_done()) : "new run") + " in " +
+                    files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width),
+                {{"device", dev.str()}, {"step", trainer.steps_done()}, {"config", json::parse(cfg.to_json())}});
+  train_loop(trainer, files, reporter);
+  if (interrupted()) {
+    reporter.info("interrupted", "interrupted at step " + std::to_string(trainer.steps_done()) +
+                                     ", checkpoint saved to " + files.checkpoint() +
+                                     " (continue with: sseunet train --resume " + files.dir + ")");
+    return kOk;
+  }
+  reporter.info("done", "trained " + std::to_string(trainer.steps_done()) + " steps; checkpoints in " + files.dir);
+  return kOk;
+}
+
+}  // namespace
+
+Command add_train(CLI::App& app, GlobalOptions& g) {
+  auto o = std::make_shared<TrainOptions>();
+  train::TrainConfig& c = o->cfg;
+  c.loss.gamma = 5.0f;  // FCE_DL with γ = 5: the study's best sheet F1
+  CLI::App* sub =
+      add_subcommand(app, g, "train", "Train the U-Net on a manifest; checkpoints and metrics.jsonl in DIR",
+                     "sseunet train --manifest data/train.tsv --out run/ --loss fce_dl --gamma 5 --epochs 50");
+  sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]");
+  sub->add_option("--out,-o", o->out, "run folder (checkpoints, metrics.jsonl, run.json)");
+  sub->add_option("--resume", o->resume, "continue the run in this folder from its last.ckpt");
+  sub->add_option("--cache", o->cache, "sample cache folder (default DIR/cache)");
+  sub->add_option("--loss", c.loss.name, "ce, fce, dl, ce_dl or fce_dl")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ce", "fce", "dl", "ce_dl", "fce_dl"}));
+  sub->add_option("--gamma", c.loss.gamma, "focal exponent of fce / fce_dl (the study's best fce_dl: 5)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--dice", o->dice, "Dice over helix+sheet pooled, or the mean of per-class coefficients")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pooled", "per-class"}));
+  sub->add_option("--epochs", c.epochs, "passes over the training rows")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--max-steps", c.max_steps, "stop after this many steps in total (0 = all epochs)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--width", c.model.width, "channels of the first level (the study: 64)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--levels", c.model.levels, "U-Net depth")->capture_default_str()->check(CLI::Range(1, 6));
+  sub->add_option("--dropout", c.model.dropout, "dropout probability")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.99));
+  sub->add_option("--lr", c.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--weight-decay", c.weight_decay, "Adam weight decay")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--batch", c.batch, "samples per step (> 1 needs --patch)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--patch", c.patch, "random patch edge (0 = whole chains, as in the study)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--no-augment", o->no_augment, "no random flips and 90-degree rotations");
+  sub->add_option("--schedule", c.schedule, "learning-rate schedule: step (x0.95 every 100 steps) or cosine")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"step", "cosine"}));
+  return {sub, [o, sub, &g] { return run_train(*o, *sub, g); }};
+}
+
+}  // namespace sse::app

@@ -1,0 +1,142 @@
+// `sseunet predict` end to end with an untrained width-4 checkpoint (the outputs' values mean
+// nothing; their form does): files, grids and origins, 0/1 masks consistent with probabilities in
+// [0, 1], tiling, --on-input-grid, several maps, and residues.csv.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "apps/inference.h"
+#include "apps/model_io.h"
+#include "io/grid_ops.h"
+#include "io/map.h"
+#include "tests/apps/apps_test_util.h"
+
+namespace sse::app::test {
+namespace {
+
+const std::vector<std::string> kOutputs{"helix.mrc", "helix_prob.mrc", "sheet.mrc", "sheet_prob.mrc"};
+
+void expect_same_lattice(const io::GridGeometry& a, const io::GridGeometry& b) {
+  EXPECT_EQ(a.dims(), b.dims());
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_NEAR(a.voxel[k], b.voxel[k], 1e-5);
+    EXPECT_NEAR(a.origin[k], b.origin[k], 1e-3);
+  }
+}
+
+// Masks are 0/1, never both, and agree with the probabilities' argmax.
+void expect_valid_outputs(const std::string& dir, const io::GridGeometry& lattice) {
+  ASSERT_EQ(files_in(dir), kOutputs);
+  const io::Grid h = io::read_map(dir + "/helix.mrc"), s = io::read_map(dir + "/sheet.mrc");
+  const io::Grid ph = io::read_map(dir + "/helix_prob.mrc"), ps = io::read_map(dir + "/sheet_prob.mrc");
+  for (const io::Grid* g : {&h, &s, &ph, &ps}) expect_same_lattice(*g, lattice);
+  for (std::size_t i = 0; i < h.data.size(); ++i) {
+    ASSERT_TRUE(h.data[i] == 0 || h.data[i] == 1);
+    ASSERT_TRUE(s.data[i] == 0 || s.data[i] == 1);
+    ASSERT_FALSE(h.data[i] == 1 && s.data[i] == 1);
+    ASSERT_TRUE(ph.data[i] >= 0 && ph.data[i] <= 1 && ps.data[i] >= 0 && ps.data[i] <= 1);
+    ASSERT_LE(ph.data[i] + ps.data[i], 1.0001f);
+    const float bg = 1 - ph.data[i] - ps.data[i];
+    ASSERT_EQ(h.data[i] == 1, ph.data[i] > bg && ph.data[i] >= ps.data[i]) << i;
+  }
+}
+
+TEST(Predict, ExampleMapOnTheOneAngstromGridWithTheInputsOrigin) {
+  Scratch s;
+  write_checkpoint(s.path("tiny.ckpt"));
+  const RunResult r = sseunet("predict " + example_map() + " -o out --model tiny.ckpt", s.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("device cpu"), std::string::npos) << r.err;                   // the device is printed at start
+  EXPECT_NE(r.err.find("predict ["), std::string::npos) << r.err;                    // a progress bar
+  expect_valid_outputs(s.path("out"), io::read_map_header(example_map()).geometry);  // already 1 Å
+}
+
+TEST(Predict, TilesCoverAnyGridAndKeepTheOutputsValid) {
+  Scratch s;
+  write_checkpoint(s.path("tiny.ckpt"));
+  const RunResult r =
+      sseunet("predict " + example_map() + " -o out --model tiny.ckpt --tile 24 --overlap 4 -q", s.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");  // --quiet
+  expect_valid_outputs(s.path("out"), io::read_map_header(example_map()).geometry);
+}
+
+TEST(Predict, ResamplesToOneAngstromAndBackOnInputGrid) {
+  Scratch s;
+  write_checkpoint(s.path("tiny.ckpt"));
+  write_rescaled_example(s.path("coarse.mrc"), 1.25);
+  const io::GridGeometry input = io::read_map_header(s.path("coarse.mrc")).geometry;
+  ASSERT_EQ(sseunet("predict coarse.mrc -o at1 --model tiny.ckpt -q", s.path()).code, 0);
+  expect_valid_outputs(s.path("at1"), io::lattice_with_spacing(input, {1, 1, 1}));  // 54×57×52 at 1 Å
+  ASSERT_EQ(sseunet("predict coarse.mrc -o back --model tiny.ckpt -q --on-input-grid", s.path()).code, 0);
+  expect_valid_outputs(s.path("back"), input);
+}
+
+TEST(Predict, SeveralMapsGoToOneFolderEach) {
+  Scratch s;
+  write_checkpoint(s.path("tiny.ckpt"));
+  write_rescaled_example(s.path("b.mrc"), 1.2);
+  const RunResult r = sseunet("predict " + example_map() + " b.mrc -o many --model tiny.ckpt -q", s.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(files_in(s.path("many/emd_35448_crop")), kOutputs);
+  EXPECT_EQ(files_in(s.path("many/b")), kOutputs);
+}
+
+TEST(Predict, ResiduesCsvListsEveryResidueWithItsProbabilities) {
+  Scratch s;
+  write_checkpoint(s.path("tiny.ckpt"));
+  const std::string dir = io_data("real/3491_5mdx_X/");
+  const RunResult r = sseunet("predict " + dir + "X-1.0APIX.mrc.gz -o out --model tiny.ckpt -q --structure " + dir +
+                                  "X_fitted.pdb.gz --chain X",
+                              s.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream csv(slurp(s.path("out/residues.csv")));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "chain,number,name,predicted,helix_prob,sheet_prob,voxels");
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    ++rows;
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string cell; std::getline(ls, cell, ',');) f.push_back(cell);
+    ASSERT_EQ(f.size(), 7u) << line;
+    EXPECT_EQ(f[0], "X");
+    EXPECT_TRUE(f[3] == "helix" || f[3] == "sheet" || f[3] == "other") << line;  // every Cα lies in its chain's map
+    EXPECT_GE(std::stod(f[4]), 0.0);
+    EXPECT_LE(std::stod(f[4]) + std::stod(f[5]), 1.0001);
+    EXPECT_GT(std::stoi(f[6]), 0);
+  }
+  EXPECT_EQ(rows, 32);  // residues with a Cα in chain X of 5MDX
+}
+
+TEST(Predict, CtrlCStopsBetweenTilesAndLeavesNothing) {
+  Scratch s;
+  write_checkpoint(s.path("w16.ckpt"), 16);
+  write_rescaled_example(s.path("big.mrc"), 2.0);  // 87×91×83 at 1 Å: 27 tiles of 48³ at width 16, > 5 s
+  const RunResult r = sseunet("predict big.mrc -o out --model w16.ckpt --tile 48 --overlap 8", s.path(),
+                              "timeout -s INT --preserve-status 1.5");
+  EXPECT_EQ(r.code, 130) << r.err;
+  EXPECT_NE(r.err.find("sseunet: interrupted; unfinished outputs were removed"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(s.path("out")));
+}
+
+// In-process: the blended tiles of a grid the network sees whole, cut into 2×2×2 tiles, stay
+// probabilities and cover every voxel (TileBlender weights are never zero).
+TEST(Inference, BlendedProbabilitiesCoverEveryVoxel) {
+  Scratch s;
+  write_checkpoint(s.path("tiny.ckpt"));
+  LoadedModel m = load_model(s.path("tiny.ckpt"), Device::cpu());
+  const io::Grid input = prepare_input(io::read_map(example_map()));
+  const Probabilities p = predict_probabilities(*m.net, input, {24, 4}, Device::cpu(), Reporter::silent());
+  ASSERT_EQ(p.helix.data.size(), input.data.size());
+  double sum = 0;
+  for (std::size_t i = 0; i < p.helix.data.size(); ++i) {
+    ASSERT_GT(p.helix.data[i] + p.sheet.data[i], 0.f) << i;
+    sum += p.helix.data[i];
+  }
+  EXPECT_GT(sum, 0);
+}
+
+}  // namespace
+}  // namespace sse::app::test
