@@ -16,6 +16,7 @@
 #include "engine/ops.h"
 #include "engine/optim.h"
 #include "engine/profiler.h"
+#include "engine/storage.h"
 #include "kernels/conv3d.h"
 #include "kernels/cpu/blas.h"
 #include "losses/loss.h"
@@ -99,6 +100,11 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     run();
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    if (profile) {
+      const CpuMemoryStats m = cpu_memory_stats();
+      std::cerr << "cpu memory: live " << (m.live_bytes >> 20) << " MiB, peak " << (m.peak_bytes >> 20) << " MiB, cached "
+                << (m.cached_bytes >> 20) << " MiB, system allocations " << m.system_allocs << "\n";
+    }
   }
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());

@@ -4,8 +4,10 @@
 // y (n, c_out, d, h, w) — PyTorch's Conv3d layout, so weights transfer as they are.
 // Any d, h, w ≥ 1. Backward functions overwrite their outputs (they do not accumulate).
 //
-// CPU: GEMM on bounded slabs of the im2col matrix (never the whole volume: the workspace is capped at
-// kConvWorkspaceBytes per thread), k = 1 as a plain GEMM. CUDA: implicit GEMM with shared-memory
+// CPU: for k = 3 on AVX2+FMA CPUs, a packed direct convolution (kernels/cpu/conv3d_avx2.cpp: padded
+// slabs of output planes, register-blocked micro-kernels, no im2col buffer); otherwise GEMM on bounded
+// slabs of the im2col matrix. Never the whole volume: workspaces are capped at kConvWorkspaceBytes
+// per thread. k = 1 as a plain GEMM. CUDA: implicit GEMM with shared-memory
 // tiles (no im2col buffer), plus tensor-core and cuDNN variants (kernels/cuda/*).
 #pragma once
 
@@ -30,6 +32,17 @@ namespace cpu {
 // machine, or in tests to force many slabs at small sizes; results do not depend on it.
 void set_conv_workspace_bytes(std::size_t bytes);
 std::size_t conv_workspace_bytes();
+
+// Which CPU algorithm runs the convolutions (conv3d and conv_transpose3d): Auto picks the AVX2+FMA
+// kernels (kernels/cpu/conv3d_avx2.cpp: packed direct convolution for k = 3; kernels/cpu/gemm_avx2.cpp:
+// k = 1 and the transposed convolution) on CPUs that have AVX2 and FMA, else Blas: im2col slabs (or
+// the scatter/gather of the transposed convolution) + sgemm (kernels/cpu/blas.h). Blas and Avx2 force
+// one (tests, benchmarks); forcing Avx2 on a CPU without it throws KernelError. Process-wide; all
+// give the same results up to float reassociation. Other kernel sizes always take the Blas path.
+enum class ConvImpl : int { Auto, Blas, Avx2 };
+void set_conv_impl(ConvImpl impl);
+ConvImpl conv_impl();
+bool conv_avx2_supported();
 
 void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y);
 void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx);

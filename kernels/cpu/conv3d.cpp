@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/conv3d_avx2.h"
+#include "kernels/cpu/gemm_avx2.h"
 #include "kernels/reduce.h"
 #include "kernels/cpu/parallel.h"
 
@@ -20,6 +22,23 @@ std::size_t g_workspace_bytes = kConvWorkspaceBytes;
 
 void set_conv_workspace_bytes(std::size_t bytes) { g_workspace_bytes = bytes; }
 std::size_t conv_workspace_bytes() { return g_workspace_bytes; }
+
+namespace {
+ConvImpl g_impl = ConvImpl::Auto;
+
+// The AVX2 kernels handle k = 3 (direct) and k = 1 (GEMM), the U-Net's kernels; other sizes take
+// the im2col + sgemm path.
+bool use_avx2(const Conv3dShape& s) { return (s.k == 3 || s.k == 1) && g_impl != ConvImpl::Blas && avx2::supported(); }
+}  // namespace
+
+bool use_avx2_kernels() { return g_impl != ConvImpl::Blas && avx2::supported(); }
+
+void set_conv_impl(ConvImpl impl) {
+  kernel_check(impl != ConvImpl::Avx2 || avx2::supported(), "set_conv_impl", "this CPU has no AVX2+FMA");
+  g_impl = impl;
+}
+ConvImpl conv_impl() { return g_impl; }
+bool conv_avx2_supported() { return avx2::supported(); }
 
 namespace {
 
@@ -100,6 +119,7 @@ void check(const Conv3dShape& s, const char* op) {
 
 void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y) {
   check(s, "conv3d_forward");
+  if (use_avx2(s)) return s.k == 3 ? avx2::conv3_forward(s, x, w, b, y) : avx2::conv1_forward(s, x, w, b, y);
   const index_t vol = s.voxels(), K = s.c_in * s.kvol();
   for (index_t n = 0; n < s.n; ++n) {
     const float* xn = x + n * s.c_in * vol;
@@ -120,6 +140,8 @@ void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const 
 
 void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx) {
   check(s, "conv3d_backward_data");
+  if (use_avx2(s))
+    return s.k == 3 ? avx2::conv3_backward_data(s, dy, w, dx) : avx2::conv1_backward_data(s, dy, w, dx);
   const index_t vol = s.voxels(), K = s.c_in * s.kvol();
   for (index_t n = 0; n < s.n; ++n) {
     const float* dyn = dy + n * s.c_out * vol;
@@ -140,6 +162,12 @@ void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w,
 
 void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db) {
   check(s, "conv3d_backward_weight");
+  if (use_avx2(s)) {
+    if (s.k == 3) avx2::conv3_backward_weight(s, x, dy, dw);
+    else avx2::conv1_backward_weight(s, x, dy, dw);
+    if (db) sum_mid(dy, s.n, s.c_out, s.voxels(), db);
+    return;
+  }
   const index_t vol = s.voxels(), K = s.c_in * s.kvol();
   std::fill(dw, dw + s.c_out * K, 0.0f);
   for (index_t n = 0; n < s.n; ++n) {
