@@ -1,8 +1,7 @@
 // GEMM-shaped CPU kernels with AVX2+FMA micro-kernels (see kernels/cpu/gemm_avx2.h).
 //
-// gemm_packed is a GotoBLAS-style GEMM without B packing: C = A·B with A packed in groups of 4 rows
-// ([k][4], so a micro-kernel broadcasts 4 consecutive floats per k) and B read in place, 24 columns
-// (3 ymm) at a time. Micro-tile 4 × 24: 12 accumulators, per k 3 loads of B, 4 broadcasts, 12 FMAs.
+// gemm_packed is a GotoBLAS-style GEMM: C = A·B with A packed in groups of 4 rows ([k][4], so a
+// micro-kernel broadcasts 4 consecutive floats per k) and B packed one tile (kc × 24 columns) at a time. Micro-tile 4 × 24: 12 accumulators, per k 3 loads of B, 4 broadcasts, 12 FMAs.
 // Blocking: column tiles in blocks whose C block stays in L2, rows in blocks whose A block (rows × kc)
 // stays in L2, k in blocks of kc whose B tile (kc × 24) stays in L1.
 //
@@ -160,9 +159,10 @@ void deinterleave_row(const float* y, index_t w, float* t0, float* t1) {
 
 #pragma GCC pop_options
 
-// Tail tiles (fewer than 24 columns) run on zero-padded copies of B and C.
+// Per-thread buffers: the packed B tile, and zero-padded copies of B and C for tail tiles (fewer
+// than 24 columns).
 struct TailBuffers {
-  std::vector<float> b, c;
+  std::vector<float> b, c, pack;
 };
 TailBuffers& tail_buffers() {
   thread_local TailBuffers t;
@@ -213,6 +213,9 @@ void gemm_packed(index_t m, index_t n, index_t k, const float* apack, const floa
   const index_t gpb_max = std::max<index_t>(1, (160 * 1024 / 4) / (kc * kMR));
   const index_t m_blocks = (groups + gpb_max - 1) / gpb_max, gpb = (groups + m_blocks - 1) / m_blocks;
   const index_t tb = std::max<index_t>(1, (64 * 1024 / 4) / (gpb * kMR * kNR));
+  TailBuffers& tbuf = tail_buffers();
+  if (tbuf.pack.size() < static_cast<std::size_t>(kKc * kNR + 8)) tbuf.pack.resize(static_cast<std::size_t>(kKc * kNR + 8));
+  float* bp = tbuf.pack.data() + ((8 - reinterpret_cast<std::uintptr_t>(tbuf.pack.data()) / 4 % 8) % 8);
   for (index_t t0 = 0; t0 < tiles; t0 += tb) {
     const index_t t1 = std::min(tiles, t0 + tb);
     for (index_t g0 = 0; g0 < groups; g0 += gpb) {
@@ -221,9 +224,12 @@ void gemm_packed(index_t m, index_t n, index_t k, const float* apack, const floa
         const index_t kcb = std::min(kc, k - p0);
         const bool acc = accumulate || p0 > 0;
         for (index_t t = t0; t < t1; ++t) {
-          const float* bt = b + p0 * ldb + t * kNR;
+          // Pack the B tile (kcb × 24) contiguously: B's rows may sit a power of two apart (a channel
+          // of a 16³ or 32³ volume) and would then all map to the same L1 sets.
+          const float* src = b + p0 * ldb + t * kNR;
+          for (index_t p = 0; p < kcb; ++p) std::memcpy(bp + p * kNR, src + p * ldb, kNR * sizeof(float));
           for (index_t gi = g0; gi < g1; ++gi)
-            micro_nn_any(static_cast<int>(std::min<index_t>(kMR, m - gi * kMR)), apack + (gi * k + p0) * kMR, bt, ldb,
+            micro_nn_any(static_cast<int>(std::min<index_t>(kMR, m - gi * kMR)), apack + (gi * k + p0) * kMR, bp, kNR,
                          kcb, c + gi * kMR * ldc + t * kNR, ldc, acc);
         }
       }
