@@ -27,6 +27,14 @@ struct Conv3dShape {
 
 constexpr std::size_t kConvWorkspaceBytes = 64u << 20;
 
+// What the inference form of the forward (cpu::conv3d_forward_fused) applies to each output:
+// y = act((conv + b[o])·scale[o] + shift[o]), act = ReLU when relu.
+struct ConvEpilogue {
+  const float* scale = nullptr;  // null: no affine map (then relu is ignored)
+  const float* shift = nullptr;
+  bool relu = false;
+};
+
 namespace cpu {
 // Per-thread cap on the im2col slab (default kConvWorkspaceBytes). Lower it to save memory on a small
 // machine, or in tests to force many slabs at small sizes; results do not depend on it.
@@ -45,6 +53,15 @@ ConvImpl conv_impl();
 bool conv_avx2_supported();
 
 void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y);
+
+// Inference forms (CPU only). The input may come in two parts, the concatenation along channels of
+// x1 (n, c_in1, d, h, w) and x2 (n, s.c_in − c_in1, d, h, w) (x2 null when c_in1 = s.c_in), so a
+// U-Net decoder never materializes its concatenated input; and the output may pass through a
+// per-channel affine map and ReLU (eval-mode batch norm folded to scale/shift, as
+// batchnorm_forward_eval computes them): y = act((conv + b[o])·scale[o] + shift[o]).
+void conv3d_forward_fused(const Conv3dShape& s, const float* x1, index_t c_in1, const float* x2, const float* w,
+                          const float* b, const ConvEpilogue& ep, float* y);
+
 void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx);
 // dw (c_out, c_in, k, k, k) and db (c_out, may be null), summed over the batch.
 void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/conv3d_avx2.h"
@@ -136,6 +137,39 @@ void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const 
       sgemm(false, false, s.c_out, ncols, K, 1.0f, w, K, col, ncols, 1.0f, yn + sl.row0 * s.w, vol);
     });
   }
+}
+
+void conv3d_forward_fused(const Conv3dShape& s, const float* x1, index_t c_in1, const float* x2, const float* w,
+                          const float* b, const ConvEpilogue& ep, float* y) {
+  check(s, "conv3d_forward_fused");
+  kernel_check(c_in1 >= 1 && c_in1 <= s.c_in && (x2 != nullptr) == (c_in1 < s.c_in), "conv3d_forward_fused",
+               "the two input parts must cover c_in channels (x2 null exactly when c_in1 = c_in)");
+  kernel_check(!ep.scale || ep.shift, "conv3d_forward_fused", "scale without shift");
+  if (s.k == 3 && use_avx2(s)) return avx2::conv3_forward_fused(s, x1, c_in1, x2, w, b, ep, y);
+  // Elsewhere: the concatenated input (when in two parts), the plain forward, the epilogue in place.
+  const index_t vol = s.voxels(), c2 = s.c_in - c_in1;
+  std::vector<float> cat;
+  const float* x = x1;
+  if (x2) {
+    cat.resize(static_cast<std::size_t>(s.n * s.c_in * vol));
+    for (index_t n = 0; n < s.n; ++n) {
+      std::copy(x1 + n * c_in1 * vol, x1 + (n + 1) * c_in1 * vol, cat.begin() + n * s.c_in * vol);
+      std::copy(x2 + n * c2 * vol, x2 + (n + 1) * c2 * vol, cat.begin() + (n * s.c_in + c_in1) * vol);
+    }
+    x = cat.data();
+  }
+  conv3d_forward(s, x, w, b, y);
+  if (!ep.scale) return;
+#pragma omp parallel for collapse(2) if (s.n * s.c_out * vol > kParallelGrain)
+  for (index_t n = 0; n < s.n; ++n)
+    for (index_t o = 0; o < s.c_out; ++o) {
+      float* yo = y + (n * s.c_out + o) * vol;
+      const float sc = ep.scale[o], sh = ep.shift[o];
+      for (index_t i = 0; i < vol; ++i) {
+        const float v = yo[i] * sc + sh;
+        yo[i] = ep.relu && v < 0.0f ? 0.0f : v;
+      }
+    }
 }
 
 void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx) {

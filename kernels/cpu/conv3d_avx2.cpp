@@ -85,11 +85,21 @@ Slab make_slab(const Conv3dShape& s, index_t z0, index_t nz) {
   return g;
 }
 
+// Where the input channels of one image live: channels [0, c1) at x1, the rest at x2 (the two parts
+// of a concatenation), each channel `vol` floats.
+struct Channels {
+  const float* x1;
+  index_t c1;
+  const float* x2;
+  index_t vol;
+  const float* at(index_t c) const { return c < c1 ? x1 + c * vol : x2 + (c - c1) * vol; }
+};
+
 // Padded copy of channels [0, c) of one image, planes z0 − 1 .. z0 + nz, into xp (channel stride cs).
-void pad_slab(const float* x, index_t c, index_t d, const Slab& g, float* xp) {
-  const index_t vol = d * g.h * g.w;
+void pad_slab(const Channels& x, index_t c, index_t d, const Slab& g, float* xp) {
   for (index_t ch = 0; ch < c; ++ch) {
     float* dst = xp + ch * g.cs;
+    const float* xc = x.at(ch);
     for (index_t pz = 0; pz < g.nz + 2; ++pz) {
       const index_t iz = g.z0 - 1 + pz;
       float* plane = dst + pz * g.p;
@@ -98,7 +108,7 @@ void pad_slab(const float* x, index_t c, index_t d, const Slab& g, float* xp) {
         continue;
       }
       std::memset(plane, 0, static_cast<std::size_t>(g.wp) * sizeof(float));  // top pad row
-      const float* src = x + ch * vol + iz * g.h * g.w;
+      const float* src = xc + iz * g.h * g.w;
       for (index_t iy = 0; iy < g.h; ++iy) {
         float* row = plane + (iy + 1) * g.wp;
         row[0] = 0.0f;
@@ -125,16 +135,28 @@ void spread_slab(const float* dy, index_t c, index_t d, const Slab& g, index_t l
   }
 }
 
-// The sites of C (channel stride ldc, the slab's padded-grid layout) back to y's planes, plus bias.
-void compact_slab(const float* c, index_t ldc, index_t ch_out, index_t d, const Slab& g, const float* bias, float* y) {
+// The sites of C (channel stride ldc, the slab's padded-grid layout) back to y's planes, plus bias,
+// then the epilogue (ep.scale null: none). Same float operations as conv + batchnorm_forward_eval.
+void compact_slab(const float* c, index_t ldc, index_t ch_out, index_t d, const Slab& g, const float* bias,
+                  const ConvEpilogue& ep, float* y) {
   const index_t vol = d * g.h * g.w;
   for (index_t o = 0; o < ch_out; ++o) {
     const float bo = bias ? bias[o] : 0.0f;
+    const float sc = ep.scale ? ep.scale[o] : 1.0f, sh = ep.scale ? ep.shift[o] : 0.0f;
     for (index_t z = 0; z < g.nz; ++z)
       for (index_t yy = 0; yy < g.h; ++yy) {
         const float* src = c + o * ldc + z * g.p + yy * g.wp;
         float* dst = y + o * vol + ((g.z0 + z) * g.h + yy) * g.w;
-        for (index_t x = 0; x < g.w; ++x) dst[x] = src[x] + bo;
+        if (!ep.scale) {
+          for (index_t x = 0; x < g.w; ++x) dst[x] = src[x] + bo;
+        } else if (ep.relu) {
+          for (index_t x = 0; x < g.w; ++x) {
+            const float v = (src[x] + bo) * sc + sh;
+            dst[x] = v < 0.0f ? 0.0f : v;
+          }
+        } else {
+          for (index_t x = 0; x < g.w; ++x) dst[x] = (src[x] + bo) * sc + sh;
+        }
       }
   }
 }
@@ -370,8 +392,8 @@ __attribute__((noinline)) void weight_tile(const Conv3dShape& s, const Slab& g, 
 constexpr index_t kForwardKc = 16;
 
 // Forward convolution of n images with packed weights (kin input channels, m outputs).
-void run_forward(const Conv3dShape& s, index_t kin, index_t m, const std::vector<float>& apack, const float* x,
-                 const float* bias, float* y) {
+void run_forward(const Conv3dShape& s, index_t kin, index_t m, const std::vector<float>& apack, const float* x1,
+                 index_t c1, const float* x2, const float* bias, const ConvEpilogue& ep, float* y) {
   const index_t threads = omp_get_max_threads();
   const index_t budget = static_cast<index_t>(conv_workspace_bytes() / sizeof(float));
   const index_t ns = slab_count(s, kin, m, threads, budget), items = s.n * ns, vol = s.voxels();
@@ -383,20 +405,25 @@ void run_forward(const Conv3dShape& s, index_t kin, index_t m, const std::vector
     const index_t ldc = round_up(round_up(g.sites, kNR), 16) + 16;
     float* xp = scratch(static_cast<std::size_t>(kin * g.cs), 0);
     float* c = scratch(static_cast<std::size_t>(round_up(m, kMR) * ldc), 1);
-    pad_slab(x + n * kin * vol, kin, s.d, g, xp);
+    pad_slab(Channels{x1 + n * c1 * vol, c1, x2 ? x2 + n * (kin - c1) * vol : nullptr, vol}, kin, s.d, g, xp);
     forward_slab(g, kin, m, apack.data(), xp, c, ldc, kForwardKc);
-    compact_slab(c, ldc, m, s.d, g, bias, y + n * m * vol);
+    compact_slab(c, ldc, m, s.d, g, bias, ep, y + n * m * vol);
   }
 }
 
 }  // namespace
 
 void conv3_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y) {
-  run_forward(s, s.c_in, s.c_out, pack_weights(s, w, false), x, b, y);
+  run_forward(s, s.c_in, s.c_out, pack_weights(s, w, false), x, s.c_in, nullptr, b, ConvEpilogue{}, y);
+}
+
+void conv3_forward_fused(const Conv3dShape& s, const float* x1, index_t c_in1, const float* x2, const float* w,
+                         const float* b, const ConvEpilogue& ep, float* y) {
+  run_forward(s, s.c_in, s.c_out, pack_weights(s, w, false), x1, c_in1, x2, b, ep, y);
 }
 
 void conv3_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx) {
-  run_forward(s, s.c_out, s.c_in, pack_weights(s, w, true), dy, nullptr, dx);
+  run_forward(s, s.c_out, s.c_in, pack_weights(s, w, true), dy, s.c_out, nullptr, nullptr, ConvEpilogue{}, dx);
 }
 
 void conv3_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw) {
@@ -416,7 +443,8 @@ void conv3_backward_weight(const Conv3dShape& s, const float* x, const float* dy
 #pragma omp parallel if (2.0 * s.c_out * s.c_in * 27 * (z1 - z0) * s.h * s.w > 4e6)
       {
 #pragma omp for schedule(static) nowait
-        for (index_t c = 0; c < s.c_in; ++c) pad_slab(x + (n * s.c_in + c) * vol, 1, s.d, g, xp + c * g.cs);
+        for (index_t c = 0; c < s.c_in; ++c)
+          pad_slab(Channels{x + (n * s.c_in + c) * vol, 1, nullptr, vol}, 1, s.d, g, xp + c * g.cs);
 #pragma omp for schedule(static)
         for (index_t o = 0; o < s.c_out; ++o) spread_slab(dy + (n * s.c_out + o) * vol, 1, s.d, g, len, ld, dyp + o * ld);
         std::vector<float> part_buf(static_cast<std::size_t>(cb * 9 * kMR * 3 * 8 + 8));

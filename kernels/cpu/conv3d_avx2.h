@@ -19,6 +19,9 @@ bool use_avx2_kernels();
 namespace sse::cpu::avx2 {
 
 void conv3_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y);
+// The inference form of kernels/conv3d.h (two-part input, epilogue).
+void conv3_forward_fused(const Conv3dShape& s, const float* x1, index_t c_in1, const float* x2, const float* w,
+                         const float* b, const ConvEpilogue& ep, float* y);
 void conv3_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx);
 // dw only; the caller sums db.
 void conv3_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw);
