@@ -177,14 +177,15 @@ std::vector<float> pack_weights(const Conv3dShape& s, const float* w, bool trans
   return a;
 }
 
-// Slabs of whole output planes: as many planes as the workspace allows, at least ~3 slabs per thread
-// (so a thread slowed by other work on the machine does not hold up the rest), planes shared evenly.
+// Slabs of whole output planes: as many planes as the workspace allows, at least 4 slabs per thread
+// (so a thread slowed by other work on the machine does not hold up the rest: the dynamic schedule
+// hands its share to the others), a multiple of the thread count, planes shared evenly.
 index_t slab_count(const Conv3dShape& s, index_t c_in, index_t c_out, index_t threads, index_t budget_floats) {
   const index_t p = (s.h + 2) * (s.w + 2);
   const index_t nz_max = std::max<index_t>(1, (budget_floats / p - 2 * c_in) / (c_in + c_out));
-  index_t ns = (s.d + nz_max - 1) / nz_max;
-  ns = std::max(ns, std::min<index_t>(s.d, 3 * threads));
-  return ns;
+  index_t ns = std::max((s.d + nz_max - 1) / nz_max, 4 * threads);
+  ns = (ns + threads - 1) / threads * threads;
+  return std::min(ns, s.d);
 }
 
 #pragma GCC push_options
@@ -430,7 +431,10 @@ void conv3_backward_weight(const Conv3dShape& s, const float* x, const float* dy
   std::fill(dw, dw + s.c_out * s.c_in * 27, 0.0f);
   const index_t budget = static_cast<index_t>(conv_workspace_bytes() / sizeof(float));
   // One shared slab (padded x and spread dy) at a time; every thread works on it.
-  const index_t ns = slab_count(s, s.c_in, s.c_out, 1, budget), vol = s.voxels();
+  // As few slabs as the workspace allows (each costs a few barriers).
+  const index_t p = (s.h + 2) * (s.w + 2);
+  const index_t nz_max = std::max<index_t>(1, (budget / p - 2 * s.c_in) / (s.c_in + s.c_out));
+  const index_t ns = (s.d + nz_max - 1) / nz_max, vol = s.voxels();
   const index_t groups = (s.c_out + kMR - 1) / kMR;
   const index_t cb = std::min<index_t>(s.c_in, 4), cblocks = (s.c_in + cb - 1) / cb, tiles = groups * cblocks;
   for (index_t n = 0; n < s.n; ++n)
