@@ -28,6 +28,7 @@ __attribute__((noinline)) void micro_dot(const float* __restrict p, index_t ldp,
 #pragma GCC unroll 3
     for (int j = 0; j < 3; ++j) acc[m][j] = _mm256_setzero_ps();
   for (index_t i = 0; i < nvec; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(q + 8 * i + 64), _MM_HINT_T0);
     const __m256 q0 = _mm256_loadu_ps(q + 8 * i), q1 = _mm256_loadu_ps(q + qs + 8 * i),
                  q2 = _mm256_loadu_ps(q + 2 * qs + 8 * i);
 #pragma GCC unroll 4
