@@ -15,11 +15,13 @@
 // Threads take whole slabs (dynamic schedule); each output value is computed by one thread in a fixed
 // order, so results do not depend on the thread count.
 //
-// Backward-weight: dW[o, c, tap] = Σ_q dy[o, q] · x_pad[c, q + off(tap)], dy also copied to the
-// padded grid (zeros on the discarded sites). Micro-tile: 4 output channels × the 3 kx taps of one
-// (c, kz, ky) = 12 ymm accumulators of 8 partial sums; per 8 sites: 4 loads of dy, 3 of x, 12 FMAs.
-// Threads split the (output-channel group, input-channel block) tiles of each slab; each tile sums
-// over the slab in a fixed order, so again the thread count does not change the result.
+// Backward-weight: dW[o, c, tap] = Σ_q dy[o, q] · x_pad[c, q + off(tap)], with dy transposed onto the
+// padded grid's sites in blocks of 16 channels (dyᵀ[q][16], zeros on the discarded sites), so that a
+// vector holds 8 output channels: micro-tile 16 output channels × 6 taps (kx = 0..2 of two (c, kz,
+// ky) rows) = 12 ymm accumulators, each lane its own dW element (no horizontal sums); per site: 2
+// loads of dyᵀ, 6 broadcasts of x, 12 FMAs. Threads split the (16 outputs, 4 inputs) tiles of each
+// slab; each tile sums over the slab in a fixed order, so again the thread count does not change the
+// result.
 #include "kernels/cpu/conv3d_avx2.h"
 
 #include <immintrin.h>
@@ -30,7 +32,6 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/cpu/avx2_micro.h"
 #include "kernels/cpu/blas.h"
 
 namespace sse::cpu::avx2 {
@@ -44,7 +45,6 @@ namespace {
 
 constexpr int kMR = 4;    // output channels per micro-tile
 constexpr int kNR = 24;   // sites per forward micro-tile (3 ymm)
-constexpr index_t kWgtChunk = 512;  // sites per backward-weight micro-kernel call
 
 index_t round_up(index_t v, index_t m) { return (v + m - 1) / m * m; }
 
@@ -118,20 +118,6 @@ void pad_slab(const Channels& x, index_t c, index_t d, const Slab& g, float* xp)
       std::memset(plane + (g.h + 1) * g.wp, 0, static_cast<std::size_t>(g.wp) * sizeof(float));  // bottom
     }
     std::memset(dst + (g.nz + 2) * g.p, 0, static_cast<std::size_t>(g.cs - (g.nz + 2) * g.p) * sizeof(float));
-  }
-}
-
-// dy of one image, planes z0 .. z0+nz−1, onto the padded-grid sites of the slab (q = z·P + y·Wp + x),
-// zeros on the discarded sites and up to `len` floats per channel (channel stride ld).
-void spread_slab(const float* dy, index_t c, index_t d, const Slab& g, index_t len, index_t ld, float* out) {
-  const index_t vol = d * g.h * g.w;
-  for (index_t ch = 0; ch < c; ++ch) {
-    float* dst = out + ch * ld;
-    std::memset(dst, 0, static_cast<std::size_t>(len) * sizeof(float));
-    for (index_t z = 0; z < g.nz; ++z)
-      for (index_t y = 0; y < g.h; ++y)
-        std::memcpy(dst + z * g.p + y * g.wp, dy + ch * vol + ((g.z0 + z) * g.h + y) * g.w,
-                    static_cast<std::size_t>(g.w) * sizeof(float));
   }
 }
 
@@ -352,41 +338,111 @@ __attribute__((noinline)) void forward_slab(const Slab& g, index_t kin, index_t 
   }
 }
 
-// One backward-weight tile: output channels [o0, o0+mr), input channels [c0, c0+cb), summed over the
-// slab's sites into dw (added). part: cb·9·kMR·3·8 floats of scratch, 32-byte aligned.
-__attribute__((noinline)) void weight_tile(const Conv3dShape& s, const Slab& g, const float* dyp, index_t ld,
-                                           const float* xp, index_t o0, int mr, index_t c0, index_t cb, float* part,
-                                           float* dw) {
-  std::fill(part, part + cb * 9 * kMR * 3 * 8, 0.0f);
-  // Plane by plane (the two pad rows between planes have dy = 0: skipped), from an aligned start.
-  for (index_t z = 0; z < g.nz; ++z) {
-    const index_t z_begin = z * g.p / 8 * 8, z_end = round_up(z * g.p + g.plane_sites, 8);
-    for (index_t q0 = z_begin; q0 < z_end; q0 += kWgtChunk) {
-      const index_t nvec = std::min(kWgtChunk, z_end - q0) / 8;
-      const float* d = dyp + o0 * ld + q0;
-      for (index_t c = 0; c < cb; ++c)
-        for (int kz = 0; kz < 3; ++kz)
-          for (int ky = 0; ky < 3; ++ky) {
-            const float* x = xp + (c0 + c) * g.cs + q0 + kz * g.p + ky * g.wp;
-            float* pp = part + ((c * 9) + kz * 3 + ky) * kMR * 3 * 8;
-            switch (mr) {
-              case 4: micro_dot<4>(d, ld, x, 1, nvec, pp); break;
-              case 3: micro_dot<3>(d, ld, x, 1, nvec, pp); break;
-              case 2: micro_dot<2>(d, ld, x, 1, nvec, pp); break;
-              default: micro_dot<1>(d, ld, x, 1, nvec, pp); break;
-            }
-          }
-    }
-  }
-  for (index_t c = 0; c < cb; ++c)
-    for (int t9 = 0; t9 < 9; ++t9)
-      for (int m = 0; m < mr; ++m)
-        for (int kx = 0; kx < 3; ++kx) {
-          dw[((o0 + m) * s.c_in + c0 + c) * 27 + t9 * 3 + kx] += hsum8(part + (((c * 9) + t9) * kMR * 3 + m * 3 + kx) * 8);
-        }
+// Backward-weight micro-kernel: 16 output channels (2 ymm) × 6 taps (kx = 0..2 of two rows of x),
+// summed over n sites: part[i][t][8] += Σ_q dyt[q][8i .. 8i+7] · x_t[q] with x_t[q] = x0[q + t] (t < 3)
+// or x1[q + t − 3]. Per site: 2 loads of dyᵀ, 6 broadcasts of x, 12 FMAs; the dyᵀ rows (64 bytes per
+// site) stay in L1 across the row pairs of a tile.
+// In assembly: the compiler, with all 16 ymm registers live, spills an accumulator.
+__attribute__((noinline)) void micro_wgt16x6(const float* dyt, const float* x0, const float* x1, index_t n,
+                                             float* part) {
+  if (n <= 0) return;
+  __asm__ volatile(
+      "vmovaps (%[p]), %%ymm0\n\t vmovaps 32(%[p]), %%ymm1\n\t vmovaps 64(%[p]), %%ymm2\n\t"
+      "vmovaps 96(%[p]), %%ymm3\n\t vmovaps 128(%[p]), %%ymm4\n\t vmovaps 160(%[p]), %%ymm5\n\t"
+      "vmovaps 192(%[p]), %%ymm6\n\t vmovaps 224(%[p]), %%ymm7\n\t vmovaps 256(%[p]), %%ymm8\n\t"
+      "vmovaps 288(%[p]), %%ymm9\n\t vmovaps 320(%[p]), %%ymm10\n\t vmovaps 352(%[p]), %%ymm11\n\t"
+      ".p2align 4\n\t"
+      "1:\n\t"
+      "vmovaps (%[d]), %%ymm12\n\t"
+      "vmovaps 32(%[d]), %%ymm13\n\t"
+      "vbroadcastss (%[x0]), %%ymm14\n\t"
+      "vfmadd231ps %%ymm14, %%ymm12, %%ymm0\n\t vfmadd231ps %%ymm14, %%ymm13, %%ymm6\n\t"
+      "vbroadcastss 4(%[x0]), %%ymm15\n\t"
+      "vfmadd231ps %%ymm15, %%ymm12, %%ymm1\n\t vfmadd231ps %%ymm15, %%ymm13, %%ymm7\n\t"
+      "vbroadcastss 8(%[x0]), %%ymm14\n\t"
+      "vfmadd231ps %%ymm14, %%ymm12, %%ymm2\n\t vfmadd231ps %%ymm14, %%ymm13, %%ymm8\n\t"
+      "vbroadcastss (%[x1]), %%ymm15\n\t"
+      "vfmadd231ps %%ymm15, %%ymm12, %%ymm3\n\t vfmadd231ps %%ymm15, %%ymm13, %%ymm9\n\t"
+      "vbroadcastss 4(%[x1]), %%ymm14\n\t"
+      "vfmadd231ps %%ymm14, %%ymm12, %%ymm4\n\t vfmadd231ps %%ymm14, %%ymm13, %%ymm10\n\t"
+      "vbroadcastss 8(%[x1]), %%ymm15\n\t"
+      "vfmadd231ps %%ymm15, %%ymm12, %%ymm5\n\t vfmadd231ps %%ymm15, %%ymm13, %%ymm11\n\t"
+      "add $64, %[d]\n\t"
+      "add $4, %[x0]\n\t"
+      "add $4, %[x1]\n\t"
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      "vmovaps %%ymm0, (%[p])\n\t vmovaps %%ymm1, 32(%[p])\n\t vmovaps %%ymm2, 64(%[p])\n\t"
+      "vmovaps %%ymm3, 96(%[p])\n\t vmovaps %%ymm4, 128(%[p])\n\t vmovaps %%ymm5, 160(%[p])\n\t"
+      "vmovaps %%ymm6, 192(%[p])\n\t vmovaps %%ymm7, 224(%[p])\n\t vmovaps %%ymm8, 256(%[p])\n\t"
+      "vmovaps %%ymm9, 288(%[p])\n\t vmovaps %%ymm10, 320(%[p])\n\t vmovaps %%ymm11, 352(%[p])\n\t"
+      "vzeroupper\n\t"
+      : [d] "+r"(dyt), [x0] "+r"(x0), [x1] "+r"(x1), [n] "+r"(n)
+      : [p] "r"(part)
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+        "xmm13", "xmm14", "xmm15", "cc", "memory");
 }
 
 #pragma GCC pop_options
+
+constexpr index_t kWgtOut = 16;     // output channels per backward-weight tile (2 ymm)
+constexpr index_t kWgtCb = 4;       // input channels per backward-weight tile: 36 rows of x, 18 pairs
+constexpr index_t kWgtChunk2 = 256; // sites per micro-kernel call: a 16 KB dyᵀ chunk in L1
+
+// dy of one image onto the slab's sites, transposed and blocked by 16 output channels:
+// dyt[ob][q][16], zeros on discarded sites and for channels past c_out. Blocks [ob0, ob1).
+void transpose_dy_slab(const float* dy, index_t c_out, index_t d, const Slab& g, index_t len, index_t ob0, index_t ob1,
+                       float* dyt) {
+  const index_t vol = d * g.h * g.w;
+  for (index_t ob = ob0; ob < ob1; ++ob) {
+    float* blk = dyt + ob * len * kWgtOut;
+    std::memset(blk, 0, static_cast<std::size_t>(len * kWgtOut) * sizeof(float));
+    for (index_t j = 0; j < kWgtOut && ob * kWgtOut + j < c_out; ++j) {
+      const float* src = dy + (ob * kWgtOut + j) * vol;
+      for (index_t z = 0; z < g.nz; ++z)
+        for (index_t y = 0; y < g.h; ++y) {
+          const float* row = src + ((g.z0 + z) * g.h + y) * g.w;
+          float* dst = blk + (z * g.p + y * g.wp) * kWgtOut + j;
+          for (index_t x = 0; x < g.w; ++x) dst[x * kWgtOut] = row[x];
+        }
+    }
+  }
+}
+
+// One backward-weight tile: output channels [16·ob, 16·ob + 16) × input channels [c0, c0 + cb), all
+// 27 taps, summed over the slab's sites (plane by plane, skipping the pad rows between planes) and
+// added to dw. part: ⌈9·cb/2⌉ · 96 floats, 32-byte aligned.
+void weight_tile(const Conv3dShape& s, const Slab& g, const float* dyt, index_t len, const float* xp, index_t ob,
+                 index_t c0, index_t cb, float* part, float* dw) {
+  const index_t rows = 9 * cb, pairs = (rows + 1) / 2;
+  std::fill(part, part + pairs * 96, 0.0f);
+  // Row r of the tile: input channel c0 + r / 9, (kz, ky) = ((r % 9) / 3, r % 3).
+  auto row_ptr = [&](index_t r) {
+    const index_t c = c0 + r / 9, kz = (r % 9) / 3, ky = r % 3;
+    return xp + c * g.cs + kz * g.p + ky * g.wp;
+  };
+  const float* blk = dyt + ob * len * kWgtOut;
+  for (index_t z = 0; z < g.nz; ++z) {
+    const index_t z_begin = z * g.p, z_end = z_begin + g.plane_sites;
+    for (index_t q0 = z_begin; q0 < z_end; q0 += kWgtChunk2) {
+      const index_t n = std::min(kWgtChunk2, z_end - q0);
+      for (index_t pr = 0; pr < pairs; ++pr) {
+        const index_t r0 = 2 * pr, r1 = std::min(2 * pr + 1, rows - 1);  // an odd last row pairs with itself
+        micro_wgt16x6(blk + q0 * kWgtOut, row_ptr(r0) + q0, row_ptr(r1) + q0, n, part + pr * 96);
+      }
+    }
+  }
+  for (index_t r = 0; r < rows; ++r) {
+    const index_t c = c0 + r / 9, t9 = r % 9;
+    const float* pp = part + (r / 2) * 96 + (r % 2) * 24;  // taps 0..2 or 3..5 of the pair
+    for (index_t i = 0; i < 2; ++i)
+      for (index_t lane = 0; lane < 8; ++lane) {
+        const index_t o = ob * kWgtOut + i * 8 + lane;
+        if (o >= s.c_out) continue;
+        for (index_t kx = 0; kx < 3; ++kx) dw[(o * s.c_in + c) * 27 + t9 * 3 + kx] += pp[i * 48 + kx * 8 + lane];
+      }
+  }
+}
 
 // Input-channel block of the forward micro-kernel: the B of one tile (kc × 9 rows of ~26 floats)
 // within L1.
@@ -430,34 +486,32 @@ void conv3_backward_data(const Conv3dShape& s, const float* dy, const float* w, 
 void conv3_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw) {
   std::fill(dw, dw + s.c_out * s.c_in * 27, 0.0f);
   const index_t budget = static_cast<index_t>(conv_workspace_bytes() / sizeof(float));
-  // One shared slab (padded x and spread dy) at a time; every thread works on it.
-  // As few slabs as the workspace allows (each costs a few barriers).
+  const index_t obs = (s.c_out + kWgtOut - 1) / kWgtOut, cbs = (s.c_in + kWgtCb - 1) / kWgtCb, tiles = obs * cbs;
+  // One shared slab (padded x, transposed dy) at a time, every thread working on it; as few slabs as
+  // the workspace allows (each costs a few barriers).
   const index_t p = (s.h + 2) * (s.w + 2);
-  const index_t nz_max = std::max<index_t>(1, (budget / p - 2 * s.c_in) / (s.c_in + s.c_out));
+  const index_t nz_max = std::max<index_t>(1, (budget / p - 2 * s.c_in) / (s.c_in + obs * kWgtOut));
   const index_t ns = (s.d + nz_max - 1) / nz_max, vol = s.voxels();
-  const index_t groups = (s.c_out + kMR - 1) / kMR;
-  const index_t cb = std::min<index_t>(s.c_in, 4), cblocks = (s.c_in + cb - 1) / cb, tiles = groups * cblocks;
   for (index_t n = 0; n < s.n; ++n)
     for (index_t si = 0; si < ns; ++si) {
       const index_t z0 = s.d * si / ns, z1 = s.d * (si + 1) / ns;
       const Slab g = make_slab(s, z0, z1 - z0);
-      const index_t len = round_up(g.sites, 8) + 8, ld = round_up(len, 16) + 16;
+      const index_t len = g.sites + 8;
       float* xp = scratch(static_cast<std::size_t>(s.c_in * g.cs), 0);
-      float* dyp = scratch(static_cast<std::size_t>(s.c_out * ld), 1);
+      float* dyt = scratch(static_cast<std::size_t>(obs * len * kWgtOut), 1);
 #pragma omp parallel if (2.0 * s.c_out * s.c_in * 27 * (z1 - z0) * s.h * s.w > 4e6)
       {
 #pragma omp for schedule(static) nowait
         for (index_t c = 0; c < s.c_in; ++c)
           pad_slab(Channels{x + (n * s.c_in + c) * vol, 1, nullptr, vol}, 1, s.d, g, xp + c * g.cs);
 #pragma omp for schedule(static)
-        for (index_t o = 0; o < s.c_out; ++o) spread_slab(dy + (n * s.c_out + o) * vol, 1, s.d, g, len, ld, dyp + o * ld);
-        std::vector<float> part_buf(static_cast<std::size_t>(cb * 9 * kMR * 3 * 8 + 8));
+        for (index_t ob = 0; ob < obs; ++ob) transpose_dy_slab(dy + n * s.c_out * vol, s.c_out, s.d, g, len, ob, ob + 1, dyt);
+        std::vector<float> part_buf(static_cast<std::size_t>((9 * kWgtCb + 1) / 2 * 96 + 8));
         float* part = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(part_buf.data()) + 31) & ~std::uintptr_t{31});
 #pragma omp for schedule(dynamic, 1)
         for (index_t t = 0; t < tiles; ++t) {
-          const index_t gi = t / cblocks, c0 = (t % cblocks) * cb;
-          weight_tile(s, g, dyp, ld, xp, gi * kMR, static_cast<int>(std::min<index_t>(kMR, s.c_out - gi * kMR)), c0,
-                      std::min(cb, s.c_in - c0), part, dw);
+          const index_t ob = t / cbs, c0 = (t % cbs) * kWgtCb;
+          weight_tile(s, g, dyt, len, xp, ob, c0, std::min(kWgtCb, s.c_in - c0), part, dw);
         }
       }
     }
