@@ -5,7 +5,8 @@ Same network as net/unet3d.h (tests/reference/make_unet_fixture.py builds it, wi
 same N(0, 0.1) conv init, same zero-padded input. Modes:
   infer  eval-mode forward under no_grad (+ softmax, as `sseunet predict` does)
   train  one FCE_DL(γ=5) training step with Adam (forward, backward, optimizer step)
-Prints one JSON line: {"impl": "pytorch", "mode", "device", "width", "shape", "median_ms", "times_ms", ...}.
+Prints one JSON line: {"impl": "pytorch", "mode", "device", "width", "shape", "median_ms", "times_ms",
+"median_cpu_ms", "cpu_times_ms", ...} (wall clock and process CPU time of all threads, in ms).
 
   python3 bench/pytorch_unet.py --mode infer --size 88 92 92 --width 64 --threads 2
   python3 bench/pytorch_unet.py --mode train --size 64 64 64 --device cuda
@@ -64,15 +65,18 @@ def main():
     for _ in range(a.warmup):
         run()
     sync(a.device)
-    times = []
+    times, cpu_times = [], []
     for _ in range(a.repeat):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         run()
         sync(a.device)
         times.append(1e3 * (time.perf_counter() - t0))
+        cpu_times.append(1e3 * (time.process_time() - c0))
     print(json.dumps({"impl": "pytorch", "version": torch.__version__, "mode": a.mode, "device": a.device,
                       "width": a.width, "shape": a.size, "threads": torch.get_num_threads(), "tf32": a.tf32,
-                      "median_ms": statistics.median(times), "times_ms": times}))
+                      "median_ms": statistics.median(times), "times_ms": times,
+                      "median_cpu_ms": statistics.median(cpu_times), "cpu_times_ms": cpu_times}))
 
 
 if __name__ == "__main__":

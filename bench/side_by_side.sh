@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs sseunet's U-Net (build/bench/unet_timing) and PyTorch's (bench/pytorch_unet.py, Debian's
 # python3-torch) on the same shapes, alternating A/B/A/B so machine noise hits both alike, and prints
-# a Markdown table of medians and the ratio sseunet / PyTorch (< 1: sseunet faster).
+# a Markdown table of medians and the ratio sseunet / PyTorch (< 1: sseunet faster): wall time, and
+# on the CPU also process CPU time (all threads), which on a machine shared with other work measures
+# the work each side did rather than the time slices the others took.
 #
 #   bench/side_by_side.sh [--device cpu|cuda] [--threads N] [--rounds 3] [--build build] [--tf32]
 # Cases: inference of the EMD-35448 box (87×91×90 zero-padded to 88×92×92) at width 64; one FCE_DL
@@ -28,22 +30,35 @@ done
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 field() { "$python" -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
 
-echo "| case | device | threads | sseunet ms | PyTorch ms | ratio |  (tf32: $tf32)"
-echo "|---|---|---|---|---|---|"
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- 2>/dev/null || commit="$commit+dirty"
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+echo "$(date -u +%Y-%m-%d) — commit $commit — $cpu_model, $(nproc) cores — $("$python" -c 'import torch; print("PyTorch", torch.__version__)')"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $rounds alternating rounds, each the median of its repeats"
+echo
+echo "| case | device | threads | sseunet ms | PyTorch ms | ratio | sseunet CPU ms | PyTorch CPU ms | CPU ratio |  (tf32: $tf32)"
+echo "|---|---|---|---|---|---|---|---|---|"
 run_case() {  # name mode width d h w repeat
-  local name=$1 mode=$2 width=$3 d=$4 h=$5 w=$6 repeat=$7 ours=() theirs=()
+  local name=$1 mode=$2 width=$3 d=$4 h=$5 w=$6 repeat=$7 ours=() theirs=() ours_cpu=() theirs_cpu=()
   local args=(--mode "$mode" --width "$width" --size "$d" "$h" "$w" --device "$device" --threads "$threads" --repeat "$repeat")
   local mine=() peer=()
   [ "$tf32" = 1 ] && mine=(--precision tf32) && peer=(--tf32)
+  local out
   for _ in $(seq "$rounds"); do
-    ours+=("$("$build/bench/unet_timing" "${args[@]}" "${mine[@]}" | field median_ms)")
-    theirs+=("$("$python" bench/pytorch_unet.py "${args[@]}" "${peer[@]}" | field median_ms)")
+    out=$("$build/bench/unet_timing" "${args[@]}" "${mine[@]}")
+    ours+=("$(field median_ms <<<"$out")")
+    ours_cpu+=("$(field median_cpu_ms <<<"$out")")
+    out=$("$python" bench/pytorch_unet.py "${args[@]}" "${peer[@]}")
+    theirs+=("$(field median_ms <<<"$out")")
+    theirs_cpu+=("$(field median_cpu_ms <<<"$out")")
   done
-  local a b
+  local a b ac bc
   a=$(printf '%s\n' "${ours[@]}" | median)
   b=$(printf '%s\n' "${theirs[@]}" | median)
-  printf '| %s | %s | %s | %.1f | %.1f | %.2f |\n' "$name" "$device" "$threads" "$a" "$b" \
-    "$("$python" -c "print($a / $b)")"
+  ac=$(printf '%s\n' "${ours_cpu[@]}" | median)
+  bc=$(printf '%s\n' "${theirs_cpu[@]}" | median)
+  printf '| %s | %s | %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |\n' "$name" "$device" "$threads" "$a" "$b" \
+    "$("$python" -c "print($a / $b)")" "$ac" "$bc" "$("$python" -c "print($ac / $bc)")"
 }
 run_case "inference 88×92×92, width 64" infer 64 88 92 92 3
 run_case "train step 64³, width 64" train 64 64 64 64 3

@@ -4,18 +4,22 @@
 //   unet_timing --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
 //   unet_timing --mode train --size 64 64 64
 // infer: eval-mode forward under NoGradGuard + softmax; train: one FCE_DL(γ=5) step with Adam.
-// Prints one JSON line with the median and every timing in ms.
+// Prints one JSON line with the median and every timing in ms, wall clock and process CPU time
+// (all threads; on a machine shared with other work the CPU time measures the work done, where the
+// wall time also counts the time slices other processes took).
 #include <CLI/CLI.hpp>
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "engine/ops.h"
 #include "engine/optim.h"
 #include "engine/profiler.h"
+#include "engine/storage.h"
 #include "kernels/conv3d.h"
 #include "kernels/cpu/blas.h"
 #include "losses/loss.h"
@@ -94,17 +98,31 @@ int main(int argc, char** argv) {
   };
   for (int i = 0; i < warmup; ++i) run();
   set_profiling(profile);
-  std::vector<double> times;
+  std::vector<double> times, cpu_times;
+  auto process_cpu_ms = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return 1e3 * static_cast<double>(ts.tv_sec) + 1e-6 * static_cast<double>(ts.tv_nsec);
+  };
   for (int i = 0; i < repeat; ++i) {
+    const double c0 = process_cpu_ms();
     const auto t0 = std::chrono::steady_clock::now();
     run();
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    cpu_times.push_back(process_cpu_ms() - c0);
+    if (profile) {
+      const CpuMemoryStats m = cpu_memory_stats();
+      std::cerr << "cpu memory: live " << (m.live_bytes >> 20) << " MiB, peak " << (m.peak_bytes >> 20) << " MiB, cached "
+                << (m.cached_bytes >> 20) << " MiB, system allocations " << m.system_allocs << "\n";
+    }
   }
-  std::vector<double> sorted = times;
+  std::vector<double> sorted = times, cpu_sorted = cpu_times;
   std::sort(sorted.begin(), sorted.end());
+  std::sort(cpu_sorted.begin(), cpu_sorted.end());
   const nlohmann::json out{{"impl", "sseunet"}, {"mode", mode}, {"device", dev.str()}, {"width", width},
                            {"shape", size}, {"threads", omp_get_max_threads()}, {"precision", precision},
-                           {"median_ms", sorted[sorted.size() / 2]}, {"times_ms", times}};
+                           {"median_ms", sorted[sorted.size() / 2]}, {"times_ms", times},
+                           {"median_cpu_ms", cpu_sorted[cpu_sorted.size() / 2]}, {"cpu_times_ms", cpu_times}};
   std::cout << out.dump() << std::endl;
   if (profile) std::cerr << profile_report();
   return 0;

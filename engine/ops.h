@@ -51,6 +51,15 @@ Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b);   //
 // `fuse_relu` (eval only) applies ReLU in the same pass.
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                   Tensor& running_var, bool training, const BatchNormParams& p = {}, bool fuse_relu = false);
+// Inference form of a U-Net block's first half: batch_norm(conv3d(concat_channels(x1, x2), w, b), gamma,
+// beta, running_mean, running_var, training=false, p, relu) with x2 optional (undefined: conv3d(x1)) and
+// the batch norm optional (gamma undefined: none; then `relu` applies to the convolution). On the CPU
+// without gradients it is one kernel (kernels/conv3d.h, conv3d_forward_fused): no concatenated
+// input, no separate batch-norm pass or tensor. Otherwise (CUDA, or an input needing a gradient) it
+// is those ops in sequence. Same values either way.
+Tensor conv3d_eval(const Tensor& x1, const Tensor& x2, const Tensor& w, const Tensor& b, const Tensor& gamma,
+                   const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
+                   const BatchNormParams& p = {}, bool relu = false);
 Tensor max_pool3d(const Tensor& x);                                            // 2×2×2, stride 2
 Tensor dropout(const Tensor& x, float p, bool training, Generator& gen);
 // Resizes the spatial box of (N, C, D, H, W): out[z, y, x] = x[z + oz, y + oy, x + ox] or 0 outside.

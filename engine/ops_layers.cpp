@@ -1,4 +1,7 @@
 // The U-Net's layer ops (contract in engine/ops.h).
+#include <cmath>
+#include <vector>
+
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/box.h"
@@ -144,6 +147,64 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
       return Grads{dx, dgamma, dbeta};
     });
   }
+  return y;
+}
+
+Tensor conv3d_eval(const Tensor& x1, const Tensor& x2, const Tensor& w, const Tensor& b, const Tensor& gamma,
+                   const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, const BatchNormParams& p,
+                   bool relu) {
+  const bool cpu_path = x1.device().is_cpu() && !needs_grad({&x1, &x2, &w, &b, &gamma, &beta});
+  if (!cpu_path) {  // the ops in sequence (autograd, CUDA)
+    Tensor y = conv3d(x2.defined() ? concat_channels(x1, x2) : x1, w, b);
+    if (!gamma.defined()) return relu ? ops::relu(y) : y;
+    Tensor rm = running_mean, rv = running_var;
+    return batch_norm(y, gamma, beta, rm, rv, false, p, relu);
+  }
+  check_volume("conv3d_eval", x1);
+  check_volume("conv3d_eval", w);
+  check_same_device("conv3d_eval", x1, w);
+  index_t c_in = x1.dim(1);
+  if (x2.defined()) {
+    check_volume("conv3d_eval", x2);
+    check_same_device("conv3d_eval", x1, x2);
+    if (x2.dim(0) != x1.dim(0) || x2.dim(2) != x1.dim(2) || x2.dim(3) != x1.dim(3) || x2.dim(4) != x1.dim(4))
+      fail("conv3d_eval", "incompatible shapes " + x1.shape().str() + " and " + x2.shape().str());
+    c_in += x2.dim(1);
+  }
+  const index_t k = w.dim(2);
+  if (w.dim(1) != c_in || w.dim(3) != k || w.dim(4) != k || k % 2 == 0)
+    fail("conv3d_eval", "weight " + w.shape().str() + " does not fit " + std::to_string(c_in) + " input channels");
+  const index_t c_out = w.dim(0);
+  check_bias("conv3d_eval", b, x1, c_out);
+  std::vector<float> scale, shift;
+  ConvEpilogue ep;
+  ep.relu = relu;
+  if (gamma.defined()) {
+    for (const Tensor* t : {&gamma, &beta, &running_mean, &running_var}) {
+      check_same_device("conv3d_eval", x1, *t);
+      if (t->rank() != 1 || t->dim(0) != c_out) fail("conv3d_eval", "batch-norm parameter " + t->shape().str());
+    }
+    // scale and shift exactly as batchnorm_forward_eval computes them
+    const float *g = gamma.data<float>(), *be = beta.data<float>(), *rm = running_mean.data<float>(),
+                *rv = running_var.data<float>();
+    scale.resize(static_cast<std::size_t>(c_out));
+    shift.resize(static_cast<std::size_t>(c_out));
+    for (index_t o = 0; o < c_out; ++o) {
+      const std::size_t i = static_cast<std::size_t>(o);
+      scale[i] = g[o] / std::sqrt(rv[o] + p.eps);
+      shift[i] = be[o] - rm[o] * scale[i];
+    }
+  } else if (relu) {  // ReLU alone: the identity map, then ReLU
+    scale.assign(static_cast<std::size_t>(c_out), 1.0f);
+    shift.assign(static_cast<std::size_t>(c_out), 0.0f);
+  }
+  ep.scale = scale.empty() ? nullptr : scale.data();
+  ep.shift = shift.empty() ? nullptr : shift.data();
+  const Conv3dShape s{x1.dim(0), c_in, c_out, x1.dim(2), x1.dim(3), x1.dim(4), static_cast<int>(k)};
+  Tensor y = empty5(s.n, s.c_out, s.d, s.h, s.w, x1.device());
+  OpScope scope("conv3d_forward_fused", x1.device());
+  cpu::conv3d_forward_fused(s, x1.data<float>(), x1.dim(1), x2.defined() ? x2.data<float>() : nullptr, w.data<float>(),
+                            ptr_or_null(b), ep, y.data<float>());
   return y;
 }
 

@@ -1,7 +1,12 @@
 #include "engine/storage.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <new>
 
 #if SSE_WITH_CUDA
@@ -20,11 +25,113 @@ namespace {
 }  // namespace
 #endif
 
+namespace {
+
+constexpr std::size_t kCacheMin = std::size_t{1} << 20;    // smaller blocks bypass the cache
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kCacheFloor = std::size_t{1} << 30;  // the cache may always hold this much
+
+struct CpuCache {
+  std::mutex mu;
+  std::multimap<std::size_t, void*> blocks;  // free blocks by size
+  CpuMemoryStats stats;
+  bool enabled = [] {
+    const char* e = std::getenv("SSEUNET_CPU_CACHE");
+    return !(e && std::strcmp(e, "0") == 0);
+  }();
+
+  void release_all() {  // with mu held
+    for (auto& [size, p] : blocks) std::free(p);
+    blocks.clear();
+    stats.cached_bytes = 0;
+  }
+};
+
+CpuCache& cache() {
+  static CpuCache* c = new CpuCache;  // never destroyed: tensors may be freed during static destruction
+  return *c;
+}
+
+void* system_alloc(std::size_t align, std::size_t size) {
+  void* p = std::aligned_alloc(align, size);
+#ifdef MADV_HUGEPAGE
+  if (p && size >= kHugePage) madvise(p, size, MADV_HUGEPAGE);  // advisory: fewer faults and TLB misses
+#endif
+  return p;
+}
+
+}  // namespace
+
+void* cpu_alloc(std::size_t bytes, std::size_t* block) {
+  if (bytes < kCacheMin) {
+    *block = (bytes + 63) / 64 * 64;
+    void* p = *block ? std::aligned_alloc(64, *block) : nullptr;
+    if (*block && !p) throw std::bad_alloc();
+    return p;
+  }
+  const std::size_t size = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  CpuCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  void* p = nullptr;
+  auto it = c.blocks.lower_bound(size);
+  if (it != c.blocks.end() && it->first <= size + size / 8) {
+    *block = it->first;
+    p = it->second;
+    c.blocks.erase(it);
+    c.stats.cached_bytes -= *block;
+  } else {
+    *block = size;
+    p = system_alloc(kHugePage, size);
+    if (!p && !c.blocks.empty()) {
+      c.release_all();
+      p = system_alloc(kHugePage, size);
+    }
+    if (!p) throw std::bad_alloc();
+    ++c.stats.system_allocs;
+  }
+  c.stats.live_bytes += *block;
+  c.stats.peak_bytes = std::max(c.stats.peak_bytes, c.stats.live_bytes);
+  return p;
+}
+
+void cpu_free(void* p, std::size_t block) {
+  if (!p) return;
+  if (block < kCacheMin) {
+    std::free(p);
+    return;
+  }
+  CpuCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.stats.live_bytes -= block;
+  if (!c.enabled || c.stats.cached_bytes + block > std::max(kCacheFloor, c.stats.peak_bytes)) {
+    std::free(p);
+    return;
+  }
+  c.blocks.emplace(block, p);
+  c.stats.cached_bytes += block;
+}
+
+CpuMemoryStats cpu_memory_stats() {
+  CpuCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  return c.stats;
+}
+
+void cpu_reset_peak() {
+  CpuCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.stats.peak_bytes = c.stats.live_bytes;
+}
+
+void cpu_empty_cache() {
+  CpuCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.release_all();
+}
+
 Storage::Storage(Device device, std::size_t bytes) : device_(device), bytes_(bytes) {
   if (device.is_cpu()) {
-    const std::size_t padded = (bytes + 63) / 64 * 64;
-    data_ = padded ? std::aligned_alloc(64, padded) : nullptr;
-    if (padded && !data_) throw std::bad_alloc();
+    data_ = cpu_alloc(bytes, &block_);
     return;
   }
 #if SSE_WITH_CUDA
@@ -36,7 +143,7 @@ Storage::Storage(Device device, std::size_t bytes) : device_(device), bytes_(byt
 
 Storage::~Storage() {
   if (device_.is_cpu()) {
-    std::free(data_);
+    cpu_free(data_, block_);
     return;
   }
 #if SSE_WITH_CUDA

@@ -4,8 +4,10 @@
 // y (n, c_out, d, h, w) — PyTorch's Conv3d layout, so weights transfer as they are.
 // Any d, h, w ≥ 1. Backward functions overwrite their outputs (they do not accumulate).
 //
-// CPU: GEMM on bounded slabs of the im2col matrix (never the whole volume: the workspace is capped at
-// kConvWorkspaceBytes per thread), k = 1 as a plain GEMM. CUDA: implicit GEMM with shared-memory
+// CPU: for k = 3 on AVX2+FMA CPUs, a packed direct convolution (kernels/cpu/conv3d_avx2.cpp: padded
+// slabs of output planes, register-blocked micro-kernels, no im2col buffer); otherwise GEMM on bounded
+// slabs of the im2col matrix. Never the whole volume: workspaces are capped at kConvWorkspaceBytes
+// per thread. k = 1 as a plain GEMM. CUDA: implicit GEMM with shared-memory
 // tiles (no im2col buffer), plus tensor-core and cuDNN variants (kernels/cuda/*).
 #pragma once
 
@@ -25,13 +27,41 @@ struct Conv3dShape {
 
 constexpr std::size_t kConvWorkspaceBytes = 64u << 20;
 
+// What the inference form of the forward (cpu::conv3d_forward_fused) applies to each output:
+// y = act((conv + b[o])·scale[o] + shift[o]), act = ReLU when relu.
+struct ConvEpilogue {
+  const float* scale = nullptr;  // null: no affine map (then relu is ignored)
+  const float* shift = nullptr;
+  bool relu = false;
+};
+
 namespace cpu {
 // Per-thread cap on the im2col slab (default kConvWorkspaceBytes). Lower it to save memory on a small
 // machine, or in tests to force many slabs at small sizes; results do not depend on it.
 void set_conv_workspace_bytes(std::size_t bytes);
 std::size_t conv_workspace_bytes();
 
+// Which CPU algorithm runs the convolutions (conv3d and conv_transpose3d): Auto picks the AVX2+FMA
+// kernels (kernels/cpu/conv3d_avx2.cpp: packed direct convolution for k = 3; kernels/cpu/gemm_avx2.cpp:
+// k = 1 and the transposed convolution) on CPUs that have AVX2 and FMA, else Blas: im2col slabs (or
+// the scatter/gather of the transposed convolution) + sgemm (kernels/cpu/blas.h). Blas and Avx2 force
+// one (tests, benchmarks); forcing Avx2 on a CPU without it throws KernelError. Process-wide; all
+// give the same results up to float reassociation. Other kernel sizes always take the Blas path.
+enum class ConvImpl : int { Auto, Blas, Avx2 };
+void set_conv_impl(ConvImpl impl);
+ConvImpl conv_impl();
+bool conv_avx2_supported();
+
 void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y);
+
+// Inference forms (CPU only). The input may come in two parts, the concatenation along channels of
+// x1 (n, c_in1, d, h, w) and x2 (n, s.c_in − c_in1, d, h, w) (x2 null when c_in1 = s.c_in), so a
+// U-Net decoder never materializes its concatenated input; and the output may pass through a
+// per-channel affine map and ReLU (eval-mode batch norm folded to scale/shift, as
+// batchnorm_forward_eval computes them): y = act((conv + b[o])·scale[o] + shift[o]).
+void conv3d_forward_fused(const Conv3dShape& s, const float* x1, index_t c_in1, const float* x2, const float* w,
+                          const float* b, const ConvEpilogue& ep, float* y);
+
 void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx);
 // dw (c_out, c_in, k, k, k) and db (c_out, may be null), summed over the batch.
 void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db);

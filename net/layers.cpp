@@ -28,13 +28,20 @@ ConvBlock::ConvBlock(index_t in, index_t mid, index_t out)
       conv_b(register_module("3", std::make_unique<Conv3d>(mid, out, 3))),
       bn_b(register_module("4", std::make_unique<BatchNorm3d>(out))) {}
 
-Tensor ConvBlock::forward(const Tensor& x) {
-  // In eval mode BN and ReLU fuse into one pass; in training ReLU stays a separate op so its
-  // gradient mask is explicit.
-  auto bn_relu = [this](BatchNorm3d& bn, const Tensor& t) {
-    return training() ? ops::relu(bn.forward(t)) : bn.forward(t, true);
+Tensor ConvBlock::forward(const Tensor& x) { return forward(x, Tensor()); }
+
+Tensor ConvBlock::forward(const Tensor& a, const Tensor& b) {
+  if (training()) {
+    // In training ReLU stays a separate op so its gradient mask is explicit.
+    const Tensor x = b.defined() ? ops::concat_channels(a, b) : a;
+    return ops::relu(bn_b.forward(conv_b.forward(ops::relu(bn_a.forward(conv_a.forward(x))))));
+  }
+  // Eval: conv → BN → ReLU as one op each (one pass on the CPU; BN and ReLU fused elsewhere).
+  auto conv_bn_relu = [](const Conv3d& conv, const BatchNorm3d& bn, const Tensor& x1, const Tensor& x2) {
+    return ops::conv3d_eval(x1, x2, conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var,
+                            bn.params, true);
   };
-  return bn_relu(bn_b, conv_b.forward(bn_relu(bn_a, conv_a.forward(x))));
+  return conv_bn_relu(conv_b, bn_b, conv_bn_relu(conv_a, bn_a, a, b), Tensor());
 }
 
 }  // namespace sse::net

@@ -45,6 +45,10 @@ class ConvBlock : public Module {
  public:
   ConvBlock(index_t in, index_t mid, index_t out);
   Tensor forward(const Tensor& x);
+  // The block on concat_channels(a, b) (the U-Net decoder's input). In eval mode each conv → BN →
+  // ReLU is one ops::conv3d_eval, which on the CPU reads a and b in place (no concatenated tensor)
+  // and writes one tensor per convolution.
+  Tensor forward(const Tensor& a, const Tensor& b);
   Conv3d& conv_a;
   BatchNorm3d& bn_a;
   Conv3d& conv_b;

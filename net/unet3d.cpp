@@ -77,6 +77,9 @@ Tensor UNet3d::forward(const Tensor& x) {
 }
 
 Tensor UNet3d::forward_padded(const Tensor& x) {
+  // Inference keeps memory lean: each intermediate tensor is released as soon as its last consumer
+  // has run (the reassignments below drop the previous value; a skip is dropped once its decoder
+  // block has read it), so the peak is a few activations of the largest level, not all of them.
   const bool train = training();
   std::vector<Tensor> skips;
   Tensor t = x;
@@ -89,8 +92,13 @@ Tensor UNet3d::forward_padded(const Tensor& x) {
   }
   for (std::size_t j = 0; j < up_.size(); ++j) {
     LayerScope scope("up_" + std::to_string(j + 1));
-    t = ops::concat_channels(up_[j]->forward(t), skips[skips.size() - 1 - j]);
-    t = ops::dropout(up_block_[j]->forward(t), cfg_.dropout, train, dropout_rng_);
+    Tensor skip = std::move(skips[skips.size() - 1 - j]);
+    Tensor up = up_[j]->forward(t);
+    t = Tensor();
+    t = up_block_[j]->forward(up, skip);  // the block on concat(up, skip)
+    up = Tensor();
+    skip = Tensor();
+    t = ops::dropout(t, cfg_.dropout, train, dropout_rng_);
   }
   LayerScope scope("out");
   return out_->forward(t);

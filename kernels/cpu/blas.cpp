@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <cstdint>
 #include <vector>
 
 #if SSE_HAVE_CBLAS
@@ -61,8 +62,10 @@ void set_num_threads(int n) {
 float* scratch(std::size_t floats, int slot) {
   thread_local std::vector<float> bufs[2];
   std::vector<float>& b = bufs[slot];
-  if (b.size() < floats) b.resize(floats);
-  return b.data();
+  if (b.size() < floats + 16) b.resize(floats + 16);
+  // 64-byte aligned (a cache line; what aligned AVX loads need).
+  const auto addr = reinterpret_cast<std::uintptr_t>(b.data());
+  return b.data() + ((64 - addr % 64) % 64) / sizeof(float);
 }
 
 }  // namespace sse::cpu

@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/conv3d_avx2.h"
+#include "kernels/cpu/gemm_avx2.h"
 #include "kernels/reduce.h"
 #include "kernels/cpu/parallel.h"
 
@@ -20,6 +23,23 @@ std::size_t g_workspace_bytes = kConvWorkspaceBytes;
 
 void set_conv_workspace_bytes(std::size_t bytes) { g_workspace_bytes = bytes; }
 std::size_t conv_workspace_bytes() { return g_workspace_bytes; }
+
+namespace {
+ConvImpl g_impl = ConvImpl::Auto;
+
+// The AVX2 kernels handle k = 3 (direct) and k = 1 (GEMM), the U-Net's kernels; other sizes take
+// the im2col + sgemm path.
+bool use_avx2(const Conv3dShape& s) { return (s.k == 3 || s.k == 1) && g_impl != ConvImpl::Blas && avx2::supported(); }
+}  // namespace
+
+bool use_avx2_kernels() { return g_impl != ConvImpl::Blas && avx2::supported(); }
+
+void set_conv_impl(ConvImpl impl) {
+  kernel_check(impl != ConvImpl::Avx2 || avx2::supported(), "set_conv_impl", "this CPU has no AVX2+FMA");
+  g_impl = impl;
+}
+ConvImpl conv_impl() { return g_impl; }
+bool conv_avx2_supported() { return avx2::supported(); }
 
 namespace {
 
@@ -100,6 +120,7 @@ void check(const Conv3dShape& s, const char* op) {
 
 void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y) {
   check(s, "conv3d_forward");
+  if (use_avx2(s)) return s.k == 3 ? avx2::conv3_forward(s, x, w, b, y) : avx2::conv1_forward(s, x, w, b, y);
   const index_t vol = s.voxels(), K = s.c_in * s.kvol();
   for (index_t n = 0; n < s.n; ++n) {
     const float* xn = x + n * s.c_in * vol;
@@ -118,8 +139,43 @@ void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const 
   }
 }
 
+void conv3d_forward_fused(const Conv3dShape& s, const float* x1, index_t c_in1, const float* x2, const float* w,
+                          const float* b, const ConvEpilogue& ep, float* y) {
+  check(s, "conv3d_forward_fused");
+  kernel_check(c_in1 >= 1 && c_in1 <= s.c_in && (x2 != nullptr) == (c_in1 < s.c_in), "conv3d_forward_fused",
+               "the two input parts must cover c_in channels (x2 null exactly when c_in1 = c_in)");
+  kernel_check(!ep.scale || ep.shift, "conv3d_forward_fused", "scale without shift");
+  if (s.k == 3 && use_avx2(s)) return avx2::conv3_forward_fused(s, x1, c_in1, x2, w, b, ep, y);
+  // Elsewhere: the concatenated input (when in two parts), the plain forward, the epilogue in place.
+  const index_t vol = s.voxels(), c2 = s.c_in - c_in1;
+  std::vector<float> cat;
+  const float* x = x1;
+  if (x2) {
+    cat.resize(static_cast<std::size_t>(s.n * s.c_in * vol));
+    for (index_t n = 0; n < s.n; ++n) {
+      std::copy(x1 + n * c_in1 * vol, x1 + (n + 1) * c_in1 * vol, cat.begin() + n * s.c_in * vol);
+      std::copy(x2 + n * c2 * vol, x2 + (n + 1) * c2 * vol, cat.begin() + (n * s.c_in + c_in1) * vol);
+    }
+    x = cat.data();
+  }
+  conv3d_forward(s, x, w, b, y);
+  if (!ep.scale) return;
+#pragma omp parallel for collapse(2) if (s.n * s.c_out * vol > kParallelGrain)
+  for (index_t n = 0; n < s.n; ++n)
+    for (index_t o = 0; o < s.c_out; ++o) {
+      float* yo = y + (n * s.c_out + o) * vol;
+      const float sc = ep.scale[o], sh = ep.shift[o];
+      for (index_t i = 0; i < vol; ++i) {
+        const float v = yo[i] * sc + sh;
+        yo[i] = ep.relu && v < 0.0f ? 0.0f : v;
+      }
+    }
+}
+
 void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx) {
   check(s, "conv3d_backward_data");
+  if (use_avx2(s))
+    return s.k == 3 ? avx2::conv3_backward_data(s, dy, w, dx) : avx2::conv1_backward_data(s, dy, w, dx);
   const index_t vol = s.voxels(), K = s.c_in * s.kvol();
   for (index_t n = 0; n < s.n; ++n) {
     const float* dyn = dy + n * s.c_out * vol;
@@ -140,6 +196,12 @@ void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w,
 
 void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db) {
   check(s, "conv3d_backward_weight");
+  if (use_avx2(s)) {
+    if (s.k == 3) avx2::conv3_backward_weight(s, x, dy, dw);
+    else avx2::conv1_backward_weight(s, x, dy, dw);
+    if (db) sum_mid(dy, s.n, s.c_out, s.voxels(), db);
+    return;
+  }
   const index_t vol = s.voxels(), K = s.c_in * s.kvol();
   std::fill(dw, dw + s.c_out * K, 0.0f);
   for (index_t n = 0; n < s.n; ++n) {

@@ -8,6 +8,8 @@
 
 #include "kernels/conv3d.h"
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/conv3d_avx2.h"
+#include "kernels/cpu/gemm_avx2.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/reduce.h"
 
@@ -53,6 +55,7 @@ template <typename F> void for_each_chunk(const ConvT3dShape& s, F&& f) {
 }  // namespace
 
 void conv_transpose3d_forward(const ConvT3dShape& s, const float* x, const float* w, const float* b, float* y) {
+  if (use_avx2_kernels()) return avx2::convt_forward(s, x, w, b, y);
   const index_t vin = s.in_voxels(), plane = s.h * s.w, M = s.c_out * 8;
   float* t = scratch(static_cast<std::size_t>(M * planes_per_chunk(s) * plane));
   for (index_t n = 0; n < s.n; ++n) {
@@ -65,6 +68,7 @@ void conv_transpose3d_forward(const ConvT3dShape& s, const float* x, const float
 }
 
 void conv_transpose3d_backward_data(const ConvT3dShape& s, const float* dy, const float* w, float* dx) {
+  if (use_avx2_kernels()) return avx2::convt_backward_data(s, dy, w, dx);
   const index_t vin = s.in_voxels(), plane = s.h * s.w, M = s.c_out * 8;
   float* t = scratch(static_cast<std::size_t>(M * planes_per_chunk(s) * plane));
   for (index_t n = 0; n < s.n; ++n) {
@@ -78,6 +82,11 @@ void conv_transpose3d_backward_data(const ConvT3dShape& s, const float* dy, cons
 
 void conv_transpose3d_backward_weight(const ConvT3dShape& s, const float* x, const float* dy, float* dw,
                                       float* db) {
+  if (use_avx2_kernels()) {
+    avx2::convt_backward_weight(s, x, dy, dw);
+    if (db) sum_mid(dy, s.n, s.c_out, 8 * s.in_voxels(), db);
+    return;
+  }
   const index_t vin = s.in_voxels(), plane = s.h * s.w, M = s.c_out * 8;
   float* t = scratch(static_cast<std::size_t>(M * planes_per_chunk(s) * plane));
   std::fill(dw, dw + s.c_in * M, 0.0f);
