@@ -1,8 +1,10 @@
 // Manifest rows to training samples (contract in apps/dataset.h).
 #include "apps/dataset.h"
 
+#include <algorithm>
 #include <filesystem>
 
+#include "io/error.h"
 #include "io/file_util.h"
 #include "io/grid_ops.h"
 
@@ -51,6 +53,26 @@ std::vector<train::Sample> load_split(const std::vector<io::BuildResult>& built,
   for (const io::BuildResult& r : built)
     if (r.status != io::BuildStatus::failed && r.row.split == split)
       out.push_back(to_train_sample(io::read_sample(r.sample_path), row_name(r.row)));
+  return out;
+}
+
+SplitSamples read_sample_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".sample") files.push_back(it->path().string());
+  if (ec) throw io::file_error(dir, "cannot read the sample folder (" + ec.message() + ")");
+  if (files.empty()) throw io::file_error(dir, "no .sample files (build them with `sseunet build`)");
+  std::sort(files.begin(), files.end());
+  SplitSamples out;
+  for (const std::string& f : files) {
+    const io::Sample s = io::read_sample(f);
+    const std::optional<io::Split> split = io::split_from_name(s.meta("split"));
+    if (!split) throw io::file_error(f, "sample without a valid split in its metadata");
+    if (*split == io::Split::test) continue;
+    (*split == io::Split::train ? out.train : out.val).push_back(to_train_sample(s, fs::path(f).stem().string()));
+  }
   return out;
 }
 

@@ -9,6 +9,10 @@
 //    Voxels of the zone box outside the chain zone are zero density and background label — they
 //    are kept, as in the authors' training on chain maps (the network learns "no density, no SSE").
 //  * row_name(): the manifest's `name` column, else "<map file stem>_<chain>".
+//  * read_sample_dir(): every *.sample file of a folder (e.g. `build --simulate`'s cache), in name
+//    order (the same on every file system), converted like the manifest's rows and put in the split
+//    recorded in its metadata; test samples are left out. A missing folder, a folder without
+//    samples or an unreadable sample throws IoError naming it.
 #pragma once
 
 #include <string>
@@ -31,5 +35,10 @@ train::Sample to_train_sample(const io::Sample& s, const std::string& name);
 
 // The built rows of one split, read back from the cache and converted.
 std::vector<train::Sample> load_split(const std::vector<io::BuildResult>& built, io::Split split);
+
+struct SplitSamples {
+  std::vector<train::Sample> train, val;
+};
+SplitSamples read_sample_dir(const std::string& dir);
 
 }  // namespace sse::app

@@ -154,6 +154,11 @@ RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {
 
 // ---- reports ---------------------------------------------------------------------------------
 
+// A manifest's resolution, NA when unknown (0).
+std::optional<double> known(double resolution) {
+  return resolution > 0 ? std::optional<double>(resolution) : std::nullopt;
+}
+
 std::string fmt(std::optional<double> v, int digits = 4) {
   if (!v) return "NA";
   char buf[32];
@@ -170,7 +175,7 @@ std::string markdown(const std::vector<RowScores>& rows, io::Level level) {
   std::vector<io::ChainScores> scores;
   for (const RowScores& r : rows) {
     const io::ClassCounts& k = level == io::Level::voxel ? r.s.voxel : r.s.residue;
-    o << "| " << r.s.name << " | " << fmt(r.resolution, 1) << " | " << r.s.helix_ca << "/" << r.s.sheet_ca << "/"
+    o << "| " << r.s.name << " | " << fmt(known(r.resolution), 1) << " | " << r.s.helix_ca << "/" << r.s.sheet_ca << "/"
       << r.other_ca << " | " << fmt(k.helix.f1()) << " | " << fmt(k.sheet.f1()) << " |\n";
     h += r.s.helix_ca;
     s += r.s.sheet_ca;
@@ -209,7 +214,7 @@ json report_json(const std::vector<RowScores>& rows) {
   for (const RowScores& r : rows) {
     chains.push_back(
         {{"name", r.s.name},
-         {"resolution", r.resolution},
+         {"resolution", r.resolution > 0 ? json(r.resolution) : json(nullptr)},
          {"helix_ca", r.s.helix_ca},
          {"sheet_ca", r.s.sheet_ca},
          {"other_ca", r.other_ca},
@@ -233,7 +238,7 @@ std::string report_csv(const std::vector<RowScores>& rows) {
         out += std::string(",") + lv + "_" + c + "_" + f;
   out += "\n";
   for (const RowScores& r : rows) {
-    out += r.s.name + "," + fmt(r.resolution, 2) + "," + std::to_string(r.s.helix_ca) + "," +
+    out += r.s.name + "," + fmt(known(r.resolution), 2) + "," + std::to_string(r.s.helix_ca) + "," +
            std::to_string(r.s.sheet_ca) + "," + std::to_string(r.other_ca);
     for (const io::ClassCounts* k : {&r.s.voxel, &r.s.residue})
       for (const io::Counts* c : {&k->helix, &k->sheet})

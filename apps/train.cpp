@@ -3,7 +3,10 @@
 // Contract:
 //  * Data: the manifest's rows are built into cached samples (apps/dataset.h; --cache, default
 //    DIR/cache), normalized like predict's input; split "train" rows train, "val" rows validate each
-//    epoch, "test" rows are left for `sseunet evaluate`.
+//    epoch, "test" rows are left for `sseunet evaluate`. --samples DIR (repeatable) adds every
+//    sample already built in DIR (e.g. by `build --simulate`) to the split its file records; with
+//    --samples the manifest is optional (e.g. simulated training samples and real chains in a
+//    manifest for validation).
 //  * The run (train::Trainer): loss, γ, epochs, width ... from the flags; DIR receives last.ckpt
 //    (every epoch and on interruption), best.ckpt (best mean validation F1), metrics.jsonl (one JSON
 //    object per epoch) and run.json (manifest, cache and configuration, for --resume). A DIR that
@@ -40,6 +43,7 @@ using nlohmann::json;
 
 struct TrainOptions {
   std::string manifest, out, resume, cache;
+  std::vector<std::string> samples;
   train::TrainConfig cfg;
   std::string dice = "pooled";
   bool no_augment = false;
@@ -53,6 +57,7 @@ const char* const kConfigFlags[] = {"--loss", "--gamma",        "--dice",  "--wi
 
 struct RunFiles {
   std::string dir, manifest, cache;
+  std::vector<std::string> samples;
   std::string checkpoint() const { return dir + "/last.ckpt"; }
   std::string run_json() const { return dir + "/run.json"; }
 };
@@ -86,6 +91,7 @@ train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, Ru
     const json run = json::parse(io::read_text_file(files.run_json()));
     files.manifest = o.manifest.empty() ? run.at("manifest").get<std::string>() : o.manifest;
     files.cache = o.cache.empty() ? run.at("cache").get<std::string>() : o.cache;
+    files.samples = o.samples.empty() ? run.value("samples", std::vector<std::string>{}) : o.samples;
   } catch (const json::exception& e) {
     throw io::file_error(files.run_json(), std::string("unreadable run description (") + e.what() + ")");
   }
@@ -93,8 +99,9 @@ train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, Ru
 }
 
 RunFiles fresh_files(const TrainOptions& o) {
-  if (o.manifest.empty() || o.out.empty()) throw UsageError("give --manifest M and --out DIR (or --resume DIR)");
-  RunFiles f{o.out, o.manifest, o.cache.empty() ? o.out + "/cache" : o.cache};
+  if ((o.manifest.empty() && o.samples.empty()) || o.out.empty())
+    throw UsageError("give --manifest M and/or --samples DIR, and --out DIR (or --resume DIR)");
+  RunFiles f{o.out, o.manifest, o.cache.empty() ? o.out + "/cache" : o.cache, o.samples};
   if (io::file_exists(f.checkpoint()))
     throw io::file_error(o.out, "already holds a training run (last.ckpt); continue it with --resume " + o.out +
                                     " or choose another --out");
@@ -102,8 +109,11 @@ RunFiles fresh_files(const TrainOptions& o) {
 }
 
 void write_run_json(const RunFiles& f, const train::TrainConfig& c, Device dev) {
-  const json run{{"manifest", fs::absolute(f.manifest).string()},
+  std::vector<std::string> samples;
+  for (const std::string& d : f.samples) samples.push_back(fs::absolute(d).string());
+  const json run{{"manifest", f.manifest.empty() ? "" : fs::absolute(f.manifest).string()},
                  {"cache", fs::absolute(f.cache).string()},
+                 {"samples", samples},
                  {"device", dev.str()},
                  {"config", json::parse(c.to_json())},
                  {"written_by", "sseunet " SSEUNET_VERSION}};
@@ -116,18 +126,32 @@ struct Data {
   std::vector<train::Sample> train, val;
 };
 
-Data load_data(const RunFiles& f, const Reporter& reporter) {
+void append(std::vector<train::Sample>& to, std::vector<train::Sample> from) {
+  for (train::Sample& s : from) to.push_back(std::move(s));
+}
+
+Data load_manifest(const RunFiles& f, const Reporter& reporter) {
   io::BuildOptions b;
   b.cache_dir = f.cache;
   std::vector<io::ManifestRow> rows;  // test rows are `evaluate`'s: not built here
   for (const io::ManifestRow& r : io::read_manifest(f.manifest))
     if (r.split != io::Split::test) rows.push_back(r);
   const std::vector<io::BuildResult> built = build_samples(rows, b, reporter);
-  Data d{load_split(built, io::Split::train), load_split(built, io::Split::val)};
-  if (d.train.empty()) throw io::file_error(f.manifest, "no usable rows with split train");
-  if (d.val.empty()) reporter.warn(f.manifest + ": no rows with split val: best.ckpt will not be written");
+  return {load_split(built, io::Split::train), load_split(built, io::Split::val)};
+}
+
+Data load_data(const RunFiles& f, const Reporter& reporter) {
+  Data d = f.manifest.empty() ? Data{} : load_manifest(f, reporter);
+  for (const std::string& dir : f.samples) {
+    SplitSamples s = read_sample_dir(dir);
+    append(d.train, std::move(s.train));
+    append(d.val, std::move(s.val));
+  }
+  const std::string from = f.manifest.empty() ? "--samples" : f.manifest;
+  if (d.train.empty()) throw io::file_error(from, "no usable training samples (split train)");
+  if (d.val.empty()) reporter.warn(from + ": no validation samples (split val): best.ckpt will not be written");
   reporter.info("data", std::to_string(d.train.size()) + " training and " + std::to_string(d.val.size()) +
-                            " validation chains from " + f.manifest);
+                            " validation samples");
   return d;
 }
 
@@ -202,12 +226,15 @@ Command add_train(CLI::App& app, GlobalOptions& g) {
   train::TrainConfig& c = o->cfg;
   c.loss.gamma = 5.0f;  // FCE_DL with γ = 5: the study's best sheet F1
   CLI::App* sub =
-      add_subcommand(app, g, "train", "Train the U-Net on a manifest; checkpoints and metrics.jsonl in DIR",
-                     "sseunet train --manifest data/train.tsv --out run/ --loss fce_dl --gamma 5 --epochs 50");
+      add_subcommand(app, g, "train", "Train the U-Net on a manifest and/or built samples; checkpoints and metrics.jsonl in DIR",
+                     "sseunet train --manifest data/train.tsv --out run/ --loss fce_dl --gamma 5 --epochs 50\n"
+                     "  sseunet train --samples sim/ --manifest real_val.tsv --out run/ --width 16");
   sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]");
   sub->add_option("--out,-o", o->out, "run folder (checkpoints, metrics.jsonl, run.json)");
   sub->add_option("--resume", o->resume, "continue the run in this folder from its last.ckpt");
   sub->add_option("--cache", o->cache, "sample cache folder (default DIR/cache)");
+  sub->add_option("--samples", o->samples,
+                  "also use every sample built in this folder (e.g. by `build --simulate`), in the split it records");
   sub->add_option("--loss", c.loss.name, "ce, fce, dl, ce_dl or fce_dl")
       ->capture_default_str()
       ->check(CLI::IsMember({"ce", "fce", "dl", "ce_dl", "fce_dl"}));

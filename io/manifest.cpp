@@ -80,14 +80,13 @@ ManifestRow parse_row(const std::vector<std::string>& f, const Columns& c, const
   if (r.map.empty() || r.model.empty() || r.chain.empty()) throw fail("map, model and chain must not be empty");
   const std::string res = field(c.resolution);
   char* end = nullptr;
-  r.resolution = std::strtod(res.c_str(), &end);
-  if (res.empty() || *end != '\0' || !(r.resolution > 0))
-    throw fail("resolution must be a positive number, got '" + res + "'");
+  r.resolution = res == "NA" ? 0.0 : std::strtod(res.c_str(), &end);
+  if (res != "NA" && (res.empty() || *end != '\0' || !(r.resolution > 0)))
+    throw fail("resolution must be a positive number (or NA when unknown), got '" + res + "'");
   const std::string s = field(c.split);
-  if (s == "train") r.split = Split::train;
-  else if (s == "val") r.split = Split::val;
-  else if (s == "test") r.split = Split::test;
-  else throw fail("split must be train, val or test, got '" + s + "'");
+  const std::optional<Split> split = split_from_name(s);
+  if (!split) throw fail("split must be train, val or test, got '" + s + "'");
+  r.split = *split;
   return r;
 }
 
@@ -213,6 +212,12 @@ Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
 }
 
 }  // namespace
+
+std::optional<Split> split_from_name(const std::string& name) {
+  for (Split s : {Split::train, Split::val, Split::test})
+    if (name == split_name(s)) return s;
+  return std::nullopt;
+}
 
 const char* split_name(Split s) {
   switch (s) {

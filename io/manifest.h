@@ -2,8 +2,8 @@
 //
 // Contract:
 //  * Manifest: a TSV file whose first non-comment line names the columns map, model, chain,
-//    resolution, split (train|val|test) and optionally ss_file and name (a label for reports), in
-//    any order. Lines starting with '#' and blank lines are skipped; relative paths are relative to
+//    resolution (Å; NA when unknown, stored as 0), split (train|val|test) and optionally ss_file and
+//    name (a label for reports), in any order. Lines starting with '#' and blank lines are skipped; relative paths are relative to
 //    the manifest's folder. Errors throw IoError naming the file and line.
 //  * build_sample(row): read the map (any format read_map takes), refuse NaN/infinite densities,
 //    read the model and select the chain, take per-residue classes (row's ss_file — a DSSP/STRIDE
@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,7 @@ namespace sse::io {
 
 enum class Split { train, val, test };
 const char* split_name(Split s);
+std::optional<Split> split_from_name(const std::string& name);  // "train", "val", "test"; else nullopt
 
 struct ManifestRow {
   int line = 0;  // 1-based line in the manifest

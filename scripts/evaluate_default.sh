@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Scores a model (default: models/default.ckpt) on the real maps of ../shared/data/real, next to
+# DeepSSETracer's published predictions on the same maps — the table of models/README.md.
+#   * the three chain maps of the study's dataset (6149_3j8g_X, 3491_5mdx_L, 3491_5mdx_X), truth from
+#     the authors' STRIDE voxel-label files;
+#   * the EMD-35448 crop (44×46×42 at 1 Å), one row per histone chain of 8IHL with Cα in the crop
+#     (A–H), truth from the mmCIF's helix/sheet records; DeepSSETracer 1.1's predictions on it.
+# Both sides are scored by the same `sseunet evaluate` (voxel F1 on each chain's zone at 1 Å; Table II
+# format). sseunet predicts each whole map with `sseunet predict` (as a user would), then is scored
+# from the written masks.
+#
+#   scripts/evaluate_default.sh [DATA_DIR]   (default ../shared/data; MODEL, OUT=build/default-eval)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=$(realpath "${1:-../shared/data}")
+model=${MODEL:-models/default.ckpt}
+out=${OUT:-build/default-eval}
+sseunet=${SSEUNET:-build/sseunet}
+rm -rf "$out" && mkdir -p "$out/pred"
+
+manifest=$out/real.tsv
+{
+  echo -e "name\tmap\tmodel\tchain\tresolution\tsplit\tss_file"
+  for row in 6149_3j8g_X:5.0 3491_5mdx_L:5.3 3491_5mdx_X:5.3; do
+    name=${row%%:*} res=${row##*:} chain=${name##*_} dir=$data/real/${row%%:*}
+    echo -e "$name\t$dir/$chain-1.0APIX.mrc\t$dir/${chain}_fitted.pdb\t$chain\t$res\ttest\t$dir/${chain}_label_stride.txt"
+  done
+  for chain in A B C D E F G H; do
+    echo -e "35448_8ihl_$chain\t$data/real/35448_8ihl/cropped_35448.mrc\t$data/real/35448_8ihl/8ihl.cif\t$chain\tNA\ttest\t-"
+  done
+} > "$manifest"
+
+for name in 6149_3j8g_X 3491_5mdx_L 3491_5mdx_X; do
+  chain=${name##*_}
+  "$sseunet" predict "$data/real/$name/$chain-1.0APIX.mrc" -o "$out/pred/$name" --model "$model" -q
+done
+"$sseunet" predict "$data/real/35448_8ihl/cropped_35448.mrc" -o "$out/pred/cropped_35448" --model "$model" -q
+
+echo "## sseunet ($model)"
+"$sseunet" evaluate -m "$manifest" --split all --pred-dir "$out/pred" --csv "$out/sseunet.csv" -q
+echo
+echo "## DeepSSETracer (published predictions: 1.0 on the chain maps, 1.1 on the crop)"
+"$sseunet" evaluate -m "$manifest" --split all --pred-dir "$data/real" --csv "$out/deepssetracer.csv" -q
