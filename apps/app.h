@@ -53,6 +53,10 @@ Device choose_device(const GlobalOptions& g);
 CLI::App* add_subcommand(CLI::App& app, GlobalOptions& g, const std::string& name, const std::string& what,
                          const std::string& example);
 
+// --radius (the chain zone around the chain's atoms, Å) and --cutoff (a voxel takes the class of its
+// nearest Cα within this distance, Å): how `label` and `build` cut and label a chain.
+void add_zone_options(CLI::App& sub, double& radius, double& cutoff);
+
 // The subcommands (apps/<name>.cpp).
 Command add_predict(CLI::App& app, GlobalOptions& g);
 Command add_train(CLI::App& app, GlobalOptions& g);

@@ -196,12 +196,7 @@ Command add_build(CLI::App& app, GlobalOptions& g) {
       "  sseunet build --simulate models/*.pdb 1abc.cif:B --per-chain 2 --snr-min 1 --snr-max 4 --cache sim/");
   sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]");
   sub->add_option("--cache", o->cache, "folder for the sample files")->required();
-  sub->add_option("--radius", o->radius, "zone radius around the chain's atoms (A)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--cutoff", o->cutoff, "label a voxel by its nearest Ca within this distance (A)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_zone_options(*sub, o->radius, o->cutoff);
   sub->add_flag("--dssp", o->dssp, "ignore HELIX/SHEET records; assign with the built-in DSSP (rows without ss_file)");
   add_simulate_options(*sub, *o);
   return {sub, [o, sub, &g] { return run_build(*o, *sub, g); }};

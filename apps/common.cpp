@@ -43,4 +43,13 @@ CLI::App* add_subcommand(CLI::App& app, GlobalOptions& g, const std::string& nam
   return sub;
 }
 
+void add_zone_options(CLI::App& sub, double& radius, double& cutoff) {
+  sub.add_option("--radius", radius, "zone radius around the chain's atoms (A)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--cutoff", cutoff, "label a voxel by its nearest Ca within this distance (A)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
 }  // namespace sse::app

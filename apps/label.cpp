@@ -66,12 +66,7 @@ Command add_label(CLI::App& app, GlobalOptions& g) {
   sub->add_option("--ss-file", o->classes.ss_file,
                   "DSSP or STRIDE output (or an authors' *_label_stride.txt) for the residue classes");
   sub->add_flag("--dssp", o->classes.dssp, "ignore HELIX/SHEET records; assign with the built-in DSSP");
-  sub->add_option("--radius", o->radius, "zone radius around the chain's atoms (A)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--cutoff", o->cutoff, "label a voxel by its nearest Ca within this distance (A)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_zone_options(*sub, o->radius, o->cutoff);
   return {sub, [o, &g] { return run_label(*o, g); }};
 }
 

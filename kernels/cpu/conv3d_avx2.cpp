@@ -32,6 +32,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/avx2_asm.h"
 #include "kernels/cpu/blas.h"
 
 namespace sse::cpu::avx2 {
@@ -253,20 +254,7 @@ __attribute__((noinline)) void micro_fwd_call(const float* a, const float* b, in
     const float* z2 = nullptr;
     const index_t acc = accumulate ? 1 : 0;
     __asm__ volatile(
-        "test %[acc], %[acc]\n\t"
-        "jz 2f\n\t"
-        "vmovups (%[c0]), %%ymm0\n\t vmovups 32(%[c0]), %%ymm1\n\t vmovups 64(%[c0]), %%ymm2\n\t"
-        "vmovups (%[c1]), %%ymm3\n\t vmovups 32(%[c1]), %%ymm4\n\t vmovups 64(%[c1]), %%ymm5\n\t"
-        "vmovups (%[c2]), %%ymm6\n\t vmovups 32(%[c2]), %%ymm7\n\t vmovups 64(%[c2]), %%ymm8\n\t"
-        "vmovups (%[c3]), %%ymm9\n\t vmovups 32(%[c3]), %%ymm10\n\t vmovups 64(%[c3]), %%ymm11\n\t"
-        "jmp 1f\n\t"
-        "2:\n\t"
-        "vxorps %%ymm0, %%ymm0, %%ymm0\n\t vxorps %%ymm1, %%ymm1, %%ymm1\n\t vxorps %%ymm2, %%ymm2, %%ymm2\n\t"
-        "vxorps %%ymm3, %%ymm3, %%ymm3\n\t vxorps %%ymm4, %%ymm4, %%ymm4\n\t vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
-        "vxorps %%ymm6, %%ymm6, %%ymm6\n\t vxorps %%ymm7, %%ymm7, %%ymm7\n\t vxorps %%ymm8, %%ymm8, %%ymm8\n\t"
-        "vxorps %%ymm9, %%ymm9, %%ymm9\n\t vxorps %%ymm10, %%ymm10, %%ymm10\n\t vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
-        ".p2align 4\n\t"
-        "1:\n\t"
+        SSE_ASM_C4X24_INIT
         "lea (%[z0],%[p4]), %[z1]\n\t"
         "lea (%[z1],%[p4]), %[z2]\n\t"
         SSE_PLANE(z0, 0) SSE_PLANE(z1, 9) SSE_PLANE(z2, 18)
@@ -274,15 +262,10 @@ __attribute__((noinline)) void micro_fwd_call(const float* a, const float* b, in
         "add $432, %[a]\n\t"
         "dec %[n]\n\t"
         "jnz 1b\n\t"
-        "vmovups %%ymm0, (%[c0])\n\t vmovups %%ymm1, 32(%[c0])\n\t vmovups %%ymm2, 64(%[c0])\n\t"
-        "vmovups %%ymm3, (%[c1])\n\t vmovups %%ymm4, 32(%[c1])\n\t vmovups %%ymm5, 64(%[c1])\n\t"
-        "vmovups %%ymm6, (%[c2])\n\t vmovups %%ymm7, 32(%[c2])\n\t vmovups %%ymm8, 64(%[c2])\n\t"
-        "vmovups %%ymm9, (%[c3])\n\t vmovups %%ymm10, 32(%[c3])\n\t vmovups %%ymm11, 64(%[c3])\n\t"
-        "vzeroupper\n\t"
+        SSE_ASM_C4X24_STORE
         : [a] "+r"(a), [z0] "+r"(b), [z1] "+&r"(z1), [z2] "+&r"(z2), [n] "+r"(n)
         : [acc] "r"(acc), [cs4] "r"(cs4), [p4] "r"(p4), [w4] "r"(w4), [c0] "r"(c0), [c1] "r"(c1), [c2] "r"(c2), [c3] "r"(c3)
-        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-          "xmm13", "xmm14", "xmm15", "cc", "memory");
+        : SSE_ASM_YMM_CLOBBERS, "cc", "memory");
   }
 }
 #undef SSE_PLANE
@@ -379,8 +362,7 @@ __attribute__((noinline)) void micro_wgt16x6(const float* dyt, const float* x0, 
       "vzeroupper\n\t"
       : [d] "+r"(dyt), [x0] "+r"(x0), [x1] "+r"(x1), [n] "+r"(n)
       : [p] "r"(part)
-      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-        "xmm13", "xmm14", "xmm15", "cc", "memory");
+      : SSE_ASM_YMM_CLOBBERS, "cc", "memory");
 }
 
 #pragma GCC pop_options

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/cpu/avx2_asm.h"
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/conv3d_avx2.h"
 #include "kernels/cpu/avx2_micro.h"
@@ -77,20 +78,7 @@ __attribute__((noinline)) void micro_nn<4>(const float* a, const float* b, index
   const index_t ldb4 = ldb * 4, acc = accumulate ? 1 : 0;
   index_t n = kc;
   __asm__ volatile(
-      "test %[acc], %[acc]\n\t"
-      "jz 2f\n\t"
-      "vmovups (%[c0]), %%ymm0\n\t vmovups 32(%[c0]), %%ymm1\n\t vmovups 64(%[c0]), %%ymm2\n\t"
-      "vmovups (%[c1]), %%ymm3\n\t vmovups 32(%[c1]), %%ymm4\n\t vmovups 64(%[c1]), %%ymm5\n\t"
-      "vmovups (%[c2]), %%ymm6\n\t vmovups 32(%[c2]), %%ymm7\n\t vmovups 64(%[c2]), %%ymm8\n\t"
-      "vmovups (%[c3]), %%ymm9\n\t vmovups 32(%[c3]), %%ymm10\n\t vmovups 64(%[c3]), %%ymm11\n\t"
-      "jmp 1f\n\t"
-      "2:\n\t"
-      "vxorps %%ymm0, %%ymm0, %%ymm0\n\t vxorps %%ymm1, %%ymm1, %%ymm1\n\t vxorps %%ymm2, %%ymm2, %%ymm2\n\t"
-      "vxorps %%ymm3, %%ymm3, %%ymm3\n\t vxorps %%ymm4, %%ymm4, %%ymm4\n\t vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
-      "vxorps %%ymm6, %%ymm6, %%ymm6\n\t vxorps %%ymm7, %%ymm7, %%ymm7\n\t vxorps %%ymm8, %%ymm8, %%ymm8\n\t"
-      "vxorps %%ymm9, %%ymm9, %%ymm9\n\t vxorps %%ymm10, %%ymm10, %%ymm10\n\t vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
-      ".p2align 4\n\t"
-      "1:\n\t"
+      SSE_ASM_C4X24_INIT
       "vmovups (%[b]), %%ymm12\n\t vmovups 32(%[b]), %%ymm13\n\t vmovups 64(%[b]), %%ymm14\n\t"
       "vbroadcastss (%[a]), %%ymm15\n\t"
       "vfmadd231ps %%ymm12, %%ymm15, %%ymm0\n\t vfmadd231ps %%ymm13, %%ymm15, %%ymm1\n\t vfmadd231ps %%ymm14, %%ymm15, %%ymm2\n\t"
@@ -104,15 +92,10 @@ __attribute__((noinline)) void micro_nn<4>(const float* a, const float* b, index
       "add %[ldb4], %[b]\n\t"
       "dec %[n]\n\t"
       "jnz 1b\n\t"
-      "vmovups %%ymm0, (%[c0])\n\t vmovups %%ymm1, 32(%[c0])\n\t vmovups %%ymm2, 64(%[c0])\n\t"
-      "vmovups %%ymm3, (%[c1])\n\t vmovups %%ymm4, 32(%[c1])\n\t vmovups %%ymm5, 64(%[c1])\n\t"
-      "vmovups %%ymm6, (%[c2])\n\t vmovups %%ymm7, 32(%[c2])\n\t vmovups %%ymm8, 64(%[c2])\n\t"
-      "vmovups %%ymm9, (%[c3])\n\t vmovups %%ymm10, 32(%[c3])\n\t vmovups %%ymm11, 64(%[c3])\n\t"
-      "vzeroupper\n\t"
+      SSE_ASM_C4X24_STORE
       : [a] "+r"(a), [b] "+r"(b), [n] "+r"(n)
       : [acc] "r"(acc), [ldb4] "r"(ldb4), [c0] "r"(c), [c1] "r"(c1), [c2] "r"(c2), [c3] "r"(c3)
-      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-        "xmm13", "xmm14", "xmm15", "cc", "memory");
+      : SSE_ASM_YMM_CLOBBERS, "cc", "memory");
 }
 
 void micro_nn_any(int mr, const float* a, const float* b, index_t ldb, index_t kc, float* c, index_t ldc,

@@ -9,24 +9,12 @@
 
 #include "apps_test_util.h"
 #include "io/manifest.h"
+#include "tests/support/test_util.h"
 
 namespace sse::app::test {
 namespace {
 
 std::string sim_data(const std::string& name) { return std::string(SSE_TEST_DATA_DIR) + "/simulate/" + name; }
-
-double correlation(const std::vector<float>& a, const std::vector<float>& b) {
-  double ma = 0, mb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
-  ma /= double(a.size()), mb /= double(b.size());
-  double ab = 0, aa = 0, bb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) * (a[i] - ma);
-    bb += (b[i] - mb) * (b[i] - mb);
-  }
-  return ab / std::sqrt(aa * bb);
-}
 
 TEST(Simulate, MatchesEmansMapOnItsLattice) {
   Scratch s;
@@ -39,7 +27,7 @@ TEST(Simulate, MatchesEmansMapOnItsLattice) {
   ASSERT_EQ(mine.size(), theirs.size());
   EXPECT_EQ(mine.origin.x, theirs.origin.x);
   EXPECT_EQ(mine.voxel.z, theirs.voxel.z);
-  EXPECT_GE(correlation(mine.data, theirs.data), 0.95);
+  EXPECT_GE(sse::test::pearson(mine.data, theirs.data), 0.95);
 }
 
 TEST(Simulate, RealismIsDrawnFromTheSeed) {
@@ -55,7 +43,7 @@ TEST(Simulate, RealismIsDrawnFromTheSeed) {
   const io::Grid clean = io::read_map(s.path("clean.mrc"));
   ASSERT_EQ(clean.size(), a.size());
   // SNR 2 (variance ratio) on top of a blur: still clearly the same density, but not the clean map.
-  const double cc = correlation(clean.data, a.data);
+  const double cc = sse::test::pearson(clean.data, a.data);
   EXPECT_GT(cc, 0.5);
   EXPECT_LT(cc, 0.95);
 }

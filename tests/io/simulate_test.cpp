@@ -16,6 +16,7 @@
 #include "io/map.h"
 #include "io/simulate_set.h"
 #include "tests/io/io_test_util.h"
+#include "tests/support/test_util.h"
 
 namespace sse::io {
 namespace {
@@ -29,23 +30,6 @@ std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "";
-}
-
-double pearson(const std::vector<float>& a, const std::vector<float>& b) {
-  double ma = 0, mb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= double(a.size());
-  mb /= double(b.size());
-  double ab = 0, aa = 0, bb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) * (a[i] - ma);
-    bb += (b[i] - mb) * (b[i] - mb);
-  }
-  return ab / std::sqrt(aa * bb);
 }
 
 double variance(const std::vector<float>& v) {
@@ -95,9 +79,9 @@ TEST_P(SimulateReference, CorrelatesWithTheToolsMapOnItsGrid) {
   SimulateOptions o;
   o.resolution = r.resolution;
   o.sigma_factor = parse_sigma_factor(r.convention);
-  const double cc = pearson(simulate_onto(model, r.chain, ref, o).data, ref.data);
+  const double cc = sse::test::pearson(simulate_onto(model, r.chain, ref, o).data, ref.data);
   o.sigma_factor = parse_sigma_factor(r.other);
-  const double cc_other = pearson(simulate_onto(model, r.chain, ref, o).data, ref.data);
+  const double cc_other = sse::test::pearson(simulate_onto(model, r.chain, ref, o).data, ref.data);
   std::cout << "[ corr     ] " << r.map << " (" << r.convention << "): " << cc << "  (" << r.other << ": " << cc_other
             << ")\n";
   RecordProperty("correlation", std::to_string(cc));

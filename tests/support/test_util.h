@@ -38,4 +38,7 @@ struct GradCheckOptions {
 int check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::vector<Tensor> inputs,
                     const GradCheckOptions& opt = {});
 
+// Pearson correlation of two equally long samples (in double).
+double pearson(const std::vector<float>& a, const std::vector<float>& b);
+
 }  // namespace sse::test
