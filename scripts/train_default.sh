@@ -10,13 +10,14 @@
 #      structures only — the real chains stay an independent test (`scripts/evaluate_default.sh`).
 #
 #   scripts/train_default.sh [DATA_DIR]     (default ../shared/data; WORK=build/default-model)
-# Environment: WIDTH (16), PATCH (64), STEPS (3000), PER_CHAIN (2), THREADS (all), SEED (1).
+# Environment: WIDTH (16), PATCH (64), STEPS (4000), PER_CHAIN (2), DROPOUT (0.2), THREADS (all), SEED (1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(realpath "${1:-../shared/data}")
 work=${WORK:-build/default-model}
 sseunet=${SSEUNET:-build/sseunet}
-width=${WIDTH:-16} patch=${PATCH:-64} steps=${STEPS:-3000} per_chain=${PER_CHAIN:-2} seed=${SEED:-1}
+width=${WIDTH:-16} patch=${PATCH:-64} steps=${STEPS:-4000} per_chain=${PER_CHAIN:-2} seed=${SEED:-1}
+dropout=${DROPOUT:-0.2}
 threads=${THREADS:-0}
 [ -x "$sseunet" ] || { echo "build $sseunet first (cmake --build build)" >&2; exit 1; }
 mkdir -p "$work"
@@ -50,6 +51,6 @@ tail -n 1 "$work/build_train.log" "$work/build_val.log"
 if [ -f "$work/run/last.ckpt" ]; then
   "$sseunet" train --resume "$work/run" --max-steps "$steps" --threads "$threads"
 else
-  "$sseunet" train --samples "$work/samples" --out "$work/run" --loss fce_dl --gamma 5 --width "$width" \
+  "$sseunet" train --samples "$work/samples" --out "$work/run" --loss fce_dl --gamma 5 --width "$width" --dropout "$dropout" \
     --patch "$patch" --max-steps "$steps" --epochs 1000 --threads "$threads" --seed "$seed"
 fi
