@@ -54,7 +54,8 @@ std::string resolve_model_path(const std::string& flag) {
   for (const std::string& c : candidates)
     if (is_file(c)) return c;
   throw std::runtime_error(
-      "no trained default model is shipped yet; pass --model CKPT (train one with `sseunet train`)");
+      "no model: models/default.ckpt is not next to the executable nor in its source tree; pass --model CKPT "
+      "or set SSEUNET_MODEL (train one with `sseunet train`)");
 }
 
 LoadedModel load_model(const std::string& path, Device dev) {

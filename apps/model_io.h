@@ -3,8 +3,8 @@
 // Contract:
 //  * resolve_model_path(flag): the --model value when given; else $SSEUNET_MODEL when set (it must
 //    exist); else models/default.ckpt next to the executable or in the source tree this binary was
-//    built from. When none exists it throws "no trained default model is shipped yet; pass --model
-//    CKPT (train one with `sseunet train`)" — that sentence is what users see until a model ships.
+//    built from (the shipped default model, models/README.md). When none exists (a binary copied
+//    away from its models/ folder) it throws "no model: ...", naming the ways to give one.
 //  * load_model(path, dev): reads a checkpoint written by train::Trainer::save (engine/checkpoint.h;
 //    meta["model"] = net::UNetConfig JSON, tensors "model.<name>"), keeps only the model tensors
 //    (optimizer state is ignored), and returns the network on `dev` in eval mode. A file that is not

@@ -6,18 +6,20 @@
 #      when the CRC (cksum) of its name is 0 mod 8; the split is written to models/default_split.tsv;
 #   2. `sseunet build --simulate` both lists: chains of ≥ 20 Cα, PER_CHAIN samples each (train) or
 #      one (val), resolution 5–10 Å, SNR 1–6, B-factor blur 0–80 Å², density scale 0.5–2;
-#   3. `sseunet train --samples` with FCE_DL (γ = 5), the best checkpoint chosen on the simulated val
-#      structures only — the real chains stay an independent test (`scripts/evaluate_default.sh`).
+#   3. `sseunet train --samples` with FCE_DL (γ = 5, Dice per class), the best checkpoint chosen on the
+#      simulated val structures only — the real chains stay an independent test
+#      (`scripts/evaluate_default.sh`).
 #
 #   scripts/train_default.sh [DATA_DIR]     (default ../shared/data; WORK=build/default-model)
-# Environment: WIDTH (16), PATCH (64), STEPS (4000), PER_CHAIN (2), DROPOUT (0.2), THREADS (all), SEED (1).
+# Environment: WIDTH (16), PATCH (64), STEPS (3500), PER_CHAIN (2), DROPOUT (0.1), DICE (per-class),
+# WEIGHT_DECAY (1e-4), cosine learning rate from 1e-3 over STEPS, THREADS (all), SEED (1). models/README.md says why these values.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(realpath "${1:-../shared/data}")
 work=${WORK:-build/default-model}
 sseunet=${SSEUNET:-build/sseunet}
-width=${WIDTH:-16} patch=${PATCH:-64} steps=${STEPS:-4000} per_chain=${PER_CHAIN:-2} seed=${SEED:-1}
-dropout=${DROPOUT:-0.2}
+width=${WIDTH:-16} patch=${PATCH:-64} steps=${STEPS:-3500} per_chain=${PER_CHAIN:-2} seed=${SEED:-1}
+dropout=${DROPOUT:-0.1} dice=${DICE:-per-class} wd=${WEIGHT_DECAY:-1e-4}
 threads=${THREADS:-0}
 [ -x "$sseunet" ] || { echo "build $sseunet first (cmake --build build)" >&2; exit 1; }
 mkdir -p "$work"
@@ -51,6 +53,7 @@ tail -n 1 "$work/build_train.log" "$work/build_val.log"
 if [ -f "$work/run/last.ckpt" ]; then
   "$sseunet" train --resume "$work/run" --max-steps "$steps" --threads "$threads"
 else
-  "$sseunet" train --samples "$work/samples" --out "$work/run" --loss fce_dl --gamma 5 --width "$width" --dropout "$dropout" \
+  "$sseunet" train --samples "$work/samples" --out "$work/run" --loss fce_dl --gamma 5 --dice "$dice" --width "$width" --dropout "$dropout" \
+    --weight-decay "$wd" --schedule cosine \
     --patch "$patch" --max-steps "$steps" --epochs 1000 --threads "$threads" --seed "$seed"
 fi
