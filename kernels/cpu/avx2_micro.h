@@ -46,6 +46,38 @@ __attribute__((noinline)) void micro_dot(const float* __restrict p, index_t ldp,
       _mm256_store_ps(part + (m * 3 + j) * 8, _mm256_add_ps(_mm256_load_ps(part + (m * 3 + j) * 8), acc[m][j]));
 }
 
+// A C tile of MR rows × 24 floats (3 ymm each) at c + m·ldc, the accumulators of the intrinsic
+// micro-kernels (MR < 4; MR = 4 is assembly, kernels/cpu/avx2_asm.h): loaded when accumulating, else
+// zero; one rank-1 update (a broadcast A value per row against 3 B vectors); the store.
+template <int MR>
+__attribute__((always_inline)) inline void tile_load(__m256 (&acc)[MR][3], const float* c, index_t ldc,
+                                                     bool accumulate) {
+#pragma GCC unroll 4
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 3
+    for (int j = 0; j < 3; ++j) acc[m][j] = accumulate ? _mm256_loadu_ps(c + m * ldc + 8 * j) : _mm256_setzero_ps();
+}
+
+template <int MR>
+__attribute__((always_inline)) inline void tile_fma(__m256 (&acc)[MR][3], const float* a, __m256 b0, __m256 b1,
+                                                    __m256 b2) {
+#pragma GCC unroll 4
+  for (int m = 0; m < MR; ++m) {
+    const __m256 av = _mm256_broadcast_ss(a + m);
+    acc[m][0] = _mm256_fmadd_ps(av, b0, acc[m][0]);
+    acc[m][1] = _mm256_fmadd_ps(av, b1, acc[m][1]);
+    acc[m][2] = _mm256_fmadd_ps(av, b2, acc[m][2]);
+  }
+}
+
+template <int MR>
+__attribute__((always_inline)) inline void tile_store(const __m256 (&acc)[MR][3], float* c, index_t ldc) {
+#pragma GCC unroll 4
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 3
+    for (int j = 0; j < 3; ++j) _mm256_storeu_ps(c + m * ldc + 8 * j, acc[m][j]);
+}
+
 // The sum of the eight floats at v (32-byte aligned).
 inline float hsum8(const float* v) {
   __m128 h = _mm_add_ps(_mm_load_ps(v), _mm_load_ps(v + 4));

@@ -34,6 +34,7 @@
 
 #include "kernels/cpu/avx2_asm.h"
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/avx2_micro.h"
 
 namespace sse::cpu::avx2 {
 
@@ -184,10 +185,7 @@ __attribute__((always_inline)) inline void micro_fwd(const float* __restrict a, 
                                                      int kc, index_t p, index_t wp, float* __restrict c, index_t ldc,
                                                      bool accumulate) {
   __m256 acc[MR][3];
-#pragma GCC unroll 4
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 3
-    for (int j = 0; j < 3; ++j) acc[m][j] = accumulate ? _mm256_loadu_ps(c + m * ldc + 8 * j) : _mm256_setzero_ps();
+  tile_load<MR>(acc, c, ldc, accumulate);
   for (int ci = 0; ci < kc; ++ci) {
     const float* bc = b + ci * cs;
 #pragma GCC unroll 3
@@ -198,22 +196,13 @@ __attribute__((always_inline)) inline void micro_fwd(const float* __restrict a, 
 #pragma GCC unroll 3
         for (int kx = 0; kx < 3; ++kx) {
           const __m256 b0 = _mm256_loadu_ps(r + kx), b1 = _mm256_loadu_ps(r + kx + 8), b2 = _mm256_loadu_ps(r + kx + 16);
-#pragma GCC unroll 4
-          for (int m = 0; m < MR; ++m) {
-            const __m256 av = _mm256_broadcast_ss(a + m);
-            acc[m][0] = _mm256_fmadd_ps(av, b0, acc[m][0]);
-            acc[m][1] = _mm256_fmadd_ps(av, b1, acc[m][1]);
-            acc[m][2] = _mm256_fmadd_ps(av, b2, acc[m][2]);
-          }
+          tile_fma<MR>(acc, a, b0, b1, b2);
           a += kMR;
         }
       }
     }
   }
-#pragma GCC unroll 4
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 3
-    for (int j = 0; j < 3; ++j) _mm256_storeu_ps(c + m * ldc + 8 * j, acc[m][j]);
+  tile_store<MR>(acc, c, ldc);
 }
 
 // The same for MR = 4 in assembly: with 12 accumulators, 3 B vectors and a broadcast A the tile

@@ -41,26 +41,13 @@ template <int MR>
 __attribute__((noinline)) void micro_nn(const float* __restrict a, const float* __restrict b, index_t ldb, index_t kc,
                                         float* __restrict c, index_t ldc, bool accumulate) {
   __m256 acc[MR][3];
-#pragma GCC unroll 4
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 3
-    for (int j = 0; j < 3; ++j) acc[m][j] = accumulate ? _mm256_loadu_ps(c + m * ldc + 8 * j) : _mm256_setzero_ps();
+  tile_load<MR>(acc, c, ldc, accumulate);
   for (index_t p = 0; p < kc; ++p) {
-    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), b2 = _mm256_loadu_ps(b + 16);
-#pragma GCC unroll 4
-    for (int m = 0; m < MR; ++m) {
-      const __m256 av = _mm256_broadcast_ss(a + m);
-      acc[m][0] = _mm256_fmadd_ps(av, b0, acc[m][0]);
-      acc[m][1] = _mm256_fmadd_ps(av, b1, acc[m][1]);
-      acc[m][2] = _mm256_fmadd_ps(av, b2, acc[m][2]);
-    }
+    tile_fma<MR>(acc, a, _mm256_loadu_ps(b), _mm256_loadu_ps(b + 8), _mm256_loadu_ps(b + 16));
     a += kMR;
     b += ldb;
   }
-#pragma GCC unroll 4
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 3
-    for (int j = 0; j < 3; ++j) _mm256_storeu_ps(c + m * ldc + 8 * j, acc[m][j]);
+  tile_store<MR>(acc, c, ldc);
 }
 
 // MR = 4 in assembly (all 16 ymm registers; see the note on micro_fwd_call in conv3d_avx2.cpp).
