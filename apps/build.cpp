@@ -5,6 +5,8 @@
 // atomic models (io::build_simulated): --per-chain samples per chain, each at a resolution, noise,
 // blur and scale drawn from the given ranges and --seed; labels from the model's HELIX/SHEET records
 // or the built-in DSSP. --list FILE adds models from a file (one `path[:CHAIN]` per line).
+// sseunet build --manifest M --lowpass N --cache DIR — N samples per row from the row's real map
+// Gaussian-filtered to a resolution drawn in --res-min..--res-max (io::build_lowpassed).
 // Both print one line per sample (built / up to date / failed) and a summary on stdout; a failure is
 // reported on stderr and the others still build; exit 1 when any failed.
 #include <cctype>
@@ -16,6 +18,7 @@
 #include "apps/dataset.h"
 #include "apps/progress.h"
 #include "io/error.h"
+#include "io/lowpass_set.h"
 #include "io/manifest.h"
 #include "io/simulate_set.h"
 
@@ -33,6 +36,7 @@ struct BuildCmdOptions {
   io::Realism realism;
   int per_chain = 1, min_residues = 20;
   bool no_neighbours = false;
+  int lowpass = 0;  // --lowpass N: N low-passed samples per manifest row
 };
 
 const char* status_word(io::BuildStatus s) {
@@ -61,9 +65,38 @@ int report(int failed, std::size_t total, const std::string& cache, const std::s
   return failed ? kFailure : kOk;
 }
 
-int run_manifest(const BuildCmdOptions& o, const Reporter& reporter) {
+double sigma_factor(const BuildCmdOptions& o) {
+  try {
+    const double f = io::parse_sigma_factor(o.sigma);
+    io::draw_realism(o.realism, f, 0);  // refuses reversed ranges as a usage error
+    return f;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
+std::vector<io::BuildResult> build_lowpassed(const std::vector<io::ManifestRow>& rows, const BuildCmdOptions& o,
+                                             const GlobalOptions& g, const Reporter& reporter) {
+  io::LowPassOptions lp;
+  lp.build = build_options(o);
+  lp.realism = o.realism;
+  lp.sigma_factor = sigma_factor(o);
+  lp.samples_per_row = o.lowpass;
+  lp.seed = g.seed;
+  std::vector<io::BuildResult> results;
+  Progress bar(reporter, "build", "rows", static_cast<long long>(rows.size()));
+  for (const io::ManifestRow& row : rows) {
+    for (io::BuildResult& r : io::build_lowpassed({row}, lp)) results.push_back(std::move(r));
+    bar.update(static_cast<long long>(&row - rows.data() + 1), row_name(row));
+  }
+  bar.finish();
+  return results;
+}
+
+int run_manifest(const BuildCmdOptions& o, const GlobalOptions& g, const Reporter& reporter) {
   const std::vector<io::ManifestRow> rows = io::read_manifest(o.manifest);
-  const std::vector<io::BuildResult> results = build_samples(rows, build_options(o), reporter);
+  const std::vector<io::BuildResult> results =
+      o.lowpass > 0 ? build_lowpassed(rows, o, g, reporter) : build_samples(rows, build_options(o), reporter);
   int failed = 0;
   for (const io::BuildResult& r : results) {
     failed += r.status == io::BuildStatus::failed;
@@ -107,12 +140,7 @@ io::Split parse_split(const std::string& name) {
 io::SimulatedSetOptions simulated_options(const BuildCmdOptions& o, const GlobalOptions& g) {
   io::SimulatedSetOptions s;
   s.build = build_options(o);
-  try {
-    s.simulate.sigma_factor = io::parse_sigma_factor(o.sigma);
-    io::draw_realism(o.realism, s.simulate.sigma_factor, 0);  // refuses reversed ranges as a usage error
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
+  s.simulate.sigma_factor = sigma_factor(o);
   s.realism = o.realism;
   s.samples_per_chain = o.per_chain;
   s.seed = g.seed;
@@ -149,12 +177,13 @@ int run_build(const BuildCmdOptions& o, const CLI::App& sub, const GlobalOptions
   const bool simulate = sub.count("--simulate") > 0 || !o.list.empty();
   if (simulate == !o.manifest.empty())
     throw UsageError("give either --manifest M or --simulate MODEL... (or --list FILE)");
-  return simulate ? run_simulated(o, g, reporter) : run_manifest(o, reporter);
+  if (simulate && o.lowpass > 0) throw UsageError("--lowpass filters the maps of a --manifest, not simulated maps");
+  return simulate ? run_simulated(o, g, reporter) : run_manifest(o, g, reporter);
 }
 
 void add_range(CLI::App& sub, const std::string& name, double& lo, double& hi, const std::string& what) {
-  sub.add_option("--" + name + "-min", lo, "lowest " + what)->capture_default_str()->group("Simulation");
-  sub.add_option("--" + name + "-max", hi, "highest " + what)->capture_default_str()->group("Simulation");
+  sub.add_option("--" + name + "-min", lo, "lowest " + what)->capture_default_str()->group("Realism (--simulate and --lowpass)");
+  sub.add_option("--" + name + "-max", hi, "highest " + what)->capture_default_str()->group("Realism (--simulate and --lowpass)");
 }
 
 void add_simulate_options(CLI::App& sub, BuildCmdOptions& o) {
@@ -166,7 +195,7 @@ void add_simulate_options(CLI::App& sub, BuildCmdOptions& o) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber)
       ->group("Simulation");
-  add_range(sub, "res", o.realism.res_min, o.realism.res_max, "resolution (A), drawn uniformly");
+  add_range(sub, "res", o.realism.res_min, o.realism.res_max, "resolution (A), drawn uniformly (--lowpass: the target)");
   add_range(sub, "snr", o.realism.snr_min, o.realism.snr_max, "signal-to-noise ratio (max 0: no noise)");
   add_range(sub, "bfactor", o.realism.bfactor_min, o.realism.bfactor_max, "extra B-factor blur (A^2)");
   add_range(sub, "scale", o.realism.scale_min, o.realism.scale_max, "density scale");
@@ -193,10 +222,15 @@ Command add_build(CLI::App& app, GlobalOptions& g) {
   CLI::App* sub = add_subcommand(
       app, g, "build", "Build (or refresh) cached training samples from a manifest of maps, or from simulated maps",
       "sseunet build --manifest data/train.tsv --cache cache/\n"
-      "  sseunet build --simulate models/*.pdb 1abc.cif:B --per-chain 2 --snr-min 1 --snr-max 4 --cache sim/");
+      "  sseunet build --simulate models/*.pdb 1abc.cif:B --per-chain 2 --snr-min 1 --snr-max 4 --cache sim/\n"
+      "  sseunet build --manifest highres.tsv --lowpass 8 --res-min 5 --res-max 10 --cache real/");
   sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]");
   sub->add_option("--cache", o->cache, "folder for the sample files")->required();
   add_zone_options(*sub, o->radius, o->cutoff);
+  sub->add_option("--lowpass", o->lowpass,
+                  "N samples per manifest row, each the real map Gaussian-filtered to a resolution drawn in "
+                  "--res-min..--res-max (real noise and solvent kept; --snr-max adds more noise)")
+      ->check(CLI::PositiveNumber);
   sub->add_flag("--dssp", o->dssp, "ignore HELIX/SHEET records; assign with the built-in DSSP (rows without ss_file)");
   add_simulate_options(*sub, *o);
   return {sub, [o, sub, &g] { return run_build(*o, *sub, g); }};

@@ -148,11 +148,14 @@ std::vector<std::pair<std::string, std::string>> parse_metadata(const std::strin
 
 // ---- building ------------------------------------------------------------------------------
 
-// Everything that determines a sample's content: if it is unchanged the cached file is reused.
+}  // namespace
+
 std::string source_key(const ManifestRow& r, const BuildOptions& o) {
   return "v" + std::to_string(Sample::kVersion) + "|" + file_stamp(r.map) + "|" + file_stamp(r.model) + "|" + r.chain +
          "|" + (r.ss_file.empty() ? std::string("-") : file_stamp(r.ss_file)) + "|" + options_key(o);
 }
+
+namespace {
 
 std::string stem(const std::string& path) {
   std::string name = fs::path(path).filename().string();
@@ -190,18 +193,26 @@ ChainSs row_classes(const ManifestRow& row, const BuildOptions& o, const Grid& m
   return chain_secondary_structure(model, row.chain, ss);
 }
 
-Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
+}  // namespace
+
+RowInputs read_row_inputs(const ManifestRow& row, const BuildOptions& o) {
   require_file(row.map, "map");
   require_file(row.model, "model");
   if (!row.ss_file.empty()) require_file(row.ss_file, "secondary-structure");
-  const Grid map = read_map(row.map);
-  require_finite(map, row.map);
-  const Model model = read_model(row.model);
-  const Chain& chain = model.chain(row.chain);
-  const ChainSs classes = row_classes(row, o, map, model);
+  RowInputs in;
+  in.map = read_map(row.map);
+  require_finite(in.map, row.map);
+  in.model = read_model(row.model);
+  in.model.chain(row.chain);  // throws for an unknown chain before any work is done on the map
+  in.classes = row_classes(row, o, in.map, in.model);
+  return in;
+}
+
+Sample row_sample(const ManifestRow& row, const RowInputs& in, const Grid& map, const BuildOptions& o) {
+  const Chain& chain = in.model.chain(row.chain);
   Sample s;
   try {
-    s = chain_sample(map, chain, classes, o);
+    s = chain_sample(map, chain, in.classes, o);
   } catch (const IoError& e) {
     throw file_error(row.map, std::string(e.what()) + " (model " + row.model + ", chain " + row.chain + ")");
   }
@@ -211,7 +222,9 @@ Sample build_unchecked(const ManifestRow& row, const BuildOptions& o) {
   return s;
 }
 
-}  // namespace
+IoError row_error(const ManifestRow& row, const IoError& e) {
+  return IoError("row " + std::to_string(row.line) + " (" + row.map + ", chain " + row.chain + "): " + e.what());
+}
 
 std::optional<Split> split_from_name(const std::string& name) {
   for (Split s : {Split::train, Split::val, Split::test})
@@ -310,9 +323,10 @@ std::string sample_path(const ManifestRow& row, const BuildOptions& o) {
 
 Sample build_sample(const ManifestRow& row, const BuildOptions& o) {
   try {
-    return build_unchecked(row, o);
+    const RowInputs in = read_row_inputs(row, o);
+    return row_sample(row, in, in.map, o);
   } catch (const IoError& e) {
-    throw IoError("row " + std::to_string(row.line) + " (" + row.map + ", chain " + row.chain + "): " + e.what());
+    throw row_error(row, e);
   }
 }
 

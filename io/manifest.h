@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/error.h"
 #include "io/grid.h"
 #include "io/grid_ops.h"
 #include "io/secondary.h"
@@ -78,10 +79,25 @@ struct BuildResult {
 };
 
 std::string sample_path(const ManifestRow& row, const BuildOptions& options);
+// Everything that determines a row's sample (file stamps of map, model and ss_file, chain, options):
+// when it is unchanged the cached file is reused.
+std::string source_key(const ManifestRow& row, const BuildOptions& options);
 Sample build_sample(const ManifestRow& row, const BuildOptions& options);
 std::vector<BuildResult> build_manifest(const std::vector<ManifestRow>& rows, const BuildOptions& options);
 
-// ---- building blocks shared with build_simulated -------------------------------------------
+// ---- building blocks shared with build_simulated and build_lowpassed ------------------------
+// A row's inputs, read and checked once: the map, its model (the row's chain exists) and the chain's
+// residue classes. row_sample() cuts the row's sample from `map` — in.map itself (build_sample) or a
+// filtered copy of it on any lattice (build_lowpassed) — with the row's metadata. Both throw IoError
+// naming the file; row_error() prefixes the row as build_sample's errors are.
+struct RowInputs {
+  Grid map;
+  Model model;
+  ChainSs classes;
+};
+RowInputs read_row_inputs(const ManifestRow& row, const BuildOptions& options);
+Sample row_sample(const ManifestRow& row, const RowInputs& in, const Grid& map, const BuildOptions& options);
+IoError row_error(const ManifestRow& row, const IoError& e);
 // One chain cut from `map`: the zone at options.voxel (zone_at_spacing), its labels (make_labels with
 // ss.classes) and the content metadata ss_source, residues, helix_ca, sheet_ca, component_voxels,
 // helix_voxels, sheet_voxels. Throws IoError (from chain_zone) when the chain misses the map.

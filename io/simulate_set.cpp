@@ -23,15 +23,6 @@ std::string model_stem(const std::string& path) {
   return name;
 }
 
-std::string realism_key(const Realism& r) {
-  std::ostringstream s;
-  s << "res " << exact_number(r.res_min) << "," << exact_number(r.res_max) << "|snr " << exact_number(r.snr_min)
-    << "," << exact_number(r.snr_max) << "," << exact_number(r.noise_correlation) << "|b "
-    << exact_number(r.bfactor_min) << "," << exact_number(r.bfactor_max) << "|scale " << exact_number(r.scale_min)
-    << "," << exact_number(r.scale_max);
-  return s.str();
-}
-
 // Everything that determines a simulated sample's content.
 std::string source_key(const std::string& model_path, const std::string& chain, std::uint64_t seed,
                        const SimulatedSetOptions& o) {
@@ -109,6 +100,15 @@ std::vector<std::string> source_chains(const Model& model, const SimulatedSource
 }
 
 }  // namespace
+
+std::string realism_key(const Realism& r) {
+  std::ostringstream s;
+  s << "res " << exact_number(r.res_min) << "," << exact_number(r.res_max) << "|snr " << exact_number(r.snr_min)
+    << "," << exact_number(r.snr_max) << "," << exact_number(r.noise_correlation) << "|b "
+    << exact_number(r.bfactor_min) << "," << exact_number(r.bfactor_max) << "|scale " << exact_number(r.scale_min)
+    << "," << exact_number(r.scale_max);
+  return s.str();
+}
 
 std::uint64_t sample_seed(const std::string& model_path, const std::string& chain, int index, std::uint64_t seed) {
   // Philox keyed by the set's seed, on a counter made from the sample's identity: independent

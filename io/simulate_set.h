@@ -57,6 +57,8 @@ struct SimulatedBuildResult {
   std::string message;       // "<file>: <problem>" for failures
 };
 
+// Every range of `realism` as text, for source keys.
+std::string realism_key(const Realism& realism);
 std::uint64_t sample_seed(const std::string& model_path, const std::string& chain, int index, std::uint64_t seed);
 // Author ids of the chains that have at least min_residues residues with a Cα, in model order.
 std::vector<std::string> protein_chains(const Model& model, int min_residues);
