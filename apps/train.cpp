@@ -13,6 +13,8 @@
 //    already holds a run is refused: continue it with --resume DIR.
 //  * --resume DIR continues DIR/last.ckpt bit-exactly with the configuration stored in it; only
 //    --epochs and --max-steps may change (to extend a run); other training flags are a usage error.
+//  * --init CKPT starts a new run from CKPT's model weights (fine-tuning): same width, levels and
+//    classes, fresh optimizer and schedule; recorded in run.json. Not with --resume.
 //  * Ctrl-C (SIGINT) or SIGTERM (apps/interrupt.h): the current step finishes, last.ckpt is saved,
 //    the command says "interrupted ..." and exits 0.
 //  * A progress bar shows steps, loss, rate and ETA; each epoch logs its validation scores.
@@ -42,7 +44,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct TrainOptions {
-  std::string manifest, out, resume, cache;
+  std::string manifest, out, resume, cache, init;
   std::vector<std::string> samples;
   train::TrainConfig cfg;
   std::string dice = "pooled";
@@ -58,6 +60,7 @@ const char* const kConfigFlags[] = {"--loss", "--gamma",        "--dice",  "--wi
 struct RunFiles {
   std::string dir, manifest, cache;
   std::vector<std::string> samples;
+  std::string init;  // --init checkpoint ("" = random initialization)
   std::string checkpoint() const { return dir + "/last.ckpt"; }
   std::string run_json() const { return dir + "/run.json"; }
 };
@@ -92,6 +95,7 @@ train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, Ru
     files.manifest = o.manifest.empty() ? run.at("manifest").get<std::string>() : o.manifest;
     files.cache = o.cache.empty() ? run.at("cache").get<std::string>() : o.cache;
     files.samples = o.samples.empty() ? run.value("samples", std::vector<std::string>{}) : o.samples;
+    files.init = run.value("init", std::string());
   } catch (const json::exception& e) {
     throw io::file_error(files.run_json(), std::string("unreadable run description (") + e.what() + ")");
   }
@@ -101,7 +105,8 @@ train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, Ru
 RunFiles fresh_files(const TrainOptions& o) {
   if ((o.manifest.empty() && o.samples.empty()) || o.out.empty())
     throw UsageError("give --manifest M and/or --samples DIR, and --out DIR (or --resume DIR)");
-  RunFiles f{o.out, o.manifest, o.cache.empty() ? o.out + "/cache" : o.cache, o.samples};
+  RunFiles f{o.out, o.manifest, o.cache.empty() ? o.out + "/cache" : o.cache, o.samples,
+             o.init.empty() ? "" : fs::absolute(o.init).string()};
   if (io::file_exists(f.checkpoint()))
     throw io::file_error(o.out, "already holds a training run (last.ckpt); continue it with --resume " + o.out +
                                     " or choose another --out");
@@ -114,6 +119,7 @@ void write_run_json(const RunFiles& f, const train::TrainConfig& c, Device dev) 
   const json run{{"manifest", f.manifest.empty() ? "" : fs::absolute(f.manifest).string()},
                  {"cache", fs::absolute(f.cache).string()},
                  {"samples", samples},
+                 {"init", f.init},
                  {"device", dev.str()},
                  {"config", json::parse(c.to_json())},
                  {"written_by", "sseunet " SSEUNET_VERSION}};
@@ -194,6 +200,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   RunFiles files;
   const bool resume = !o.resume.empty();
   if (resume && !o.out.empty() && o.out != o.resume) throw UsageError("--out and --resume name different folders");
+  if (resume && !o.init.empty()) throw UsageError("--init starts a new run; a resumed run has its own weights");
   const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
   if (!resume) files = fresh_files(o);
   OutputDir out(files.dir);  // created and proved writable before the data is built
@@ -201,6 +208,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   Data data = load_data(files, reporter);
   train::Trainer trainer(cfg, std::move(data.train), std::move(data.val), dev);
   if (resume) trainer.load(files.checkpoint());
+  if (!resume && !o.init.empty()) trainer.init_weights(o.init);
   write_run_json(files, cfg, dev);
   out.commit();
   reporter.info("start",
@@ -233,6 +241,7 @@ Command add_train(CLI::App& app, GlobalOptions& g) {
   sub->add_option("--out,-o", o->out, "run folder (checkpoints, metrics.jsonl, run.json)");
   sub->add_option("--resume", o->resume, "continue the run in this folder from its last.ckpt");
   sub->add_option("--cache", o->cache, "sample cache folder (default DIR/cache)");
+  sub->add_option("--init", o->init, "start from this checkpoint's weights (fine-tuning; same --width and --levels)");
   sub->add_option("--samples", o->samples,
                   "also use every sample built in this folder (e.g. by `build --simulate`), in the split it records");
   sub->add_option("--loss", c.loss.name, "ce, fce, dl, ce_dl or fce_dl")

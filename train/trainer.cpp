@@ -218,17 +218,35 @@ void Trainer::save(const std::string& path) const {
   save_checkpoint(path, ck);
 }
 
+namespace {
+NamedTensors model_tensors(const Checkpoint& ck) {
+  NamedTensors out;
+  for (const auto& [name, t] : ck.tensors)
+    if (name.rfind("model.", 0) == 0) out.emplace_back(name.substr(6), t);
+  return out;
+}
+}  // namespace
+
+void Trainer::init_weights(const std::string& path) {
+  const Checkpoint ck = load_checkpoint(path);
+  if (!ck.meta.contains("model")) throw CheckpointError(path + ": no model configuration in the checkpoint");
+  net::UNetConfig mc = net::UNetConfig::from_json(ck.meta.at("model").dump());
+  mc.dropout = cfg_.model.dropout;  // not a weight: the new run's choice
+  mc.init_std = cfg_.model.init_std;
+  if (!(mc == cfg_.model))
+    throw CheckpointError(path + ": checkpoint model " + mc.to_json() + " differs from " + cfg_.model.to_json());
+  model_->load_state(model_tensors(ck));
+}
+
 void Trainer::load(const std::string& path) {
   const Checkpoint ck = load_checkpoint(path);
   const net::UNetConfig mc = net::UNetConfig::from_json(ck.meta.at("model").dump());
   if (!(mc == cfg_.model))
     throw CheckpointError(path + ": checkpoint model " + mc.to_json() + " differs from " + cfg_.model.to_json());
-  NamedTensors model_state, optim_state;
-  for (const auto& [name, t] : ck.tensors) {
-    if (name.rfind("model.", 0) == 0) model_state.emplace_back(name.substr(6), t);
+  NamedTensors optim_state;
+  for (const auto& [name, t] : ck.tensors)
     if (name.rfind("optim.", 0) == 0) optim_state.emplace_back(name.substr(6), t);
-  }
-  model_->load_state(model_state);
+  model_->load_state(model_tensors(ck));
   const NamedTensors mine = opt_->state();
   if (optim_state.size() != mine.size()) throw CheckpointError(path + ": optimizer state does not match the model");
   for (std::size_t i = 0; i < mine.size(); ++i) {

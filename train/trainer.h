@@ -76,6 +76,9 @@ class Trainer {
   // Continues from a checkpoint written by save() (model, optimizer, step, RNG state).
   void load(const std::string& path);
   void save(const std::string& path) const;
+  // Starts from the model weights of any checkpoint with this run's width, levels and classes
+  // (fine-tuning); the optimizer, step count and schedule stay fresh. Throws CheckpointError.
+  void init_weights(const std::string& path);
 
   // Trains until the epochs (or max_steps) are done or *stop becomes true; writes checkpoints and
   // metrics to out_dir when it is not empty. Callbacks may be empty.

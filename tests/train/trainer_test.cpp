@@ -117,6 +117,31 @@ TEST(Trainer, LoadRefusesAnotherArchitecture) {
   fs::remove(ck);
 }
 
+TEST(Trainer, InitWeightsCopiesTheModelButStartsAFreshRun) {
+  const auto data = synthetic_set(2, 30, 8);
+  const std::string ck = (fs::temp_directory_path() / "sse_init_test.ckpt").string();
+  Trainer a(small_config(), data, {}, Device::cpu());
+  for (int i = 0; i < 3; ++i) a.step();
+  a.save(ck);
+  TrainConfig other = small_config();
+  other.seed = 99;           // a different random initialization ...
+  other.model.dropout = 0.2f;  // ... and dropout (not a weight) may differ
+  Trainer b(other, data, {}, Device::cpu());
+  const auto before = b.model().state();
+  EXPECT_NE(before[0].second.to_vector<float>(), a.model().state()[0].second.to_vector<float>());
+  b.init_weights(ck);
+  EXPECT_EQ(b.steps_done(), 0);  // fresh schedule and optimizer
+  const auto sa = a.model().state(), sb = b.model().state();
+  ASSERT_EQ(sa.size(), sb.size());
+  for (std::size_t i = 0; i < sa.size(); ++i)
+    EXPECT_EQ(sa[i].second.to_vector<float>(), sb[i].second.to_vector<float>()) << sa[i].first;
+  TrainConfig wide = small_config();
+  wide.model.width = 8;
+  Trainer c(wide, data, {}, Device::cpu());
+  EXPECT_THROW(c.init_weights(ck), CheckpointError);
+  fs::remove(ck);
+}
+
 TEST(Trainer, WritesCheckpointsAndMetrics) {
   const auto data = synthetic_set(2, 200, 8);
   const fs::path dir = fs::temp_directory_path() / "sse_run_test";
