@@ -55,7 +55,8 @@ struct TrainOptions {
 
 // Flags that define the run; on --resume the checkpoint defines it instead.
 const char* const kConfigFlags[] = {"--loss", "--gamma",        "--dice",  "--width", "--levels",     "--dropout",
-                                    "--lr",   "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule"};
+                                    "--lr",   "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule",
+                                    "--val-every"};
 
 struct RunFiles {
   std::string dir, manifest, cache;
@@ -274,6 +275,9 @@ Command add_train(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   sub->add_option("--patch", c.patch, "random patch edge (0 = whole chains, as in the study)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--val-every", c.val_every, "validate and checkpoint every N steps (0 = at the end of each epoch)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--no-augment", o->no_augment, "no random flips and 90-degree rotations");

@@ -67,7 +67,8 @@ std::string TrainConfig::to_json() const {
               {"decoupled_weight_decay", decoupled_weight_decay},
               {"schedule", schedule},
               {"decay_gamma", decay_gamma},
-              {"decay_every", decay_every}}
+              {"decay_every", decay_every},
+              {"val_every", val_every}}
       .dump();
 }
 
@@ -88,6 +89,7 @@ TrainConfig TrainConfig::from_json(const std::string& text) {
   c.schedule = j.value("schedule", c.schedule);
   c.decay_gamma = j.value("decay_gamma", c.decay_gamma);
   c.decay_every = j.value("decay_every", c.decay_every);
+  c.val_every = j.value("val_every", c.val_every);
   return c;
 }
 
@@ -263,6 +265,7 @@ void Trainer::run(const std::string& out_dir, const std::function<void(const Ste
                   const std::function<void(const EpochInfo&)>& on_epoch, const std::atomic<bool>* stop) {
   const long long per = steps_per_epoch();
   const long long total = cfg_.max_steps > 0 ? cfg_.max_steps : cfg_.epochs * per;
+  const long long period = cfg_.val_every > 0 ? cfg_.val_every : per;
   double epoch_loss = 0.0, epoch_t0 = now_s();
   long long epoch_steps = 0;
   while (step_ < total) {
@@ -273,7 +276,7 @@ void Trainer::run(const std::string& out_dir, const std::function<void(const Ste
     ++epoch_steps;
     const int epoch = static_cast<int>((step_ - 1) / per);
     if (on_step) on_step({step_, total, epoch, loss, now_s() - t0});
-    if (step_ % per != 0 && step_ != total) continue;
+    if (step_ % period != 0 && step_ != total) continue;
     EpochInfo info{epoch + 1, step_, epoch_loss / static_cast<double>(epoch_steps), validate(), now_s() - epoch_t0, false};
     info.best = val_.empty() ? false : info.val.score() > best_score_;
     if (info.best) best_score_ = info.val.score();

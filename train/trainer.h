@@ -9,7 +9,8 @@
 // Batches: batch = 1 feeds whole samples (the paper); batch > 1 needs `patch` > 0 and feeds random
 // patch³ crops (zero-padded, padding ignored by the loss).
 // Files in out_dir: last.ckpt (every epoch and on stop), best.ckpt (best mean of helix and sheet
-// validation F1), metrics.jsonl (one JSON object per epoch).
+// validation F1), metrics.jsonl (one JSON object per epoch) — or, with val_every > 0, all of these
+// every val_every steps instead of at epoch ends (large sets, short fine-tuning runs).
 #pragma once
 
 #include <atomic>
@@ -42,6 +43,7 @@ struct TrainConfig {
   std::string schedule = "step";  // "step" (× decay_gamma every decay_every steps) or "cosine"
   float decay_gamma = 0.95f;
   long long decay_every = 100;
+  long long val_every = 0;  // validate, checkpoint and log every this many steps (0: each epoch)
   std::string to_json() const;
   static TrainConfig from_json(const std::string& json);
 };

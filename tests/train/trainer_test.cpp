@@ -163,6 +163,18 @@ TEST(Trainer, WritesCheckpointsAndMetrics) {
   fs::remove_all(dir);
 }
 
+TEST(Trainer, ValEveryValidatesOnStepsNotEpochs) {
+  const auto data = synthetic_set(3, 210, 8);
+  TrainConfig c = small_config();
+  c.epochs = 2;      // 6 steps
+  c.val_every = 4;   // validations after steps 4 and 6 (the last step always validates)
+  Trainer t(c, data, synthetic_set(1, 310, 8), Device::cpu());
+  std::vector<long long> at;
+  t.run("", {}, [&](const EpochInfo& e) { at.push_back(e.step); });
+  EXPECT_EQ(at, (std::vector<long long>{4, 6}));
+  EXPECT_EQ(TrainConfig::from_json(c.to_json()).val_every, 4);
+}
+
 // A training step on every device the build has gives the CPU's loss (up to float reassociation), and
 // a checkpoint saved on one device loads on the other and continues identically there.
 TEST(Trainer, StepsMatchAcrossDevicesAndCheckpointsMove) {
