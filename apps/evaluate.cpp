@@ -312,6 +312,7 @@ Command add_evaluate(CLI::App& app, GlobalOptions& g) {
   sub->add_flag("--dssp", o->dssp,
                 "truth from the built-in DSSP instead of HELIX/SHEET records (rows without ss_file)");
   sub->add_option("--tile", o->tiles.tile, "with --model: tile edge (0 = auto)")->capture_default_str();
+  sub->add_flag("--tta", o->tiles.tta, "with --model: average the predictions of the 8 axis-flipped maps");
   sub->add_option("--overlap", o->tiles.overlap, "with --model: tile overlap")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

@@ -64,37 +64,83 @@ io::Grid prepare_input(const io::Grid& raw) {
   return g;
 }
 
-Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normalized, const TileOptions& tiles,
-                                    Device dev, const Reporter& reporter) {
-  check_tiles(tiles);
+namespace {
+
+// The tiles of a grid: the same for every flipped view (the dims do not change).
+struct TilePlan {
+  io::Index3 edge{}, overlap{};
+  std::vector<io::IndexBox> boxes;
+};
+
+TilePlan plan_for(const net::UNet3d& model, const io::GridGeometry& g, const TileOptions& tiles) {
   TileOptions t = tiles;
   if (t.tile == 0) {  // an auto tile under 64 (very wide models) keeps the overlap under half of it
     t.tile = auto_tile(model.config());
     t.overlap = std::min(t.overlap, t.tile / 2 - 1);
   }
-  io::Index3 edge{}, overlap{};
-  tile_geometry(normalized, t, int(model.size_multiple()), edge, overlap);
-  const std::vector<io::IndexBox> boxes = io::plan_tiles(normalized.dims(), edge, overlap);
-  io::TileBlender blender(normalized, 2, edge, overlap);  // helix and sheet; background = 1 − both
-  const std::size_t per_channel = std::size_t(edge[0]) * edge[1] * edge[2];
-  NoGradGuard no_grad;
-  model.eval();
-  Progress bar(reporter, "predict", "tiles", static_cast<long long>(boxes.size()));
-  for (std::size_t i = 0; i < boxes.size(); ++i) {
-    const std::vector<float> p = run_tile(model, normalized, boxes[i], dev);
-    blender.add(boxes[i], p.data() + per_channel);  // channels 1 (helix) and 2 (sheet) are contiguous
+  TilePlan plan;
+  tile_geometry(g, t, int(model.size_multiple()), plan.edge, plan.overlap);
+  plan.boxes = io::plan_tiles(g.dims(), plan.edge, plan.overlap);
+  return plan;
+}
+
+// One pass of the tiled network over the grid (one view); the bar counts on from `done`.
+Probabilities predict_once(net::UNet3d& model, const io::Grid& normalized, const TilePlan& plan, Device dev,
+                           Progress& bar, long long done) {
+  io::TileBlender blender(normalized, 2, plan.edge, plan.overlap);  // helix and sheet; background = 1 − both
+  const std::size_t per_channel = std::size_t(plan.edge[0]) * plan.edge[1] * plan.edge[2];
+  for (std::size_t i = 0; i < plan.boxes.size(); ++i) {
+    const std::vector<float> p = run_tile(model, normalized, plan.boxes[i], dev);
+    blender.add(plan.boxes[i], p.data() + per_channel);  // channels 1 (helix) and 2 (sheet) are contiguous
     throw_if_interrupted();
-    bar.update(static_cast<long long>(i + 1));
+    bar.update(done + static_cast<long long>(i + 1));
   }
-  bar.finish();
   std::vector<io::Grid> merged = blender.result();
   return {std::move(merged[0]), std::move(merged[1])};
 }
 
-Masks masks_from(const Probabilities& p) {
+void accumulate(io::Grid& sum, const io::Grid& add) {
+  for (std::size_t i = 0; i < sum.data.size(); ++i) sum.data[i] += add.data[i];
+}
+
+}  // namespace
+
+io::Grid flipped(const io::Grid& g, int axes) {
+  io::Grid out(g.geometry());
+  for (int z = 0; z < g.nz; ++z)
+    for (int y = 0; y < g.ny; ++y)
+      for (int x = 0; x < g.nx; ++x)
+        out.at(axes & 1 ? g.nx - 1 - x : x, axes & 2 ? g.ny - 1 - y : y, axes & 4 ? g.nz - 1 - z : z) = g.at(x, y, z);
+  return out;
+}
+
+Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normalized, const TileOptions& tiles,
+                                    Device dev, const Reporter& reporter) {
+  check_tiles(tiles);
+  NoGradGuard no_grad;
+  model.eval();
+  const int views = tiles.tta ? 8 : 1;
+  const TilePlan plan = plan_for(model, normalized, tiles);
+  const auto per_view = static_cast<long long>(plan.boxes.size());
+  Progress bar(reporter, "predict", "tiles", per_view * views);
+  Probabilities mean = predict_once(model, normalized, plan, dev, bar, 0);
+  for (int axes = 1; axes < views; ++axes) {
+    const Probabilities p = predict_once(model, flipped(normalized, axes), plan, dev, bar, per_view * axes);
+    accumulate(mean.helix, flipped(p.helix, axes));
+    accumulate(mean.sheet, flipped(p.sheet, axes));
+  }
+  bar.finish();
+  if (views > 1)
+    for (io::Grid* g : {&mean.helix, &mean.sheet})
+      for (float& v : g->data) v /= float(views);
+  return mean;
+}
+
+Masks masks_from(const Probabilities& p, const Decision& d) {
   Masks m{io::LabelGrid(p.helix, 0), io::LabelGrid(p.sheet, 0)};
   for (std::size_t i = 0; i < p.helix.data.size(); ++i) {
-    const float h = p.helix.data[i], s = p.sheet.data[i], bg = 1.f - h - s;
+    const float bg = 1.f - p.helix.data[i] - p.sheet.data[i], h = p.helix.data[i] * d.helix,
+                s = p.sheet.data[i] * d.sheet;
     m.helix.data[i] = h > bg && h >= s;
     m.sheet.data[i] = s > bg && s > h;
   }

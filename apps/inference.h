@@ -11,8 +11,14 @@
 //    Between tiles it throws Interrupted after Ctrl-C (apps/interrupt.h).
 //    Along each axis the fewest tiles that cover it are used, shrunk evenly (never past `tile`);
 //    `tile` 0 picks auto_tile() (and, when that is under 64, an overlap under half of it).
-//  * masks_from(): each voxel takes the class of highest probability (background = 1 − helix −
-//    sheet; ties go to background, then helix), giving 0/1 helix and sheet masks.
+//    With `tta` the map is also predicted mirrored along every combination of the three axes (8
+//    passes, 8× the time) and the 8 probability maps, mirrored back, are averaged: the network is
+//    not exactly equivariant to flips, and the mean of its views is a better-calibrated estimate.
+//  * masks_from(): each voxel takes the class of highest weighted probability (background
+//    1 − helix − sheet with weight 1, helix × decision.helix, sheet × decision.sheet; ties go to
+//    background, then helix), giving 0/1 helix and sheet masks. Weights 1 are the argmax; weights
+//    below 1 make a class more reluctant (a model that over-predicts helix on real maps gets its
+//    helix weight chosen on real validation maps by `sseunet calibrate`, stored in the checkpoint).
 #pragma once
 
 #include "apps/progress.h"
@@ -25,6 +31,7 @@ namespace sse::app {
 struct TileOptions {
   int tile = 0;      // edge of a cubic tile in voxels; 0 = auto_tile()
   int overlap = 16;  // voxels shared by neighbouring tiles
+  bool tta = false;  // also average the 8 axis-flipped predictions
 };
 
 // 64, or smaller for widths whose 64³ tile would need over 1 GB of activations (measured figures in
@@ -46,6 +53,13 @@ Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normaliz
 struct Masks {
   io::LabelGrid helix, sheet;
 };
-Masks masks_from(const Probabilities& p);
+struct Decision {
+  float helix = 1, sheet = 1;  // weights on the class probabilities (background's is 1)
+};
+Masks masks_from(const Probabilities& p, const Decision& decision = {});
+
+// A copy of `g` mirrored along x when bit 0 of `axes` is set, y for bit 1, z for bit 2 (the
+// geometry is unchanged; applying the same flip twice gives `g` back).
+io::Grid flipped(const io::Grid& g, int axes);
 
 }  // namespace sse::app

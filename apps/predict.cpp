@@ -44,6 +44,7 @@ struct PredictOptions {
   std::vector<std::string> maps;
   std::string out, model, structure, chain;
   TileOptions tiles;
+  Decision decision;  // class weights of the mask rule (1, 1: argmax)
   bool on_input_grid = false;
 };
 
@@ -155,8 +156,8 @@ struct MaskCounts {
   std::size_t voxels = 0;
 };
 
-MaskCounts write_outputs(OutputDir& out, const Probabilities& p) {
-  const Masks m = masks_from(p);
+MaskCounts write_outputs(OutputDir& out, const Probabilities& p, const Decision& decision) {
+  const Masks m = masks_from(p, decision);
   io::write_map(out.stage("helix.mrc"), m.helix);
   io::write_map(out.stage("sheet.mrc"), m.sheet);
   io::write_map(out.stage("helix_prob.mrc"), p.helix);
@@ -197,7 +198,7 @@ void predict_one(const Context& cx, const std::string& map, OutputDir& out) {
   Probabilities p = predict_probabilities(*cx.model.net, input, cx.o.tiles, cx.dev, cx.reporter);
   if (cx.structure) io::write_file_atomically(out.stage("residues.csv"), residues_csv(chains, p));
   if (cx.o.on_input_grid) p = on_grid(std::move(p), input_grid);
-  const MaskCounts counts = write_outputs(out, p);
+  const MaskCounts counts = write_outputs(out, p, cx.o.decision);
   throw_if_interrupted();  // a Ctrl-C during the writes: discard them
   out.commit();
   summarize(cx.reporter, map, out.path(), counts,
@@ -242,6 +243,15 @@ Command add_predict(CLI::App& app, GlobalOptions& g) {
   sub->add_option("--overlap", o->tiles.overlap, "voxels shared by neighbouring tiles")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--tta", o->tiles.tta,
+                "test-time augmentation: average the predictions of the 8 axis-flipped maps (8x the time)");
+  sub->add_option("--helix-weight", o->decision.helix,
+                  "weight on the helix probability in the mask rule (< 1: fewer helix voxels; 1 = argmax)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--sheet-weight", o->decision.sheet, "weight on the sheet probability in the mask rule")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   sub->add_flag("--on-input-grid", o->on_input_grid, "write outputs on the input map's grid instead of the 1 A grid");
   sub->add_option("--structure", o->structure, "atomic model (PDB/mmCIF) fitted to the map: also write residues.csv");
   sub->add_option("--chain", o->chain, "only this chain of --structure in residues.csv");

@@ -3,6 +3,7 @@
 // [0, 1], tiling, --on-input-grid, several maps, and residues.csv.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "apps/inference.h"
@@ -136,6 +137,74 @@ TEST(Inference, BlendedProbabilitiesCoverEveryVoxel) {
     sum += p.helix.data[i];
   }
   EXPECT_GT(sum, 0);
+}
+
+TEST(Inference, FlipsMirrorTheAxesAndUndoThemselves) {
+  io::GridGeometry g;
+  g.nx = 3, g.ny = 4, g.nz = 5;
+  io::Grid a(g);
+  for (std::size_t i = 0; i < a.data.size(); ++i) a.data[i] = float(i);
+  const io::Grid f = flipped(a, 1 | 4);
+  EXPECT_EQ(f.at(0, 1, 0), a.at(2, 1, 4));
+  EXPECT_EQ(f.at(2, 3, 1), a.at(0, 3, 3));
+  for (int axes = 0; axes < 8; ++axes) EXPECT_EQ(flipped(flipped(a, axes), axes).data, a.data) << axes;
+}
+
+TEST(Inference, TtaIsTheMeanOfTheEightFlippedViewsMappedBack) {
+  Scratch s;
+  write_checkpoint(s.path("tiny.ckpt"));
+  LoadedModel m = load_model(s.path("tiny.ckpt"), Device::cpu());
+  const io::Grid input = prepare_input(io::read_map(example_map()));
+  TileOptions t{24, 4};
+  const Probabilities plain = predict_probabilities(*m.net, input, t, Device::cpu(), Reporter::silent());
+  t.tta = true;
+  const Probabilities tta = predict_probabilities(*m.net, input, t, Device::cpu(), Reporter::silent());
+  // The view flipped along z, mapped back, by hand.
+  t.tta = false;
+  const Probabilities z = predict_probabilities(*m.net, flipped(input, 4), t, Device::cpu(), Reporter::silent());
+  const io::Grid zh = flipped(z.helix, 4);
+  double diff_plain = 0, diff_z = 0;
+  for (std::size_t i = 0; i < input.data.size(); ++i) {
+    ASSERT_TRUE(tta.helix.data[i] >= 0 && tta.helix.data[i] + tta.sheet.data[i] <= 1.0001f);
+    diff_plain += std::fabs(tta.helix.data[i] - plain.helix.data[i]);
+    diff_z += std::fabs(zh.data[i] - plain.helix.data[i]);
+  }
+  EXPECT_GT(diff_z, 0);      // the network is not flip-equivariant: the views differ ...
+  EXPECT_GT(diff_plain, 0);  // ... so their mean differs from the plain pass
+}
+
+TEST(Inference, DecisionWeightsMakeAClassMoreReluctant) {
+  io::GridGeometry g;
+  g.nx = 3, g.ny = 1, g.nz = 1;
+  Probabilities p{io::Grid(g), io::Grid(g)};
+  p.helix.data = {0.6f, 0.5f, 0.2f};
+  p.sheet.data = {0.1f, 0.1f, 0.5f};
+  const Masks argmax = masks_from(p);
+  EXPECT_EQ(argmax.helix.data, (std::vector<std::uint8_t>{1, 1, 0}));
+  EXPECT_EQ(argmax.sheet.data, (std::vector<std::uint8_t>{0, 0, 1}));
+  const Masks weighted = masks_from(p, {0.7f, 0.5f});  // helix 0.42 > bg 0.3, 0.35 < 0.4; sheet 0.25 < 0.3
+  EXPECT_EQ(weighted.helix.data, (std::vector<std::uint8_t>{1, 0, 0}));
+  EXPECT_EQ(weighted.sheet.data, (std::vector<std::uint8_t>{0, 0, 0}));
+}
+
+TEST(Predict, HelixWeightBelowOneGivesFewerHelixVoxels) {
+  Scratch s;
+  write_checkpoint(s.path("tiny.ckpt"));
+  ASSERT_EQ(sseunet("predict " + example_map() + " -o a --model tiny.ckpt -q", s.path()).code, 0);
+  ASSERT_EQ(sseunet("predict " + example_map() + " -o b --model tiny.ckpt -q --helix-weight 0.5", s.path()).code, 0);
+  double a = 0, b = 0;
+  for (float v : io::read_map(s.path("a/helix.mrc")).data) a += v;
+  for (float v : io::read_map(s.path("b/helix.mrc")).data) b += v;
+  EXPECT_LE(b, a);
+  EXPECT_NE(sseunet("predict " + example_map() + " -o c --model tiny.ckpt -q --helix-weight 0", s.path()).code, 0);
+}
+
+TEST(Predict, TtaWritesValidOutputs) {
+  Scratch s;
+  write_checkpoint(s.path("tiny.ckpt"));
+  const RunResult r = sseunet("predict " + example_map() + " -o out --model tiny.ckpt --tta -q", s.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  expect_valid_outputs(s.path("out"), io::read_map_header(example_map()).geometry);
 }
 
 }  // namespace
