@@ -9,13 +9,18 @@
 # format). sseunet predicts each whole map with `sseunet predict` (as a user would), then is scored
 # from the written masks.
 #
-#   scripts/evaluate_default.sh [DATA_DIR]   (default ../shared/data; MODEL, OUT=build/default-eval)
+# After each table, pooled precision / recall / F1 over all rows, at voxel and residue level, from
+# the CSV (so over- or under-prediction shows).
+#
+#   scripts/evaluate_default.sh [DATA_DIR]   (default ../shared/data; MODEL, OUT=build/default-eval,
+#   PREDICT_FLAGS, e.g. "--tta --helix-weight 0.7")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(realpath "${1:-../shared/data}")
 model=${MODEL:-models/default.ckpt}
 out=${OUT:-build/default-eval}
 sseunet=${SSEUNET:-build/sseunet}
+read -r -a flags <<< "${PREDICT_FLAGS:-}"
 rm -rf "$out" && mkdir -p "$out/pred"
 
 manifest=$out/real.tsv
@@ -30,14 +35,28 @@ manifest=$out/real.tsv
   done
 } > "$manifest"
 
+# Pooled P / R / F1 of the tp/fp/fn columns of an evaluate CSV, helix and sheet, voxel and residue.
+pooled() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    { for (l = 0; l < 2; l++) for (c = 0; c < 2; c++) { k = (l ? "residue" : "voxel") "_" (c ? "sheet" : "helix")
+        tp[k] += $col[k "_tp"]; fp[k] += $col[k "_fp"]; fn[k] += $col[k "_fn"] } }
+    END { print "\n| pooled | helix P | helix R | helix F1 | sheet P | sheet R | sheet F1 |\n|---|---|---|---|---|---|---|"
+      for (l = 0; l < 2; l++) { lv = l ? "residue" : "voxel"; line = "| " lv
+        for (c = 0; c < 2; c++) { k = lv "_" (c ? "sheet" : "helix"); p = tp[k] / (tp[k] + fp[k] + 1e-12)
+          r = tp[k] / (tp[k] + fn[k] + 1e-12); f = 2 * p * r / (p + r + 1e-12); line = line sprintf(" | %.3f | %.3f | %.3f", p, r, f) }
+        print line " |" } }' "$1"
+}
+
 for name in 6149_3j8g_X 3491_5mdx_L 3491_5mdx_X; do
   chain=${name##*_}
-  "$sseunet" predict "$data/real/$name/$chain-1.0APIX.mrc" -o "$out/pred/$name" --model "$model" -q
+  "$sseunet" predict "$data/real/$name/$chain-1.0APIX.mrc" -o "$out/pred/$name" --model "$model" -q "${flags[@]}"
 done
-"$sseunet" predict "$data/real/35448_8ihl/cropped_35448.mrc" -o "$out/pred/cropped_35448" --model "$model" -q
+"$sseunet" predict "$data/real/35448_8ihl/cropped_35448.mrc" -o "$out/pred/cropped_35448" --model "$model" -q "${flags[@]}"
 
 echo "## sseunet ($model)"
 "$sseunet" evaluate -m "$manifest" --split all --pred-dir "$out/pred" --csv "$out/sseunet.csv" -q
+pooled "$out/sseunet.csv"
 echo
 echo "## DeepSSETracer (published predictions: 1.0 on the chain maps, 1.1 on the crop)"
 "$sseunet" evaluate -m "$manifest" --split all --pred-dir "$data/real" --csv "$out/deepssetracer.csv" -q
+pooled "$out/deepssetracer.csv"
