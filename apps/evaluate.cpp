@@ -51,6 +51,7 @@ struct EvalOptions {
   double radius = 5.0;
   bool dssp = false;
   TileOptions tiles;
+  Decision decision;  // with --model: class weights of the mask rule
 };
 
 struct RowScores {
@@ -131,7 +132,8 @@ Masks predict_masks(const EvalContext& cx, const io::ManifestRow& row, const io:
   io::Grid input = zone;
   io::normalize(input);
   // Per-row tile bars would drown the row bar.
-  return masks_from(predict_probabilities(*cx.model->net, input, cx.o.tiles, cx.dev, Reporter::silent()));
+  return masks_from(predict_probabilities(*cx.model->net, input, cx.o.tiles, cx.dev, Reporter::silent()),
+                    cx.o.decision);
 }
 
 RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {
@@ -313,6 +315,12 @@ Command add_evaluate(CLI::App& app, GlobalOptions& g) {
                 "truth from the built-in DSSP instead of HELIX/SHEET records (rows without ss_file)");
   sub->add_option("--tile", o->tiles.tile, "with --model: tile edge (0 = auto)")->capture_default_str();
   sub->add_flag("--tta", o->tiles.tta, "with --model: average the predictions of the 8 axis-flipped maps");
+  sub->add_option("--helix-weight", o->decision.helix, "with --model: weight on the helix probability (see predict)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--sheet-weight", o->decision.sheet, "with --model: weight on the sheet probability")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   sub->add_option("--overlap", o->tiles.overlap, "with --model: tile overlap")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
