@@ -114,7 +114,9 @@ TEST(Predict, ResiduesCsvListsEveryResidueWithItsProbabilities) {
 TEST(Predict, CtrlCStopsBetweenTilesAndLeavesNothing) {
   Scratch s;
   write_checkpoint(s.path("w16.ckpt"), 16);
-  write_rescaled_example(s.path("big.mrc"), 2.0);  // 87×91×83 at 1 Å: 27 tiles of 48³ at width 16, > 5 s
+  // 130×136×124 at 1 Å: 64 tiles of 48³ at width 16, about 5 s on 2 idle cores — well past the 1.5 s
+  // signal (the 2× map's 12 tiles could finish first on an idle machine).
+  write_rescaled_example(s.path("big.mrc"), 3.0);
   const RunResult r = sseunet("predict big.mrc -o out --model w16.ckpt --tile 48 --overlap 8", s.path(),
                               "timeout -s INT --preserve-status 1.5");
   EXPECT_EQ(r.code, 130) << r.err;
