@@ -65,5 +65,6 @@ Command add_label(CLI::App& app, GlobalOptions& g);
 Command add_build(CLI::App& app, GlobalOptions& g);
 Command add_info(CLI::App& app, GlobalOptions& g);
 Command add_simulate(CLI::App& app, GlobalOptions& g);
+Command add_calibrate(CLI::App& app, GlobalOptions& g);
 
 }  // namespace sse::app

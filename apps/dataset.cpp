@@ -56,7 +56,7 @@ std::vector<train::Sample> load_split(const std::vector<io::BuildResult>& built,
   return out;
 }
 
-SplitSamples read_sample_dir(const std::string& dir) {
+std::vector<std::string> sample_files(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   std::vector<std::string> files;
@@ -65,6 +65,12 @@ SplitSamples read_sample_dir(const std::string& dir) {
   if (ec) throw io::file_error(dir, "cannot read the sample folder (" + ec.message() + ")");
   if (files.empty()) throw io::file_error(dir, "no .sample files (build them with `sseunet build`)");
   std::sort(files.begin(), files.end());
+  return files;
+}
+
+SplitSamples read_sample_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::vector<std::string> files = sample_files(dir);
   SplitSamples out;
   for (const std::string& f : files) {
     const io::Sample s = io::read_sample(f);

@@ -36,6 +36,10 @@ train::Sample to_train_sample(const io::Sample& s, const std::string& name);
 // The built rows of one split, read back from the cache and converted.
 std::vector<train::Sample> load_split(const std::vector<io::BuildResult>& built, io::Split split);
 
+// The *.sample files of a folder in name order; a missing folder or one without samples throws
+// IoError naming it.
+std::vector<std::string> sample_files(const std::string& dir);
+
 struct SplitSamples {
   std::vector<train::Sample> train, val;
 };

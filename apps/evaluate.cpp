@@ -51,7 +51,7 @@ struct EvalOptions {
   double radius = 5.0;
   bool dssp = false;
   TileOptions tiles;
-  Decision decision;  // with --model: class weights of the mask rule
+  DecisionFlags decision;  // with --model: --helix-weight / --sheet-weight over the model's rule
 };
 
 struct RowScores {
@@ -113,12 +113,14 @@ struct EvalContext {
   LoadedModel* model;  // null with --pred-dir
   Device dev;
   const Reporter& reporter;
+  Decision decision;  // with --model: the mask rule
   // Names device and model once the first row's inputs passed their checks (a refused input then
   // gives exactly one line on stderr).
   void announce() const {
     if (announced) return;
     announced = true;
-    reporter.info("start", "device " + dev.str() + "; model " + model->path + " (" + describe(*model) + ")");
+    reporter.info("start", "device " + dev.str() + "; model " + model->path + " (" + describe(*model) +
+                               "); mask rule " + describe(decision, model->calibrated && decision == model->decision));
   }
   mutable bool announced = false;
 };
@@ -133,7 +135,7 @@ Masks predict_masks(const EvalContext& cx, const io::ManifestRow& row, const io:
   io::normalize(input);
   // Per-row tile bars would drown the row bar.
   return masks_from(predict_probabilities(*cx.model->net, input, cx.o.tiles, cx.dev, Reporter::silent()),
-                    cx.o.decision);
+                    cx.decision);
 }
 
 RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {
@@ -269,7 +271,10 @@ int run_evaluate(const EvalOptions& o, const GlobalOptions& g) {
   const Device dev = choose_device(g);
   std::optional<LoadedModel> model;
   if (o.pred_dir.empty()) model = load_model(resolve_model_path(o.model), dev);
-  const EvalContext cx{o, model ? &*model : nullptr, dev, reporter};
+  if (!model && (o.decision.helix->count() || o.decision.sheet->count() || o.tiles.tta))
+    throw UsageError("--helix-weight, --sheet-weight and --tta need --model (they act on the network's output)");
+  const EvalContext cx{o, model ? &*model : nullptr, dev, reporter,
+                       model ? resolve_decision(o.decision, *model) : Decision{}};
   std::vector<RowScores> scores;
   InterruptScope signals;  // Ctrl-C: no report is written
   Progress bar(reporter, "evaluate", "chains", static_cast<long long>(rows.size()));
@@ -313,17 +318,8 @@ Command add_evaluate(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::PositiveNumber);
   sub->add_flag("--dssp", o->dssp,
                 "truth from the built-in DSSP instead of HELIX/SHEET records (rows without ss_file)");
-  sub->add_option("--tile", o->tiles.tile, "with --model: tile edge (0 = auto)")->capture_default_str();
-  sub->add_flag("--tta", o->tiles.tta, "with --model: average the predictions of the 8 axis-flipped maps");
-  sub->add_option("--helix-weight", o->decision.helix, "with --model: weight on the helix probability (see predict)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--sheet-weight", o->decision.sheet, "with --model: weight on the sheet probability")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--overlap", o->tiles.overlap, "with --model: tile overlap")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_tile_options(*sub, o->tiles, "with --model: ");
+  add_decision_options(*sub, o->decision, "with --model: ");
   return {sub, [o, &g] { return run_evaluate(*o, g); }};
 }
 

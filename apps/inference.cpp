@@ -51,6 +51,16 @@ int auto_tile(const net::UNetConfig& cfg) {
   return std::max(16, std::min(64, int(edge) / 16 * 16));
 }
 
+void add_tile_options(CLI::App& sub, TileOptions& t, const std::string& prefix) {
+  sub.add_option("--tile", t.tile, prefix + "tile edge in voxels at 1 A (0 = auto: 64, less for models wider than 64)")
+      ->capture_default_str();
+  sub.add_option("--overlap", t.overlap, prefix + "voxels shared by neighbouring tiles")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub.add_flag("--tta", t.tta,
+               prefix + "test-time augmentation: average the predictions of the 8 axis-flipped maps (8x the time)");
+}
+
 void check_tiles(const TileOptions& t) {
   if (t.tile != 0 && t.tile < 16) throw UsageError("--tile must be 0 (auto) or at least 16");
   const int smallest = t.tile > 0 ? t.tile : 64;  // auto tiles: checked against the usual 64
@@ -139,10 +149,9 @@ Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normaliz
 Masks masks_from(const Probabilities& p, const Decision& d) {
   Masks m{io::LabelGrid(p.helix, 0), io::LabelGrid(p.sheet, 0)};
   for (std::size_t i = 0; i < p.helix.data.size(); ++i) {
-    const float bg = 1.f - p.helix.data[i] - p.sheet.data[i], h = p.helix.data[i] * d.helix,
-                s = p.sheet.data[i] * d.sheet;
-    m.helix.data[i] = h > bg && h >= s;
-    m.sheet.data[i] = s > bg && s > h;
+    const std::uint8_t c = decide(p.helix.data[i], p.sheet.data[i], d);
+    m.helix.data[i] = c == 1;
+    m.sheet.data[i] = c == 2;
   }
   return m;
 }

@@ -14,13 +14,15 @@
 //    With `tta` the map is also predicted mirrored along every combination of the three axes (8
 //    passes, 8× the time) and the 8 probability maps, mirrored back, are averaged: the network is
 //    not exactly equivariant to flips, and the mean of its views is a better-calibrated estimate.
-//  * masks_from(): each voxel takes the class of highest weighted probability (background
-//    1 − helix − sheet with weight 1, helix × decision.helix, sheet × decision.sheet; ties go to
-//    background, then helix), giving 0/1 helix and sheet masks. Weights 1 are the argmax; weights
-//    below 1 make a class more reluctant (a model that over-predicts helix on real maps gets its
-//    helix weight chosen on real validation maps by `sseunet calibrate`, stored in the checkpoint).
+//  * masks_from(): 0/1 helix and sheet masks by the mask rule of apps/model_io.h (decide(): the
+//    class of highest weighted probability). Weights 1 are the argmax; weights below 1 make a class
+//    more reluctant (a model that over-predicts helix on real maps gets its weights chosen on real
+//    validation maps by `sseunet calibrate`, stored in the checkpoint).
 #pragma once
 
+#include <CLI/CLI.hpp>
+
+#include "apps/model_io.h"
 #include "apps/progress.h"
 #include "engine/device.h"
 #include "io/grid.h"
@@ -38,6 +40,9 @@ struct TileOptions {
 // README.md); the CUDA backend will want larger tiles when it lands.
 int auto_tile(const net::UNetConfig& cfg);
 
+// --tile, --overlap and --tta on a subcommand (help lines start with `prefix`, e.g. "with --model: ").
+void add_tile_options(CLI::App& sub, TileOptions& tiles, const std::string& prefix = "");
+
 // Throws UsageError for a tile under 16 voxels or an overlap of half a tile or more (which would
 // multiply the work: tiles advance by tile − overlap).
 void check_tiles(const TileOptions& tiles);
@@ -52,9 +57,6 @@ Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normaliz
 
 struct Masks {
   io::LabelGrid helix, sheet;
-};
-struct Decision {
-  float helix = 1, sheet = 1;  // weights on the class probabilities (background's is 1)
 };
 Masks masks_from(const Probabilities& p, const Decision& decision = {});
 

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   add_global_options(app, g);
   const std::vector<Command> commands{add_predict(app, g), add_train(app, g), add_evaluate(app, g),
                                       add_label(app, g),   add_build(app, g), add_info(app, g),
-                                      add_simulate(app, g)};
+                                      add_simulate(app, g), add_calibrate(app, g)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -37,6 +37,19 @@ net::UNetConfig config_of(const Checkpoint& ck, const std::string& path) {
   }
 }
 
+// meta["decision"] of a calibrated checkpoint; absent: the argmax.
+void read_decision(const Checkpoint& ck, const std::string& path, LoadedModel& m) {
+  if (!ck.meta.contains("decision")) return;
+  const nlohmann::json& d = ck.meta["decision"];
+  const auto weight = [&](const char* key) {
+    if (!d.is_object() || !d.contains(key) || !d[key].is_number() || !(d[key].get<double>() > 0))
+      throw io::file_error(path, std::string("corrupt calibration: meta \"decision\" needs a positive ") + key);
+    return d[key].get<float>();
+  };
+  m.decision = {weight("helix_weight"), weight("sheet_weight")};
+  m.calibrated = true;
+}
+
 NamedTensors model_tensors(const Checkpoint& ck) {
   NamedTensors out;
   for (const auto& [name, t] : ck.tensors)
@@ -74,6 +87,7 @@ LoadedModel load_model(const std::string& path, Device dev) {
   LoadedModel m;
   m.path = path;
   m.step = ck.meta.value("step", 0LL);
+  read_decision(ck, path, m);
   try {
     m.net = std::make_unique<net::UNet3d>(cfg);
     const NamedTensors state = model_tensors(ck);
@@ -93,6 +107,30 @@ std::string describe(const LoadedModel& m) {
   std::snprintf(params, sizeof params, "%.2f M", double(m.net->parameter_count()) / 1e6);
   return "width " + std::to_string(c.width) + ", " + std::to_string(c.levels) + " levels, " + params + " parameters, " +
          std::to_string(m.step) + " training steps";
+}
+
+void add_decision_options(CLI::App& sub, DecisionFlags& f, const std::string& prefix) {
+  f.helix = sub.add_option("--helix-weight", f.values.helix,
+                           prefix + "weight on the helix probability in the mask rule (< 1: fewer helix voxels; "
+                                    "default: the model's calibrated weight, else 1 = argmax)")
+                ->check(CLI::PositiveNumber);
+  f.sheet = sub.add_option("--sheet-weight", f.values.sheet,
+                           prefix + "weight on the sheet probability (default: the model's calibrated weight, else 1)")
+                ->check(CLI::PositiveNumber);
+}
+
+Decision resolve_decision(const DecisionFlags& f, const LoadedModel& model) {
+  Decision d = model.decision;
+  if (f.helix && f.helix->count()) d.helix = f.values.helix;
+  if (f.sheet && f.sheet->count()) d.sheet = f.values.sheet;
+  return d;
+}
+
+std::string describe(const Decision& d, bool calibrated) {
+  if (d == Decision{} && !calibrated) return "argmax";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "helix x%.3g, sheet x%.3g%s", d.helix, d.sheet, calibrated ? " (calibrated)" : "");
+  return buf;
 }
 
 }  // namespace sse::app

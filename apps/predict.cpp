@@ -44,7 +44,7 @@ struct PredictOptions {
   std::vector<std::string> maps;
   std::string out, model, structure, chain;
   TileOptions tiles;
-  Decision decision;  // class weights of the mask rule (1, 1: argmax)
+  DecisionFlags decision;  // --helix-weight / --sheet-weight over the model's calibrated rule
   bool on_input_grid = false;
 };
 
@@ -136,12 +136,15 @@ struct Context {
   Device dev;
   const Reporter& reporter;
   const io::Model* structure;  // null without --structure
+  Decision decision;           // the mask rule
   // Says which device and model run, once, when the first map has passed its checks — so that a
   // refused input gives exactly one line on stderr.
   void announce() const {
     if (announced) return;
     announced = true;
-    reporter.info("start", "device " + dev.str() + "; model " + model.path + " (" + describe(model) + ")",
+    reporter.info("start",
+                  "device " + dev.str() + "; model " + model.path + " (" + describe(model) + "); mask rule " +
+                      describe(decision, model.calibrated && decision == model.decision),
                   {{"device", dev.str()}, {"model", model.path}});
   }
   mutable bool announced = false;
@@ -198,7 +201,7 @@ void predict_one(const Context& cx, const std::string& map, OutputDir& out) {
   Probabilities p = predict_probabilities(*cx.model.net, input, cx.o.tiles, cx.dev, cx.reporter);
   if (cx.structure) io::write_file_atomically(out.stage("residues.csv"), residues_csv(chains, p));
   if (cx.o.on_input_grid) p = on_grid(std::move(p), input_grid);
-  const MaskCounts counts = write_outputs(out, p, cx.o.decision);
+  const MaskCounts counts = write_outputs(out, p, cx.decision);
   throw_if_interrupted();  // a Ctrl-C during the writes: discard them
   out.commit();
   summarize(cx.reporter, map, out.path(), counts,
@@ -221,7 +224,8 @@ int run_predict(const PredictOptions& o, const GlobalOptions& g) {
     structure = io::read_model(o.structure);
     selected_chains(structure, o.chain);
   }
-  const Context cx{o, model, dev, reporter, o.structure.empty() ? nullptr : &structure};
+  const Context cx{o, model, dev, reporter, o.structure.empty() ? nullptr : &structure,
+                   resolve_decision(o.decision, model)};
   InterruptScope signals;  // Ctrl-C stops between tiles; the map's staged files are removed
   for (std::size_t i = 0; i < o.maps.size(); ++i) predict_one(cx, o.maps[i], *outs[i]);
   return kOk;
@@ -238,20 +242,8 @@ Command add_predict(CLI::App& app, GlobalOptions& g) {
   sub->add_option("-o,--out", o->out,
                   "output folder (default ./<map stem>_sseunet/; with several maps DIR/<map stem>/)");
   sub->add_option("--model", o->model, "trained checkpoint (default: $SSEUNET_MODEL, then models/default.ckpt)");
-  sub->add_option("--tile", o->tiles.tile, "tile edge in voxels at 1 A (0 = auto: 64, less for models wider than 64)")
-      ->capture_default_str();
-  sub->add_option("--overlap", o->tiles.overlap, "voxels shared by neighbouring tiles")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_flag("--tta", o->tiles.tta,
-                "test-time augmentation: average the predictions of the 8 axis-flipped maps (8x the time)");
-  sub->add_option("--helix-weight", o->decision.helix,
-                  "weight on the helix probability in the mask rule (< 1: fewer helix voxels; 1 = argmax)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--sheet-weight", o->decision.sheet, "weight on the sheet probability in the mask rule")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_tile_options(*sub, o->tiles);
+  add_decision_options(*sub, o->decision);
   sub->add_flag("--on-input-grid", o->on_input_grid, "write outputs on the input map's grid instead of the 1 A grid");
   sub->add_option("--structure", o->structure, "atomic model (PDB/mmCIF) fitted to the map: also write residues.csv");
   sub->add_option("--chain", o->chain, "only this chain of --structure in residues.csv");

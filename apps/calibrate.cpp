@@ -1,0 +1,195 @@
+// sseunet calibrate --model CKPT (--samples DIR... | --manifest M) -o OUT.ckpt — chooses the mask
+// rule's class weights on validation maps and writes them into a copy of the checkpoint.
+//
+// Contract:
+//  * Validation maps: --samples DIR (repeatable): the `val` samples built there (`sseunet build`,
+//    e.g. real maps low-passed with --lowpass, split val), scored over their whole box as training
+//    validation scores them; --manifest M: the rows of --split (default val), each scored on its
+//    chain zone at 1 Å as `evaluate` scores it (truth from the row's ss_file, records or DSSP;
+//    voxels outside the zone are not counted). Both may be given. No map may have been used to
+//    train the model — calibrate cannot check that; the caller's split must.
+//  * The network runs once per map (normalized as in training and predict; --tta and --tile as in
+//    predict), then every rule of apps/calibration.h's grid is scored from the kept probabilities.
+//  * Prints a Markdown table of pooled voxel precision / recall / F1 for the argmax, the model's
+//    current rule (when calibrated) and the chosen one, and writes OUT: the input checkpoint with
+//    meta["decision"] = {helix_weight, sheet_weight, criterion, maps, tta, helix/sheet P/R/F1 on the
+//    validation maps}. OUT is written atomically (engine/checkpoint.h); OUT may be the input file.
+//    `predict` and `evaluate` then use these weights by default.
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "apps/app.h"
+#include "apps/calibration.h"
+#include "apps/dataset.h"
+#include "apps/inference.h"
+#include "apps/inputs.h"
+#include "apps/interrupt.h"
+#include "apps/model_io.h"
+#include "apps/progress.h"
+#include "engine/checkpoint.h"
+#include "io/error.h"
+#include "io/grid_ops.h"
+#include "io/labels.h"
+#include "io/manifest.h"
+
+namespace sse::app {
+
+namespace {
+
+using nlohmann::json;
+
+struct CalibrateOptions {
+  std::string model, manifest, split = "val", out;
+  std::vector<std::string> samples;
+  double radius = 5.0;
+  bool dssp = false;
+  TileOptions tiles;
+};
+
+// One validation map before the network: normalized density, truth labels, and a name.
+struct ValidationMap {
+  std::string name;
+  io::Grid input;
+  std::vector<std::uint8_t> labels;
+};
+
+std::vector<ValidationMap> maps_from_samples(const std::string& dir) {
+  std::vector<ValidationMap> out;
+  for (const std::string& path : sample_files(dir)) {
+    io::Sample s = io::read_sample(path);
+    if (s.meta("split") != "val") continue;
+    io::normalize(s.map);
+    out.push_back({path, std::move(s.map), std::move(s.labels.data)});
+  }
+  if (out.empty()) throw io::file_error(dir, "no validation samples (build them with `sseunet build ... --split val`)");
+  return out;
+}
+
+ValidationMap map_from_row(const io::ManifestRow& row, const CalibrateOptions& o) {
+  const io::Grid map = read_input_map(row.map);
+  const ChainInput in = read_chain(row.model, row.chain, {row.ss_file, o.dssp}, &map);
+  io::Grid zone = chain_zone_at_1A(map, row.map, in, o.radius);
+  std::vector<std::uint8_t> labels = io::make_labels(zone, in.chain(), in.classes).data;
+  const io::LabelGrid inside = io::zone_mask(zone, in.chain().atoms, o.radius);
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (!inside.data[i]) labels[i] = LabelledProbabilities::kIgnore;  // evaluate ignores them too
+  io::normalize(zone);
+  return {row_name(row), std::move(zone), std::move(labels)};
+}
+
+std::vector<ValidationMap> validation_maps(const CalibrateOptions& o) {
+  std::vector<ValidationMap> maps;
+  for (const std::string& dir : o.samples)
+    for (ValidationMap& m : maps_from_samples(dir)) maps.push_back(std::move(m));
+  if (!o.manifest.empty()) {
+    bool any = false;
+    for (const io::ManifestRow& row : io::read_manifest(o.manifest))
+      if (o.split == "all" || o.split == io::split_name(row.split)) {
+        maps.push_back(map_from_row(row, o));
+        any = true;
+      }
+    if (!any) throw io::file_error(o.manifest, "no rows with split " + o.split);
+  }
+  return maps;
+}
+
+std::string pct(std::optional<double> v) {
+  if (!v) return "NA";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.3f", *v);
+  return buf;
+}
+
+std::string table_row(const std::string& what, const RuleScore& r) {
+  std::ostringstream o;
+  const io::Counts& h = r.counts.helix;
+  const io::Counts& s = r.counts.sheet;
+  o << "| " << what << " | " << describe(r.decision, false) << " | " << pct(h.precision()) << " | "
+    << pct(h.recall()) << " | " << pct(h.f1()) << " | " << pct(s.precision()) << " | " << pct(s.recall()) << " | "
+    << pct(s.f1()) << " |\n";
+  return o.str();
+}
+
+json scores_json(const io::Counts& c) {
+  const auto v = [](std::optional<double> x) { return x ? json(*x) : json(); };
+  return {{"precision", v(c.precision())}, {"recall", v(c.recall())}, {"f1", v(c.f1())}};
+}
+
+int run_calibrate(const CalibrateOptions& o, const GlobalOptions& g) {
+  apply_global_options(g);
+  const Reporter reporter(g);
+  check_tiles(o.tiles);
+  if (o.samples.empty() && o.manifest.empty()) throw UsageError("give validation maps: --samples DIR or --manifest M");
+  const std::string model_path = resolve_model_path(o.model);
+  const Device dev = choose_device(g);
+  LoadedModel model = load_model(model_path, dev);
+  Checkpoint ck = load_checkpoint(model_path);  // read whole once more, to be written back with the rule
+  std::vector<ValidationMap> maps = validation_maps(o);
+  reporter.info("start", "device " + dev.str() + "; model " + model_path + " (" + describe(model) + "); " +
+                             std::to_string(maps.size()) + " validation maps");
+
+  std::vector<LabelledProbabilities> scored;
+  InterruptScope signals;
+  Progress bar(reporter, "calibrate", "maps", static_cast<long long>(maps.size()));
+  for (ValidationMap& m : maps) {
+    Probabilities p = predict_probabilities(*model.net, m.input, o.tiles, dev, Reporter::silent());
+    scored.push_back({std::move(p.helix.data), std::move(p.sheet.data), std::move(m.labels)});
+    m.input = io::Grid();
+    throw_if_interrupted();
+    bar.update(static_cast<long long>(scored.size()));
+  }
+  bar.finish();
+
+  const CalibrationResult best = calibrate(scored);
+  if (!best.helix_present || !best.sheet_present)
+    reporter.info("warning", std::string("no ") + (best.helix_present ? "sheet" : "helix") +
+                                 " voxel in the validation maps: that weight stays 1");
+  std::cout << "| rule | weights | helix P | helix R | helix F1 | sheet P | sheet R | sheet F1 |\n"
+            << "|---|---|---|---|---|---|---|---|\n"
+            << table_row("argmax", {Decision{}, count_rule(scored, Decision{})});
+  if (model.calibrated) std::cout << table_row("current", {model.decision, count_rule(scored, model.decision)});
+  std::cout << table_row("calibrated", best.best) << "\n"
+            << "Pooled voxel scores over " << scored.size()
+            << " validation maps; the calibrated rule maximizes the mean of helix and sheet F1.\n";
+
+  json names = json::array();
+  for (const ValidationMap& m : maps) names.push_back(m.name);
+  ck.meta["decision"] = {{"helix_weight", best.best.decision.helix},
+                         {"sheet_weight", best.best.decision.sheet},
+                         {"criterion", "mean of pooled voxel helix and sheet F1"},
+                         {"tta", o.tiles.tta},
+                         {"maps", names},
+                         {"helix", scores_json(best.best.counts.helix)},
+                         {"sheet", scores_json(best.best.counts.sheet)}};
+  save_checkpoint(o.out, ck);
+  reporter.info("done", "wrote " + o.out + " (mask rule " + describe(best.best.decision, true) + ")");
+  return kOk;
+}
+
+}  // namespace
+
+Command add_calibrate(CLI::App& app, GlobalOptions& g) {
+  auto o = std::make_shared<CalibrateOptions>();
+  CLI::App* sub = add_subcommand(
+      app, g, "calibrate",
+      "Choose the mask rule's helix/sheet weights on validation maps and store them in the checkpoint",
+      "sseunet calibrate --model run/best.ckpt --samples real-val/ -o run/calibrated.ckpt");
+  sub->add_option("--model", o->model, "checkpoint to calibrate (default: $SSEUNET_MODEL, then models/default.ckpt)");
+  sub->add_option("-o,--out", o->out, "checkpoint to write (the model with the chosen weights; may be --model)")
+      ->required();
+  sub->add_option("--samples", o->samples, "folders of built samples; their `val` samples are the validation maps");
+  sub->add_option("--manifest,-m", o->manifest, "TSV manifest whose --split rows are the validation maps");
+  sub->add_option("--split", o->split, "manifest rows to use: val, test, train or all")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"test", "val", "train", "all"}));
+  sub->add_option("--radius", o->radius, "manifest rows: chain zone radius (A)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_flag("--dssp", o->dssp, "manifest rows: truth from the built-in DSSP instead of HELIX/SHEET records");
+  add_tile_options(*sub, o->tiles);  // --tta: calibrate the 8-flip average, for models used with predict --tta
+  return {sub, [o, &g] { return run_calibrate(*o, g); }};
+}
+
+}  // namespace sse::app
