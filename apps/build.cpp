@@ -199,6 +199,8 @@ void add_simulate_options(CLI::App& sub, BuildCmdOptions& o) {
   add_range(sub, "snr", o.realism.snr_min, o.realism.snr_max, "signal-to-noise ratio (max 0: no noise)");
   add_range(sub, "bfactor", o.realism.bfactor_min, o.realism.bfactor_max, "extra B-factor blur (A^2)");
   add_range(sub, "scale", o.realism.scale_min, o.realism.scale_max, "density scale");
+  add_range(sub, "radius", o.realism.radius_min, o.realism.radius_max,
+            "chain-zone radius (A), drawn per sample like real chain maps' masks (max 0: --radius)");
   sub.add_option("--noise-correlation", o.realism.noise_correlation, "noise low-pass width / atoms' sigma (0: white)")
       ->capture_default_str()
       ->group("Simulation");

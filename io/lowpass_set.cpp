@@ -23,7 +23,7 @@ std::string lowpass_key(const ManifestRow& row, std::uint64_t seed, const LowPas
 // clipped to the map. Filtering only this box gives the same zone values as filtering the whole map.
 Grid chain_region(const Grid& map, const Chain& chain, const LowPassOptions& o) {
   const double sigma = std::hypot(o.sigma_factor * o.realism.res_max, bfactor_sigma(o.realism.bfactor_max));
-  const double reach = o.build.zone.radius + 4 * sigma + (o.build.zone.margin + 2) * std::max({o.build.voxel.x,
+  const double reach = widest_zone(o.build, o.realism) + 4 * sigma + (o.build.zone.margin + 2) * std::max({o.build.voxel.x,
                                                                                              o.build.voxel.y,
                                                                                              o.build.voxel.z});
   IndexBox box{{map.nx, map.ny, map.nz}, {0, 0, 0}};
@@ -46,7 +46,8 @@ Metadata draw_metadata(const RealismDraw& d, const ManifestRow& row, const LowPa
           {"bfactor", exact_number(d.bfactor)},
           {"scale", exact_number(d.scale)},
           {"snr", exact_number(d.snr)},
-          {"noise_sigma", exact_number(d.noise_sigma)}};
+          {"noise_sigma", exact_number(d.noise_sigma)},
+          {"zone_radius", exact_number(with_drawn_zone(o.build, d).zone.radius)}};
 }
 
 void set_meta(Metadata& meta, const std::string& key, const std::string& value) {
@@ -68,7 +69,8 @@ Sample lowpass_sample(const ManifestRow& row, const RowInputs& in, int index, co
   const std::uint64_t seed = sample_seed(row.map, row.chain, index, o.seed);
   const RealismDraw draw = draw_realism(o.realism, o.sigma_factor, seed);
   const Grid region = chain_region(in.map, in.model.chain(row.chain), o);
-  Sample s = row_sample(row, in, add_realism(lowpass_map(region, draw.resolution, o.sigma_factor), draw), o.build);
+  Sample s = row_sample(row, in, add_realism(lowpass_map(region, draw.resolution, o.sigma_factor), draw),
+                        with_drawn_zone(o.build, draw));
   set_meta(s.metadata, "resolution", exact_number(draw.resolution));
   set_meta(s.metadata, "source", lowpass_key(row, seed, o));
   const Metadata extra = draw_metadata(draw, row, o);

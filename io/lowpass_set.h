@@ -18,7 +18,7 @@
 //    crops the row's map around the chain (zone + margin + the filter's reach), low-passes it to the
 //    target resolution, applies add_realism (extra B-factor blur, scale, extra noise at the drawn
 //    SNR — snr_max 0, the default, adds none: the map's own noise stays) and cuts and labels the
-//    chain's zone as build_sample does. Metadata: the row's (resolution = the target, map = the
+//    chain's zone as build_sample does (with realism.radius_max > 0, at a radius drawn per sample). Metadata: the row's (resolution = the target, map = the
 //    source map), plus lowpass 1, source_resolution, seed, sigma_factor, bfactor, scale, snr,
 //    noise_sigma, and a source key that names the draw.
 //  * build_lowpassed(rows, options): for every row, samples_per_row samples cached as

@@ -322,10 +322,11 @@ RealismDraw draw_realism(const Realism& r, double sigma_factor, std::uint64_t se
   check_range(r.snr_min, r.snr_max, "snr");
   check_range(r.bfactor_min, r.bfactor_max, "bfactor");
   check_range(r.scale_min, r.scale_max, "scale");
-  if (!(r.res_min > 0) || r.bfactor_min < 0 || !(r.scale_min > 0) || (r.snr_max > 0 && !(r.snr_min > 0)) ||
+  if (r.radius_max > 0) check_range(r.radius_min, r.radius_max, "zone radius");
+  if ((r.radius_max > 0 && !(r.radius_min > 0)) || !(r.res_min > 0) || r.bfactor_min < 0 || !(r.scale_min > 0) || (r.snr_max > 0 && !(r.snr_min > 0)) ||
       !(r.noise_correlation >= 0) || !(sigma_factor > 0))
     throw std::invalid_argument("Realism: resolution and scale must be > 0, B-factors >= 0, snr_min > 0 when "
-                                "snr_max > 0, noise_correlation >= 0");
+                                "snr_max > 0, noise_correlation >= 0, zone radius_min > 0 when radius_max > 0");
   RealismDraw d;
   d.seed = seed;
   d.resolution = uniform_in(r.res_min, r.res_max, seed, 0);
@@ -333,6 +334,7 @@ RealismDraw draw_realism(const Realism& r, double sigma_factor, std::uint64_t se
   d.scale = uniform_in(r.scale_min, r.scale_max, seed, 2);
   d.snr = r.snr_max > 0 ? uniform_in(r.snr_min, r.snr_max, seed, 3) : 0.0;
   d.noise_sigma = r.noise_correlation * sigma_factor * d.resolution;
+  d.zone_radius = r.radius_max > 0 ? uniform_in(r.radius_min, r.radius_max, seed, 4) : 0.0;
   return d;
 }
 

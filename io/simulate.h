@@ -25,7 +25,8 @@
 //    by a Gaussian of σ_n (power spectrum ∝ exp(−4π²σ_n²|k|²), k in 1/Å: with σ_n = σ of the atoms
 //    the noise falls off with frequency like the signal). SNR = variance of the blurred, scaled
 //    signal over the samples where the input map is > 0 (for a simulated map: within the cutoff of
-//    an atom, so box padding does not change it) / variance of the noise.
+//    an atom, so box padding does not change it) / variance of the noise. The zone radius, when
+//    drawn, is applied by the sample builders (io/simulate_set.h, io/lowpass_set.h), not here.
 //  * Randomness is Philox-4x32-10 (kernels/philox.h) keyed by the seed: stream 0 for the drawn
 //    values, stream 1 for the noise field (one Philox block per two samples of a padded box, words
 //    0 and 1 through Box–Muller). The same seed gives the same bits for any thread count; across
@@ -82,6 +83,10 @@ struct Realism {
   double noise_correlation = 1.0;           // σ_n = this × σ of the atoms; 0: white noise
   double bfactor_min = 0, bfactor_max = 0;  // Å², extra blur drawn uniformly
   double scale_min = 1, scale_max = 1;      // density scale drawn uniformly
+  // Å, the sample's chain-zone radius drawn uniformly; radius_max ≤ 0: the build's fixed zone
+  // radius. Real chain maps are segmented with masks of every width (the authors' reach 5–9 Å from
+  // the atoms), so a network that only saw one radius learns the mask's edge, not the density.
+  double radius_min = 0, radius_max = 0;
 };
 
 // The values drawn for one sample (recorded in its metadata).
@@ -92,6 +97,7 @@ struct RealismDraw {
   double scale = 1;
   double snr = 0;          // ≤ 0: no noise
   double noise_sigma = 0;  // Å, σ_n of the noise's low-pass Gaussian
+  double zone_radius = 0;  // Å; 0: the build's zone radius
 };
 
 RealismDraw draw_realism(const Realism& realism, double sigma_factor, std::uint64_t seed);

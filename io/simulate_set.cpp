@@ -37,6 +37,7 @@ std::string source_key(const std::string& model_path, const std::string& chain, 
 GridGeometry sample_lattice(const Chain& chain, const SimulateOptions& sim, const BuildOptions& b) {
   const double voxel = std::max({b.voxel.x, b.voxel.y, b.voxel.z});
   const double padding = std::max(sim.cutoff_sigmas * sim.sigma(), b.zone.radius) + b.zone.margin * voxel;
+  // b carries the sample's drawn radius: the lattice covers exactly its zone.
   return lattice_around(chain.atoms, b.voxel, padding);
 }
 
@@ -54,7 +55,8 @@ Metadata draw_metadata(const Model& model, const std::string& chain, const Reali
           {"scale", exact_number(d.scale)},
           {"snr", exact_number(d.snr)},
           {"noise_sigma", exact_number(d.noise_sigma)},
-          {"neighbours", o.neighbours ? "1" : "0"}};
+          {"neighbours", o.neighbours ? "1" : "0"},
+          {"zone_radius", exact_number(with_drawn_zone(o.build, d).zone.radius)}};
 }
 
 ChainSs chain_classes(const Model& model, const std::string& chain, const SimulatedSetOptions& o) {
@@ -101,13 +103,24 @@ std::vector<std::string> source_chains(const Model& model, const SimulatedSource
 
 }  // namespace
 
+BuildOptions with_drawn_zone(const BuildOptions& build, const RealismDraw& draw) {
+  BuildOptions b = build;
+  if (draw.zone_radius > 0) b.zone.radius = draw.zone_radius;
+  return b;
+}
+
+double widest_zone(const BuildOptions& build, const Realism& realism) {
+  return realism.radius_max > 0 ? realism.radius_max : build.zone.radius;
+}
+
 std::string realism_key(const Realism& r) {
   std::ostringstream s;
   s << "res " << exact_number(r.res_min) << "," << exact_number(r.res_max) << "|snr " << exact_number(r.snr_min)
     << "," << exact_number(r.snr_max) << "," << exact_number(r.noise_correlation) << "|b "
     << exact_number(r.bfactor_min) << "," << exact_number(r.bfactor_max) << "|scale " << exact_number(r.scale_min)
     << "," << exact_number(r.scale_max);
-  return s.str();
+  if (r.radius_max > 0) s << "|zone " << exact_number(r.radius_min) << "," << exact_number(r.radius_max);
+  return s.str();  // (no zone part for a fixed radius: caches built before the option stay valid)
 }
 
 std::uint64_t sample_seed(const std::string& model_path, const std::string& chain, int index, std::uint64_t seed) {
@@ -133,8 +146,9 @@ Sample simulate_sample(const Model& model, const std::string& chain_id, const Ch
   const RealismDraw draw = draw_realism(o.realism, o.simulate.sigma_factor, seed);
   SimulateOptions sim = o.simulate;
   sim.resolution = draw.resolution;
-  const Grid clean = simulate_onto(model, o.neighbours ? "" : chain_id, sample_lattice(chain, sim, o.build), sim);
-  Sample s = chain_sample(add_realism(clean, draw), chain, ss, o.build);
+  const BuildOptions build = with_drawn_zone(o.build, draw);
+  const Grid clean = simulate_onto(model, o.neighbours ? "" : chain_id, sample_lattice(chain, sim, build), sim);
+  Sample s = chain_sample(add_realism(clean, draw), chain, ss, build);
   Metadata meta = draw_metadata(model, chain_id, draw, o);
   meta.insert(meta.end(), s.metadata.begin(), s.metadata.end());
   meta.emplace_back("source", source_key(model.path, chain_id, seed, o));

@@ -9,7 +9,8 @@
 //    neighbours' density) or of the chain alone — adds the realism, then cuts the chain's zone and
 //    labels it exactly as build_sample does for a real map (chain_sample in manifest.h: zone of
 //    build.zone.radius Å, density > 0 is the component, class of the nearest Cα within
-//    build.label_cutoff). Residue classes come from the model's HELIX/SHEET records or the built-in
+//    build.label_cutoff; with realism.radius_max > 0 the zone's radius is drawn per sample in
+//    [radius_min, radius_max] and recorded as zone_radius). Residue classes come from the model's HELIX/SHEET records or the built-in
 //    DSSP (secondary.h; build.ss.ss_file is ignored: there is no per-model file here).
 //  * The sample's metadata holds what a manifest sample holds (map = "simulated", model, chain,
 //    resolution = the drawn one, split, ss_source, counts, source, written_by) plus the draw: seed,
@@ -56,6 +57,11 @@ struct SimulatedBuildResult {
   std::string sample_path;
   std::string message;       // "<file>: <problem>" for failures
 };
+
+// The build options of one sample: `build` with the zone radius the draw chose (when it chose one).
+BuildOptions with_drawn_zone(const BuildOptions& build, const RealismDraw& draw);
+// The largest zone radius any sample of these options can have (Å): what lattices must cover.
+double widest_zone(const BuildOptions& build, const Realism& realism);
 
 // Every range of `realism` as text, for source keys.
 std::string realism_key(const Realism& realism);

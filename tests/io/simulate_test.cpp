@@ -4,6 +4,8 @@
 #include "io/simulate.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
 #include <omp.h>
 
 #include <cmath>
@@ -401,6 +403,35 @@ TEST(SimulatedSample, LabelsAreMakeLabelsOfTheZoneAndTheSeedRepeatsIt) {
   EXPECT_TRUE(again.map.data == s.map.data);
   EXPECT_EQ(again.labels.data, s.labels.data);
   EXPECT_NE(simulate_sample(model, "A", ss, 43, o).meta("resolution"), s.meta("resolution"));
+}
+
+TEST(SimulatedSample, ADrawnZoneRadiusMasksEachSampleAtItsOwnRadius) {
+  SimulatedSetOptions o = set_options("");
+  o.realism.radius_min = 6;
+  o.realism.radius_max = 9;
+  const Model model = read_model(sim_data("1ONC.pdb.gz"));
+  const ChainSs ss = chain_secondary_structure(model, "A");
+  const std::vector<Vec3>& atoms = model.chain("A").atoms;
+  std::set<std::string> radii;
+  for (std::uint64_t seed : {1, 2, 3}) {
+    const Sample s = simulate_sample(model, "A", ss, seed, o);
+    const double r = std::stod(s.meta("zone_radius"));
+    EXPECT_TRUE(r >= 6 && r <= 9) << r;
+    radii.insert(s.meta("zone_radius"));
+    // Density exactly inside the drawn zone: none outside it, some beyond the default 5 Å.
+    const LabelGrid zone = zone_mask(s.map, atoms, r), five = zone_mask(s.map, atoms, 5.0);
+    long outside = 0, beyond_five = 0;
+    for (std::size_t i = 0; i < s.map.data.size(); ++i) {
+      outside += !zone.data[i] && s.map.data[i] != 0.f;
+      beyond_five += !five.data[i] && s.map.data[i] != 0.f;
+    }
+    EXPECT_EQ(outside, 0);
+    EXPECT_GT(beyond_five, 1000);
+    EXPECT_EQ(s.labels.data, make_labels(s.map, model.chain("A"), ss.classes).data);  // labels keep the 3 Å rule
+  }
+  EXPECT_EQ(radii.size(), 3u);
+  o.realism.radius_min = 0;  // a drawn radius needs a positive lower bound
+  EXPECT_THROW(draw_realism(o.realism, kSigmaChimera, 1), std::invalid_argument);
 }
 
 TEST(SimulatedSet, BuildsEveryProteinChainSkipsBuiltSamplesAndReportsBadFiles) {
