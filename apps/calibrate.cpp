@@ -4,12 +4,13 @@
 // Contract:
 //  * Validation maps: --samples DIR (repeatable): the `val` samples built there (`sseunet build`,
 //    e.g. real maps low-passed with --lowpass, split val), scored over their whole box as training
-//    validation scores them; --manifest M: the rows of --split (default val), each scored on its
-//    chain zone at 1 Å as `evaluate` scores it (truth from the row's ss_file, records or DSSP;
-//    voxels outside the zone are not counted). Both may be given. No map may have been used to
+//    validation scores them; --manifest M: the rows of --split (default val), each predicted from
+//    the chain's surroundings as the map has them and scored on its chain zone at 1 Å, as
+//    `evaluate --model` does (truth from the row's ss_file, records or DSSP; voxels outside the zone
+//    are not counted). Both may be given. No map may have been used to
 //    train the model — calibrate cannot check that; the caller's split must.
-//  * The network runs once per map (normalized as in training and predict; --tta and --tile as in
-//    predict), then every rule of apps/calibration.h's grid is scored from the kept probabilities.
+//  * The network runs once per map (apps/inference.h predict_on_zone: normalized as in training and
+//    predict; --tta and --tile as in predict), then every rule of apps/calibration.h's grid is scored from the kept probabilities.
 //  * Prints a Markdown table of pooled voxel precision / recall / F1 for the argmax, the model's
 //    current rule (when calibrated) and the chosen one, and writes OUT: the input checkpoint with
 //    meta["decision"] = {helix_weight, sheet_weight, criterion, maps, tta, helix/sheet P/R/F1 on the
@@ -48,10 +49,12 @@ struct CalibrateOptions {
   TileOptions tiles;
 };
 
-// One validation map before the network: normalized density, truth labels, and a name.
+// One validation map before the network: the raw density to predict on, the lattice box of it that
+// is scored, the truth there (kIgnore: not scored), and a name.
 struct ValidationMap {
   std::string name;
   io::Grid input;
+  io::GridGeometry scored;
   std::vector<std::uint8_t> labels;
 };
 
@@ -60,8 +63,8 @@ std::vector<ValidationMap> maps_from_samples(const std::string& dir) {
   for (const std::string& path : sample_files(dir)) {
     io::Sample s = io::read_sample(path);
     if (s.meta("split") != "val") continue;
-    io::normalize(s.map);
-    out.push_back({path, std::move(s.map), std::move(s.labels.data)});
+    const io::GridGeometry box = s.map;
+    out.push_back({path, std::move(s.map), box, std::move(s.labels.data)});
   }
   if (out.empty()) throw io::file_error(dir, "no validation samples (build them with `sseunet build ... --split val`)");
   return out;
@@ -70,13 +73,12 @@ std::vector<ValidationMap> maps_from_samples(const std::string& dir) {
 ValidationMap map_from_row(const io::ManifestRow& row, const CalibrateOptions& o) {
   const io::Grid map = read_input_map(row.map);
   const ChainInput in = read_chain(row.model, row.chain, {row.ss_file, o.dssp}, &map);
-  io::Grid zone = chain_zone_at_1A(map, row.map, in, o.radius);
+  const io::Grid zone = chain_zone_at_1A(map, row.map, in, o.radius);
   std::vector<std::uint8_t> labels = io::make_labels(zone, in.chain(), in.classes).data;
   const io::LabelGrid inside = io::zone_mask(zone, in.chain().atoms, o.radius);
   for (std::size_t i = 0; i < labels.size(); ++i)
     if (!inside.data[i]) labels[i] = LabelledProbabilities::kIgnore;  // evaluate ignores them too
-  io::normalize(zone);
-  return {row_name(row), std::move(zone), std::move(labels)};
+  return {row_name(row), chain_context_at_1A(map, row.map, in, o.radius), zone, std::move(labels)};
 }
 
 std::vector<ValidationMap> validation_maps(const CalibrateOptions& o) {
@@ -134,9 +136,8 @@ int run_calibrate(const CalibrateOptions& o, const GlobalOptions& g) {
   InterruptScope signals;
   Progress bar(reporter, "calibrate", "maps", static_cast<long long>(maps.size()));
   for (ValidationMap& m : maps) {
-    Probabilities p = predict_probabilities(*model.net, m.input, o.tiles, dev, Reporter::silent());
+    Probabilities p = predict_on_zone(*model.net, std::move(m.input), m.scored, o.tiles, dev);
     scored.push_back({std::move(p.helix.data), std::move(p.sheet.data), std::move(m.labels)});
-    m.input = io::Grid();
     throw_if_interrupted();
     bar.update(static_cast<long long>(scored.size()));
   }

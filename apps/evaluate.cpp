@@ -12,7 +12,9 @@
 //    DeepSSETracer-style pair <prefix>_helix.mrc + <prefix>_sheet.mrc (e.g.
 //    deepssetracer1.0_pred_helix.mrc). Masks on another lattice are resampled onto the zone's
 //    (trilinear, then > 0.5). A row without predictions is an error.
-//  * --model CKPT: the network runs on each row's zone, normalized as in training (apps/inference.h).
+//  * --model CKPT: the network runs on the chain's surroundings at 1 Å as the map has them (not
+//    zeroed outside the zone: what `predict` on the whole map sees there; apps/inputs.h
+//    chain_context_at_1A), normalized as in training, and its masks are scored on the zone.
 //  * Output: a Markdown table on stdout (one row per chain; F1 as fractions; --level picks voxel or
 //    residue F1), then the Cα-weighted and pooled (micro) averages. --csv and --json write every
 //    count, precision, recall and F1 at both levels; they are written only when every row succeeded.
@@ -125,24 +127,24 @@ struct EvalContext {
   mutable bool announced = false;
 };
 
-Masks predict_masks(const EvalContext& cx, const io::ManifestRow& row, const io::Grid& zone) {
+Masks predict_masks(const EvalContext& cx, const io::ManifestRow& row, const io::Grid& map, const ChainInput& in,
+                    const io::Grid& zone) {
   if (!cx.model) {
     const PredFiles f = find_predictions(cx.o.pred_dir, row);
     return {mask_on(f.helix, zone), mask_on(f.sheet, zone)};
   }
   cx.announce();
-  io::Grid input = zone;
-  io::normalize(input);
-  // Per-row tile bars would drown the row bar.
-  return masks_from(predict_probabilities(*cx.model->net, input, cx.o.tiles, cx.dev, Reporter::silent()),
-                    cx.decision);
+  // The network sees the chain's surroundings as predict would on the whole map, not the zeroed zone.
+  return masks_from(
+      predict_on_zone(*cx.model->net, chain_context_at_1A(map, row.map, in, cx.o.radius), zone, cx.o.tiles, cx.dev),
+      cx.decision);
 }
 
 RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {
   const io::Grid map = read_input_map(row.map);
   const ChainInput in = read_chain(row.model, row.chain, {row.ss_file, cx.o.dssp}, &map);
   const io::Grid zone = chain_zone_at_1A(map, row.map, in, cx.o.radius);
-  Masks m = predict_masks(cx, row, zone);
+  Masks m = predict_masks(cx, row, map, in, zone);
   const io::LabelGrid inside = io::zone_mask(zone, in.chain().atoms, cx.o.radius);
   for (std::size_t i = 0; i < inside.data.size(); ++i) {
     m.helix.data[i] &= inside.data[i];

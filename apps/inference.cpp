@@ -146,6 +146,30 @@ Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normaliz
   return mean;
 }
 
+namespace {
+
+// The samples of `g` on `sub`, a box of g's own lattice (same spacing, origin on a lattice point).
+io::Grid on_sub_lattice(const io::Grid& g, const io::GridGeometry& sub) {
+  io::IndexBox box;
+  const double from[3] = {sub.origin.x - g.origin.x, sub.origin.y - g.origin.y, sub.origin.z - g.origin.z};
+  const double step[3] = {g.voxel.x, g.voxel.y, g.voxel.z};
+  const int size[3] = {sub.nx, sub.ny, sub.nz};
+  for (int a = 0; a < 3; ++a) {
+    box.lo[a] = int(std::lround(from[a] / step[a]));
+    box.hi[a] = box.lo[a] + size[a];
+  }
+  return io::crop(g, box);
+}
+
+}  // namespace
+
+Probabilities predict_on_zone(net::UNet3d& model, io::Grid context, const io::GridGeometry& zone,
+                              const TileOptions& tiles, Device dev) {
+  io::normalize(context);
+  const Probabilities p = predict_probabilities(model, context, tiles, dev, Reporter::silent());
+  return {on_sub_lattice(p.helix, zone), on_sub_lattice(p.sheet, zone)};
+}
+
 Masks masks_from(const Probabilities& p, const Decision& d) {
   Masks m{io::LabelGrid(p.helix, 0), io::LabelGrid(p.sheet, 0)};
   for (std::size_t i = 0; i < p.helix.data.size(); ++i) {

@@ -55,6 +55,12 @@ struct Probabilities {
 Probabilities predict_probabilities(net::UNet3d& model, const io::Grid& normalized, const TileOptions& tiles,
                                     Device dev, const Reporter& reporter);
 
+// Probabilities predicted on `context` (raw density, e.g. chain_context_at_1A: normalized here) and
+// cut to `zone`, a box of context's lattice (e.g. chain_zone_at_1A): how `evaluate --model` and
+// `calibrate` score a chain as `predict` on the whole map would see it.
+Probabilities predict_on_zone(net::UNet3d& model, io::Grid context, const io::GridGeometry& zone,
+                              const TileOptions& tiles, Device dev);
+
 struct Masks {
   io::LabelGrid helix, sheet;
 };

@@ -58,14 +58,31 @@ ChainInput read_chain(const std::string& model_path, const std::string& chain_id
   return in;
 }
 
-io::Grid chain_zone_at_1A(const io::Grid& map, const std::string& map_path, const ChainInput& in, double radius) {
-  io::ZoneOptions z;
-  z.radius = radius;
+namespace {
+
+io::Grid zone_at_1A(const io::Grid& map, const std::string& map_path, const ChainInput& in, const io::ZoneOptions& z) {
   try {
     return io::zone_at_spacing(map, in.chain().atoms, {1, 1, 1}, z);
   } catch (const io::IoError&) {  // an empty zone: the chain lies outside the map
     throw io::file_error(in.model.path, "chain " + in.chain_id + " does not overlap the map " + map_path);
   }
+}
+
+}  // namespace
+
+io::Grid chain_zone_at_1A(const io::Grid& map, const std::string& map_path, const ChainInput& in, double radius) {
+  io::ZoneOptions z;
+  z.radius = radius;
+  return zone_at_1A(map, map_path, in, z);
+}
+
+io::Grid chain_context_at_1A(const io::Grid& map, const std::string& map_path, const ChainInput& in, double radius,
+                             int margin) {
+  io::ZoneOptions z;
+  z.radius = radius;
+  z.margin = margin;
+  z.zero_outside = false;
+  return zone_at_1A(map, map_path, in, z);
 }
 
 }  // namespace sse::app

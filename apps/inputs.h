@@ -15,6 +15,9 @@
 //  * read_chain(): the model, the chain (IoError listing the chains when absent) and its classes.
 //  * chain_zone_at_1A(): io::zone_at_spacing at 1 Å (what `build` caches and `evaluate` scores on);
 //    a chain that misses the map throws IoError naming the model and the map.
+//  * chain_context_at_1A(): the same lattice, the zone's bounding box grown by `margin` voxels and
+//    NOT zeroed outside the zone: the chain's surroundings as the map has them, i.e. what `predict`'s
+//    network sees around the chain when it runs on the whole map.
 #pragma once
 
 #include <array>
@@ -52,5 +55,7 @@ ChainInput read_chain(const std::string& model_path, const std::string& chain_id
                       const io::Grid* map = nullptr);
 
 io::Grid chain_zone_at_1A(const io::Grid& map, const std::string& map_path, const ChainInput& in, double radius);
+io::Grid chain_context_at_1A(const io::Grid& map, const std::string& map_path, const ChainInput& in, double radius,
+                             int margin = 16);
 
 }  // namespace sse::app
