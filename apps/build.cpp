@@ -201,6 +201,11 @@ void add_simulate_options(CLI::App& sub, BuildCmdOptions& o) {
   add_range(sub, "scale", o.realism.scale_min, o.realism.scale_max, "density scale");
   add_range(sub, "radius", o.realism.radius_min, o.realism.radius_max,
             "chain-zone radius (A), drawn per sample like real chain maps' masks (max 0: --radius)");
+  sub.add_option("--local-bfactor-max", o.realism.local_bfactor_max,
+                 "local-resolution variation: extra B-factor blur (A^2) of a sample's blurriest regions, drawn in "
+                 "0..this (0: none)")
+      ->capture_default_str()
+      ->group("Realism (--simulate and --lowpass)");
   sub.add_option("--noise-correlation", o.realism.noise_correlation, "noise low-pass width / atoms' sigma (0: white)")
       ->capture_default_str()
       ->group("Simulation");

@@ -22,7 +22,8 @@ std::string lowpass_key(const ManifestRow& row, std::uint64_t seed, const LowPas
 // margin and the reach of every blur applied (4σ of the filter and of the largest B-factor blur),
 // clipped to the map. Filtering only this box gives the same zone values as filtering the whole map.
 Grid chain_region(const Grid& map, const Chain& chain, const LowPassOptions& o) {
-  const double sigma = std::hypot(o.sigma_factor * o.realism.res_max, bfactor_sigma(o.realism.bfactor_max));
+  const double sigma = std::hypot(o.sigma_factor * o.realism.res_max, bfactor_sigma(o.realism.bfactor_max),
+                                  bfactor_sigma(o.realism.local_bfactor_max));
   const double reach = widest_zone(o.build, o.realism) + 4 * sigma + (o.build.zone.margin + 2) * std::max({o.build.voxel.x,
                                                                                              o.build.voxel.y,
                                                                                              o.build.voxel.z});
@@ -47,7 +48,8 @@ Metadata draw_metadata(const RealismDraw& d, const ManifestRow& row, const LowPa
           {"scale", exact_number(d.scale)},
           {"snr", exact_number(d.snr)},
           {"noise_sigma", exact_number(d.noise_sigma)},
-          {"zone_radius", exact_number(with_drawn_zone(o.build, d).zone.radius)}};
+          {"zone_radius", exact_number(with_drawn_zone(o.build, d).zone.radius)},
+          {"local_bfactor", exact_number(d.local_bfactor)}};
 }
 
 void set_meta(Metadata& meta, const std::string& key, const std::string& value) {

@@ -323,10 +323,10 @@ RealismDraw draw_realism(const Realism& r, double sigma_factor, std::uint64_t se
   check_range(r.bfactor_min, r.bfactor_max, "bfactor");
   check_range(r.scale_min, r.scale_max, "scale");
   if (r.radius_max > 0) check_range(r.radius_min, r.radius_max, "zone radius");
-  if ((r.radius_max > 0 && !(r.radius_min > 0)) || !(r.res_min > 0) || r.bfactor_min < 0 || !(r.scale_min > 0) || (r.snr_max > 0 && !(r.snr_min > 0)) ||
+  if (!(r.local_bfactor_max >= 0) || (r.radius_max > 0 && !(r.radius_min > 0)) || !(r.res_min > 0) || r.bfactor_min < 0 || !(r.scale_min > 0) || (r.snr_max > 0 && !(r.snr_min > 0)) ||
       !(r.noise_correlation >= 0) || !(sigma_factor > 0))
     throw std::invalid_argument("Realism: resolution and scale must be > 0, B-factors >= 0, snr_min > 0 when "
-                                "snr_max > 0, noise_correlation >= 0, zone radius_min > 0 when radius_max > 0");
+                                "snr_max > 0, noise_correlation >= 0, zone radius_min > 0 when radius_max > 0, local B-factor >= 0");
   RealismDraw d;
   d.seed = seed;
   d.resolution = uniform_in(r.res_min, r.res_max, seed, 0);
@@ -335,12 +335,39 @@ RealismDraw draw_realism(const Realism& r, double sigma_factor, std::uint64_t se
   d.snr = r.snr_max > 0 ? uniform_in(r.snr_min, r.snr_max, seed, 3) : 0.0;
   d.noise_sigma = r.noise_correlation * sigma_factor * d.resolution;
   d.zone_radius = r.radius_max > 0 ? uniform_in(r.radius_min, r.radius_max, seed, 4) : 0.0;
+  d.local_bfactor = r.local_bfactor_max > 0 ? uniform_in(0, r.local_bfactor_max, seed, 5) : 0.0;
   return d;
 }
 
+namespace {
+
+// (1 − w)·map + w·(map blurred by B = local_bfactor), w a smooth random field in [0, 1].
+void vary_local_resolution(Grid& map, double local_bfactor, std::uint64_t seed) {
+  Grid blurred = map;
+  gaussian_blur(blurred, bfactor_sigma(local_bfactor));
+  // The field is smooth: drawn on a lattice of a third of its length scale and interpolated (a
+  // 1 Å lattice would make the filter 100 taps long). A noise stream of its own: the seed's noise
+  // field stays what it was without this step.
+  GridGeometry coarse = map;
+  const double step = kLocalResolutionScale / 3;
+  coarse.voxel = {step, step, step};
+  coarse.nx = int(std::ceil((map.nx - 1) * map.voxel.x / step)) + 2;
+  coarse.ny = int(std::ceil((map.ny - 1) * map.voxel.y / step)) + 2;
+  coarse.nz = int(std::ceil((map.nz - 1) * map.voxel.z / step)) + 2;
+  const Grid field =
+      resample_onto(lowpass_noise(coarse, kLocalResolutionScale, 1.0, seed ^ 0x9E3779B97F4A7C15ull), map);
+  for (std::size_t i = 0; i < map.data.size(); ++i) {
+    const float w = 1.f / (1.f + std::exp(-2.f * field.data[i]));
+    map.data[i] = (1.f - w) * map.data[i] + w * blurred.data[i];
+  }
+}
+
+}  // namespace
+
 Grid add_realism(Grid map, const RealismDraw& d) {
-  if (!(d.scale > 0) || d.bfactor < 0 || d.noise_sigma < 0)
-    throw std::invalid_argument("add_realism: scale must be > 0, bfactor and noise_sigma >= 0");
+  if (!(d.scale > 0) || d.bfactor < 0 || d.noise_sigma < 0 || d.local_bfactor < 0)
+    throw std::invalid_argument("add_realism: scale must be > 0, bfactor, local_bfactor and noise_sigma >= 0");
+  if (d.local_bfactor > 0) vary_local_resolution(map, d.local_bfactor, d.seed);
   const Grid support = d.snr > 0 ? map : Grid();  // the clean map's positive samples define the signal
   gaussian_blur(map, bfactor_sigma(d.bfactor));
   for (float& v : map.data) v *= float(d.scale);

@@ -27,6 +27,10 @@
 //    signal over the samples where the input map is > 0 (for a simulated map: within the cutoff of
 //    an atom, so box padding does not change it) / variance of the noise. The zone radius, when
 //    drawn, is applied by the sample builders (io/simulate_set.h, io/lowpass_set.h), not here.
+//    Local resolution (local_bfactor > 0), applied first: the map becomes (1 − w)·map + w·blurred,
+//    blurred = the map blurred by the B-factor local_bfactor, w(x) = a smooth random field in
+//    [0, 1] (Gaussian noise low-passed at kLocalResolutionScale Å, through a logistic of slope 2 per
+//    standard deviation), keyed by the seed on a stream of its own.
 //  * Randomness is Philox-4x32-10 (kernels/philox.h) keyed by the seed: stream 0 for the drawn
 //    values, stream 1 for the noise field (one Philox block per two samples of a padded box, words
 //    0 and 1 through Box–Muller). The same seed gives the same bits for any thread count; across
@@ -87,6 +91,10 @@ struct Realism {
   // radius. Real chain maps are segmented with masks of every width (the authors' reach 5–9 Å from
   // the atoms), so a network that only saw one radius learns the mask's edge, not the density.
   double radius_min = 0, radius_max = 0;
+  // Å², local-resolution variation: the extra B-factor blur of a sample's blurriest regions, drawn
+  // uniformly in [0, local_bfactor_max] (0: none). Real maps are sharp in their core and blurred at
+  // flexible edges; a simulated map is equally sharp everywhere.
+  double local_bfactor_max = 0;
 };
 
 // The values drawn for one sample (recorded in its metadata).
@@ -98,7 +106,11 @@ struct RealismDraw {
   double snr = 0;          // ≤ 0: no noise
   double noise_sigma = 0;  // Å, σ_n of the noise's low-pass Gaussian
   double zone_radius = 0;  // Å; 0: the build's zone radius
+  double local_bfactor = 0;  // Å², extra blur where the local-resolution field is 1
 };
+
+// Length scale (Å) of the local-resolution field: regions of this size share one local resolution.
+constexpr double kLocalResolutionScale = 12.0;
 
 RealismDraw draw_realism(const Realism& realism, double sigma_factor, std::uint64_t seed);
 Grid add_realism(Grid map, const RealismDraw& draw);

@@ -56,7 +56,8 @@ Metadata draw_metadata(const Model& model, const std::string& chain, const Reali
           {"snr", exact_number(d.snr)},
           {"noise_sigma", exact_number(d.noise_sigma)},
           {"neighbours", o.neighbours ? "1" : "0"},
-          {"zone_radius", exact_number(with_drawn_zone(o.build, d).zone.radius)}};
+          {"zone_radius", exact_number(with_drawn_zone(o.build, d).zone.radius)},
+          {"local_bfactor", exact_number(d.local_bfactor)}};
 }
 
 ChainSs chain_classes(const Model& model, const std::string& chain, const SimulatedSetOptions& o) {
@@ -120,7 +121,8 @@ std::string realism_key(const Realism& r) {
     << exact_number(r.bfactor_min) << "," << exact_number(r.bfactor_max) << "|scale " << exact_number(r.scale_min)
     << "," << exact_number(r.scale_max);
   if (r.radius_max > 0) s << "|zone " << exact_number(r.radius_min) << "," << exact_number(r.radius_max);
-  return s.str();  // (no zone part for a fixed radius: caches built before the option stay valid)
+  if (r.local_bfactor_max > 0) s << "|local b " << exact_number(r.local_bfactor_max);
+  return s.str();  // (no part for options left off: caches built before them stay valid)
 }
 
 std::uint64_t sample_seed(const std::string& model_path, const std::string& chain, int index, std::uint64_t seed) {

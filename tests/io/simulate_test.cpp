@@ -345,6 +345,37 @@ TEST_F(RealismTest, BlurKeepsTheMassAndScaleMultiplies) {
   for (std::size_t i = 0; i < clean_.data.size(); ++i) ASSERT_EQ(scaled.data[i], clean_.data[i] * 2.5f);
 }
 
+TEST_F(RealismTest, LocalResolutionMixesTheMapWithItsBlurredCopyBySmoothWeights) {
+  RealismDraw d;
+  d.seed = 5;
+  d.local_bfactor = 200;
+  const Grid varied = add_realism(clean_, d);
+  Grid blurred = clean_;
+  gaussian_blur(blurred, bfactor_sigma(200));
+  // Each sample is (1 − w)·clean + w·blurred with w in (0, 1), w varying over the map.
+  double w_min = 1, w_max = 0;
+  for (std::size_t i = 0; i < clean_.data.size(); ++i) {
+    const float lo = std::min(clean_.data[i], blurred.data[i]), hi = std::max(clean_.data[i], blurred.data[i]);
+    ASSERT_GE(varied.data[i], lo - 1e-4f * (1 + std::fabs(lo))) << i;
+    ASSERT_LE(varied.data[i], hi + 1e-4f * (1 + std::fabs(hi))) << i;
+    const double gap = double(blurred.data[i]) - clean_.data[i];
+    if (std::fabs(gap) > 0.5) {
+      const double w = (varied.data[i] - clean_.data[i]) / gap;
+      w_min = std::min(w_min, w), w_max = std::max(w_max, w);
+    }
+  }
+  // Sharper regions and blurrier ones in one map (a 30 Å protein spans about 2.5 field lengths).
+  EXPECT_GT(w_max - w_min, 0.25) << w_min << " .. " << w_max;
+  EXPECT_GT(w_min, -1e-3);
+  EXPECT_LT(w_max, 1 + 1e-3);
+  EXPECT_EQ(add_realism(clean_, d).data, varied.data);  // the seed repeats it
+  d.seed = 6;
+  EXPECT_NE(add_realism(clean_, d).data, varied.data);
+  Realism r;
+  r.local_bfactor_max = -1;
+  EXPECT_THROW(draw_realism(r, kSigmaChimera, 1), std::invalid_argument);
+}
+
 TEST(GaussianBlur, ADeltaSpreadsWithTheRequestedSigma) {
   GridGeometry g{41, 41, 41, {0.5, 1, 2}, {0, 0, 0}};
   Grid delta(g);
