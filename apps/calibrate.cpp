@@ -16,6 +16,10 @@
 //    meta["decision"] = {helix_weight, sheet_weight, criterion, maps, tta, helix/sheet P/R/F1 on the
 //    validation maps}. OUT is written atomically (engine/checkpoint.h); OUT may be the input file.
 //    `predict` and `evaluate` then use these weights by default.
+//  * Several --model (e.g. a run's step_*.ckpt, `train --keep-checkpoints`): each is calibrated on the
+//    same maps, a table compares their calibrated scores, and the best one (first on ties) is the one
+//    written, with the comparison in meta["decision"]["chosen_from"]: checkpoint and rule are chosen
+//    together on what the model will be used with.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -42,7 +46,8 @@ namespace {
 using nlohmann::json;
 
 struct CalibrateOptions {
-  std::string model, manifest, split = "val", out;
+  std::vector<std::string> models;
+  std::string manifest, split = "val", out;
   std::vector<std::string> samples;
   double radius = 5.0;
   bool dssp = false;
@@ -119,53 +124,92 @@ json scores_json(const io::Counts& c) {
   return {{"precision", v(c.precision())}, {"recall", v(c.recall())}, {"f1", v(c.f1())}};
 }
 
+// One model's probabilities on every validation map (the maps' inputs are kept for the next model).
+std::vector<LabelledProbabilities> probabilities_of(const LoadedModel& model, const std::vector<ValidationMap>& maps,
+                                                    const CalibrateOptions& o, Device dev, const Reporter& reporter) {
+  std::vector<LabelledProbabilities> scored;
+  Progress bar(reporter, "calibrate", "maps", static_cast<long long>(maps.size()));
+  for (const ValidationMap& m : maps) {
+    Probabilities p = predict_on_zone(*model.net, m.input, m.scored, o.tiles, dev);
+    scored.push_back({std::move(p.helix.data), std::move(p.sheet.data), m.labels});
+    throw_if_interrupted();
+    bar.update(static_cast<long long>(scored.size()));
+  }
+  bar.finish();
+  return scored;
+}
+
+struct Candidate {
+  std::string path;
+  CalibrationResult result;
+};
+
+// With several --model: the calibrated score of each, the best marked.
+void print_candidates(const std::vector<Candidate>& c, std::size_t best) {
+  std::cout << "| model | weights | helix F1 | sheet F1 | score |\n|---|---|---|---|---|\n";
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const CalibrationResult& r = c[i].result;
+    char score[32];
+    std::snprintf(score, sizeof score, "%.4f", r.score);
+    std::cout << "| " << c[i].path << (i == best ? " **(chosen)**" : "") << " | " << describe(r.best.decision, false)
+              << " | " << pct(r.best.counts.helix.f1()) << " | " << pct(r.best.counts.sheet.f1()) << " | " << score
+              << " |\n";
+  }
+  std::cout << "\n";
+}
+
 int run_calibrate(const CalibrateOptions& o, const GlobalOptions& g) {
   apply_global_options(g);
   const Reporter reporter(g);
   check_tiles(o.tiles);
   if (o.samples.empty() && o.manifest.empty()) throw UsageError("give validation maps: --samples DIR or --manifest M");
-  const std::string model_path = resolve_model_path(o.model);
+  const std::vector<std::string> paths = o.models.empty() ? std::vector<std::string>{resolve_model_path("")} : o.models;
   const Device dev = choose_device(g);
-  LoadedModel model = load_model(model_path, dev);
-  Checkpoint ck = load_checkpoint(model_path);  // read whole once more, to be written back with the rule
-  std::vector<ValidationMap> maps = validation_maps(o);
-  reporter.info("start", "device " + dev.str() + "; model " + model_path + " (" + describe(model) + "); " +
+  for (const std::string& p : paths) load_model(p, dev);  // every checkpoint checked before the long work
+  const std::vector<ValidationMap> maps = validation_maps(o);
+  reporter.info("start", "device " + dev.str() + "; " + std::to_string(paths.size()) + " model(s); " +
                              std::to_string(maps.size()) + " validation maps");
 
-  std::vector<LabelledProbabilities> scored;
   InterruptScope signals;
-  Progress bar(reporter, "calibrate", "maps", static_cast<long long>(maps.size()));
-  for (ValidationMap& m : maps) {
-    Probabilities p = predict_on_zone(*model.net, std::move(m.input), m.scored, o.tiles, dev);
-    scored.push_back({std::move(p.helix.data), std::move(p.sheet.data), std::move(m.labels)});
-    throw_if_interrupted();
-    bar.update(static_cast<long long>(scored.size()));
+  std::vector<Candidate> candidates;
+  std::vector<LabelledProbabilities> chosen_scored;
+  std::size_t best = 0;
+  for (const std::string& path : paths) {
+    std::vector<LabelledProbabilities> scored = probabilities_of(load_model(path, dev), maps, o, dev, reporter);
+    candidates.push_back({path, calibrate(scored)});
+    if (candidates.size() == 1 || candidates.back().result.score > candidates[best].result.score) {
+      best = candidates.size() - 1;
+      chosen_scored = std::move(scored);
+    }
   }
-  bar.finish();
-
-  const CalibrationResult best = calibrate(scored);
-  if (!best.helix_present || !best.sheet_present)
-    reporter.info("warning", std::string("no ") + (best.helix_present ? "sheet" : "helix") +
+  const CalibrationResult& r = candidates[best].result;
+  if (!r.helix_present || !r.sheet_present)
+    reporter.info("warning", std::string("no ") + (r.helix_present ? "sheet" : "helix") +
                                  " voxel in the validation maps: that weight stays 1");
+  if (candidates.size() > 1) print_candidates(candidates, best);
+  const LoadedModel model = load_model(paths[best], dev);
   std::cout << "| rule | weights | helix P | helix R | helix F1 | sheet P | sheet R | sheet F1 |\n"
             << "|---|---|---|---|---|---|---|---|\n"
-            << table_row("argmax", {Decision{}, count_rule(scored, Decision{})});
-  if (model.calibrated) std::cout << table_row("current", {model.decision, count_rule(scored, model.decision)});
-  std::cout << table_row("calibrated", best.best) << "\n"
-            << "Pooled voxel scores over " << scored.size()
+            << table_row("argmax", {Decision{}, count_rule(chosen_scored, Decision{})});
+  if (model.calibrated) std::cout << table_row("current", {model.decision, count_rule(chosen_scored, model.decision)});
+  std::cout << table_row("calibrated", r.best) << "\n"
+            << "Pooled voxel scores of " << paths[best] << " over " << maps.size()
             << " validation maps; the calibrated rule maximizes the mean of helix and sheet F1.\n";
 
-  json names = json::array();
+  json names = json::array(), compared = json::array();
   for (const ValidationMap& m : maps) names.push_back(m.name);
-  ck.meta["decision"] = {{"helix_weight", best.best.decision.helix},
-                         {"sheet_weight", best.best.decision.sheet},
+  for (const Candidate& c : candidates) compared.push_back({{"model", c.path}, {"score", c.result.score}});
+  Checkpoint ck = load_checkpoint(paths[best]);  // written back whole, with the rule
+  ck.meta["decision"] = {{"helix_weight", r.best.decision.helix},
+                         {"sheet_weight", r.best.decision.sheet},
                          {"criterion", "mean of pooled voxel helix and sheet F1"},
                          {"tta", o.tiles.tta},
                          {"maps", names},
-                         {"helix", scores_json(best.best.counts.helix)},
-                         {"sheet", scores_json(best.best.counts.sheet)}};
+                         {"chosen_from", compared},
+                         {"helix", scores_json(r.best.counts.helix)},
+                         {"sheet", scores_json(r.best.counts.sheet)}};
   save_checkpoint(o.out, ck);
-  reporter.info("done", "wrote " + o.out + " (mask rule " + describe(best.best.decision, true) + ")");
+  reporter.info("done", "wrote " + o.out + " (" + paths[best] + ", mask rule " + describe(r.best.decision, true) + ")");
   return kOk;
 }
 
@@ -177,7 +221,9 @@ Command add_calibrate(CLI::App& app, GlobalOptions& g) {
       app, g, "calibrate",
       "Choose the mask rule's helix/sheet weights on validation maps and store them in the checkpoint",
       "sseunet calibrate --model run/best.ckpt --samples real-val/ -o run/calibrated.ckpt");
-  sub->add_option("--model", o->model, "checkpoint to calibrate (default: $SSEUNET_MODEL, then models/default.ckpt)");
+  sub->add_option("--model", o->models,
+                  "checkpoint to calibrate (default: $SSEUNET_MODEL, then models/default.ckpt); several: each is "
+                  "calibrated and the best on the validation maps is written");
   sub->add_option("-o,--out", o->out, "checkpoint to write (the model with the chosen weights; may be --model)")
       ->required();
   sub->add_option("--samples", o->samples, "folders of built samples; their `val` samples are the validation maps");

@@ -56,7 +56,7 @@ struct TrainOptions {
 // Flags that define the run; on --resume the checkpoint defines it instead.
 const char* const kConfigFlags[] = {"--loss", "--gamma",        "--dice",  "--width", "--levels",     "--dropout",
                                     "--lr",   "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule",
-                                    "--val-every"};
+                                    "--val-every", "--keep-checkpoints"};
 
 struct RunFiles {
   std::string dir, manifest, cache;
@@ -280,6 +280,9 @@ Command add_train(CLI::App& app, GlobalOptions& g) {
   sub->add_option("--val-every", c.val_every, "validate and checkpoint every N steps (0 = at the end of each epoch)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--keep-checkpoints", c.keep_checkpoints,
+                "also keep step_<N>.ckpt at every validation (choose one later, e.g. `sseunet calibrate --model "
+                "DIR/step_*.ckpt`)");
   sub->add_flag("--no-augment", o->no_augment, "no random flips and 90-degree rotations");
   sub->add_option("--schedule", c.schedule, "learning-rate schedule: step (x0.95 every 100 steps) or cosine")
       ->capture_default_str()

@@ -21,10 +21,11 @@
 #      EMD-1657/4V5H AM) and a segmented F-actin subunit (EMD-5168, 6.6 Å) — validation only, the
 #      zone radius 10 Å so their own segmentation masks stay as they are;
 #   5. `sseunet train --samples` (simulated + real training samples, real validation samples) with
-#      FCE_DL (γ = 5, Dice per class), from INIT's weights when set, the best checkpoint chosen on the
-#      real validation samples only;
-#   6. `sseunet calibrate` the best checkpoint on the same real validation samples (mask-rule
-#      weights): $WORK/run/calibrated.ckpt. The chain maps of ../shared/data/real stay an
+#      FCE_DL (γ = 5, Dice per class), from INIT's weights when set, keeping the checkpoint of every
+#      validation (--keep-checkpoints);
+#   6. `sseunet calibrate` every kept checkpoint on the same real validation samples and write the
+#      best calibrated one with its mask-rule weights: $WORK/run/calibrated.ckpt (checkpoint and rule
+#      chosen together, on real validation maps only). The chain maps of ../shared/data/real stay an
 #      independent test (`scripts/evaluate_default.sh`).
 #
 #   scripts/train_default.sh [DATA_DIR]     (default ../shared/data; WORK=build/default-model)
@@ -110,10 +111,12 @@ else
   "$sseunet" train --samples "$work/sim" "$work/real" "${val[@]}" --out "$work/run" ${init:+--init "$init"} \
     --loss fce_dl --gamma 5 --dice "$dice" --width "$width" --dropout "$dropout" \
     --weight-decay "$wd" --schedule cosine --lr "$lr" --val-every "$val_every" \
-    --patch "$patch" --max-steps "$steps" --epochs 1000 --threads "$threads" --seed "$seed"
+    --patch "$patch" --max-steps "$steps" --epochs 1000 --threads "$threads" --seed "$seed" --keep-checkpoints
 fi
 
-# 6. mask-rule weights on the real validation samples
-samples=()
-for d in "${val[@]}"; do samples+=(--samples "$d"); done
-"$sseunet" calibrate --model "$work/run/best.ckpt" "${samples[@]}" -o "$work/run/calibrated.ckpt" --threads "$threads"
+# 6. checkpoint and mask-rule weights chosen together on the real validation samples
+args=()
+for d in "${val[@]}"; do args+=(--samples "$d"); done
+for c in $(ls "$work"/run/step_*.ckpt 2>/dev/null | sort -t_ -k2 -n); do args+=(--model "$c"); done
+[ -e "$work/run/step_$steps.ckpt" ] || args+=(--model "$work/run/best.ckpt")  # a run from before --keep-checkpoints
+"$sseunet" calibrate "${args[@]}" -o "$work/run/calibrated.ckpt" --threads "$threads"

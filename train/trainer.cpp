@@ -68,7 +68,8 @@ std::string TrainConfig::to_json() const {
               {"schedule", schedule},
               {"decay_gamma", decay_gamma},
               {"decay_every", decay_every},
-              {"val_every", val_every}}
+              {"val_every", val_every},
+              {"keep_checkpoints", keep_checkpoints}}
       .dump();
 }
 
@@ -90,6 +91,7 @@ TrainConfig TrainConfig::from_json(const std::string& text) {
   c.decay_gamma = j.value("decay_gamma", c.decay_gamma);
   c.decay_every = j.value("decay_every", c.decay_every);
   c.val_every = j.value("val_every", c.val_every);
+  c.keep_checkpoints = j.value("keep_checkpoints", c.keep_checkpoints);
   return c;
 }
 
@@ -283,6 +285,7 @@ void Trainer::run(const std::string& out_dir, const std::function<void(const Ste
     if (!out_dir.empty()) {
       save(out_dir + "/last.ckpt");
       if (info.best) save(out_dir + "/best.ckpt");
+      if (cfg_.keep_checkpoints) save(out_dir + "/step_" + std::to_string(step_) + ".ckpt");
       const json line{{"epoch", info.epoch},
                       {"step", info.step},
                       {"train_loss", info.train_loss},

@@ -10,7 +10,9 @@
 // patch³ crops (zero-padded, padding ignored by the loss).
 // Files in out_dir: last.ckpt (every epoch and on stop), best.ckpt (best mean of helix and sheet
 // validation F1), metrics.jsonl (one JSON object per epoch) — or, with val_every > 0, all of these
-// every val_every steps instead of at epoch ends (large sets, short fine-tuning runs).
+// every val_every steps instead of at epoch ends (large sets, short fine-tuning runs). With
+// keep_checkpoints, every validation also leaves step_<N>.ckpt, so that a checkpoint can be chosen
+// afterwards by another criterion (e.g. `sseunet calibrate` over several, on calibrated F1).
 #pragma once
 
 #include <atomic>
@@ -44,6 +46,7 @@ struct TrainConfig {
   float decay_gamma = 0.95f;
   long long decay_every = 100;
   long long val_every = 0;  // validate, checkpoint and log every this many steps (0: each epoch)
+  bool keep_checkpoints = false;  // also keep step_<N>.ckpt of every validation (for choosing later)
   std::string to_json() const;
   static TrainConfig from_json(const std::string& json);
 };

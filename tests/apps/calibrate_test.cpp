@@ -96,13 +96,13 @@ TEST(Calibrate, WritesTheRuleIntoTheCheckpointAndPredictUsesIt) {
   Scratch s;
   write_checkpoint(s.path("tiny.ckpt"));
   const RunResult c = sseunet(
-      "calibrate --model tiny.ckpt --manifest " + example_manifest() + " --split all -o cal.ckpt --tile 32 --overlap 8", s.path());
+      "calibrate --model tiny.ckpt --manifest " + example_manifest() + " -o cal.ckpt --tile 32 --overlap 8", s.path());
   ASSERT_EQ(c.code, 0) << c.err;
   EXPECT_NE(c.out.find("| calibrated |"), std::string::npos) << c.out;
   const Checkpoint ck = load_checkpoint(s.path("cal.ckpt"));
   ASSERT_TRUE(ck.meta.contains("decision"));
   const float wh = ck.meta["decision"]["helix_weight"], ws = ck.meta["decision"]["sheet_weight"];
-  EXPECT_EQ(ck.meta["decision"]["maps"].size(), 3u);
+  EXPECT_EQ(ck.meta["decision"]["maps"].size(), 1u);  // the manifest's val row
   EXPECT_EQ(ck.tensors.size(), load_checkpoint(s.path("tiny.ckpt")).tensors.size());
 
   // predict with the calibrated file == predict with its weights given as flags, and says so.
@@ -119,6 +119,32 @@ TEST(Calibrate, WritesTheRuleIntoTheCheckpointAndPredictUsesIt) {
                               s.path());
   ASSERT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(o.err.find("(calibrated)"), std::string::npos) << o.err;
+}
+
+TEST(Calibrate, OfSeveralCheckpointsWritesTheBestCalibrated) {
+  Scratch s;
+  write_checkpoint(s.path("w4.ckpt"), 4);
+  write_checkpoint(s.path("w6.ckpt"), 6);
+  const RunResult c = sseunet("calibrate --model w4.ckpt --model w6.ckpt --manifest " + example_manifest() +
+                                  " -o best.ckpt --tile 32 --overlap 8 -q",
+                              s.path());
+  ASSERT_EQ(c.code, 0) << c.err;
+  EXPECT_NE(c.out.find("(chosen)"), std::string::npos) << c.out;
+  const Checkpoint ck = load_checkpoint(s.path("best.ckpt"));
+  const nlohmann::json& from = ck.meta["decision"]["chosen_from"];
+  ASSERT_EQ(from.size(), 2u);
+  const double s4 = from[0]["score"], s6 = from[1]["score"];
+  const int width = ck.meta["model"]["width"];
+  EXPECT_EQ(width, s6 > s4 ? 6 : 4);  // first on ties
+  // The one calibrated alone gets the same rule.
+  ASSERT_EQ(sseunet("calibrate --model w" + std::to_string(width) + ".ckpt --manifest " + example_manifest() +
+                        " -o alone.ckpt --tile 32 --overlap 8 -q",
+                    s.path())
+                .code,
+            0);
+  const Checkpoint alone = load_checkpoint(s.path("alone.ckpt"));
+  EXPECT_EQ(alone.meta["decision"]["helix_weight"], ck.meta["decision"]["helix_weight"]);
+  EXPECT_EQ(alone.meta["decision"]["sheet_weight"], ck.meta["decision"]["sheet_weight"]);
 }
 
 TEST(Calibrate, RefusesACheckpointWithACorruptRuleAndMissingInputs) {

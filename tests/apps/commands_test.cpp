@@ -158,6 +158,17 @@ TEST(Train, TrainsThenResumesWithTheStoredConfiguration) {
   EXPECT_EQ(p.code, 0) << p.err;
 }
 
+TEST(Train, KeepCheckpointsLeavesOneFilePerValidation) {
+  Scratch s;
+  write_train_manifest(s);
+  const RunResult r = sseunet(tiny_run("--out run --max-steps 3 --val-every 2 --keep-checkpoints"), s.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(s.path("run/step_2.ckpt")));
+  EXPECT_TRUE(std::filesystem::exists(s.path("run/step_3.ckpt")));  // the last step validates too
+  EXPECT_FALSE(std::filesystem::exists(s.path("run/step_1.ckpt")));
+  EXPECT_EQ(metric_lines(s.path("run/metrics.jsonl")), 2);
+}
+
 TEST(Train, CtrlCSavesACheckpointAndExitsCleanly) {
   Scratch s;
   write_train_manifest(s);
