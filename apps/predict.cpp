@@ -10,7 +10,12 @@
 //  * With --structure MODEL [--chain C]: residues.csv, one line per residue with a Cα (all chains,
 //    or C): chain, number, name, predicted class, mean helix and sheet probability over the 1 Å
 //    voxels within 3 Å of its Cα, and how many voxels that was. The predicted class is the highest
-//    mean probability (background = 1 − helix − sheet); residues with no voxel in the map get NA.
+//    mean probability (background = 1 − helix − sheet); residues with no voxel in the map get NA
+//    (apps/residue_calls.h).
+//  * Always view.cxc: a ChimeraX script opening the map, the masks (helix red, sheet yellow) and the
+//    structure coloured by predicted class (apps/chimerax.h).
+//  * With --report: report.html, a self-contained page with slices through the map and its
+//    predictions, the counts, the residue table and the run's settings (apps/predict_report.h).
 //  * One map: outputs go to DIR; several maps: DIR/<map stem>/; without -o: ./<map stem>_sseunet/.
 //  * Every input (maps' headers, model, structure, chain, output directories) is checked before the
 //    first map is computed; each map's files appear together when it is done (apps/output.h).
@@ -21,13 +26,16 @@
 #include <set>
 
 #include "apps/app.h"
+#include "apps/chimerax.h"
 #include "apps/dataset.h"
 #include "apps/inference.h"
 #include "apps/inputs.h"
 #include "apps/interrupt.h"
 #include "apps/model_io.h"
 #include "apps/output.h"
+#include "apps/predict_report.h"
 #include "apps/progress.h"
+#include "apps/residue_calls.h"
 #include "io/error.h"
 #include "io/file_util.h"
 #include "io/grid_ops.h"
@@ -46,6 +54,7 @@ struct PredictOptions {
   TileOptions tiles;
   DecisionFlags decision;  // --helix-weight / --sheet-weight over the model's calibrated rule
   bool on_input_grid = false;
+  bool report = false;
 };
 
 // The output directory of each map, refusing two maps that would write to the same place.
@@ -95,37 +104,6 @@ void require_overlap(const io::Model& model, const std::vector<const io::Chain*>
       if (p.x >= 0 && p.y >= 0 && p.z >= 0 && p.x <= g.nx - 1 && p.y <= g.ny - 1 && p.z <= g.nz - 1) return;
     }
   throw io::file_error(model.path, "the model does not overlap the map " + map_path + " (no Cα inside its box)");
-}
-
-std::string residue_line(const io::Chain& c, const io::Residue& r, const Probabilities& p) {
-  double h = 0, s = 0;
-  long n = 0;
-  const io::IndexBox b = p.helix.box_around(r.ca, 3.0);
-  for (int z = b.lo[2]; z < b.hi[2]; ++z)
-    for (int y = b.lo[1]; y < b.hi[1]; ++y)
-      for (int x = b.lo[0]; x < b.hi[0]; ++x) {
-        if (io::dist2(p.helix.position(x, y, z), r.ca) > 9.0) continue;
-        h += p.helix.at(x, y, z);
-        s += p.sheet.at(x, y, z);
-        ++n;
-      }
-  std::string number = std::to_string(r.id.num) + (r.id.icode == ' ' ? "" : std::string(1, r.id.icode));
-  if (n == 0) return c.id + "," + number + "," + r.name + ",NA,,,0\n";
-  h /= double(n);
-  s /= double(n);
-  const double bg = 1.0 - h - s;
-  const char* cls = h > bg && h >= s ? "helix" : (s > bg && s > h ? "sheet" : "other");
-  char buf[64];
-  std::snprintf(buf, sizeof buf, ",%.4f,%.4f,%ld\n", h, s, n);
-  return c.id + "," + number + "," + r.name + "," + cls + buf;
-}
-
-std::string residues_csv(const std::vector<const io::Chain*>& chains, const Probabilities& p) {
-  std::string out = "chain,number,name,predicted,helix_prob,sheet_prob,voxels\n";
-  for (const io::Chain* c : chains)
-    for (const io::Residue& r : c->residues)
-      if (r.has_ca) out += residue_line(*c, r, p);
-  return out;
 }
 
 // ---- one map ------------------------------------------------------------------------------
@@ -183,10 +161,48 @@ void summarize(const Reporter& reporter, const std::string& map, const std::stri
       {{"map", map}, {"dir", dir}, {"helix_voxels", c.helix}, {"sheet_voxels", c.sheet}, {"seconds", seconds}});
 }
 
+std::string dims(const io::GridGeometry& g) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%d x %d x %d voxels of %.3g x %.3g x %.3g A, origin (%.2f, %.2f, %.2f) A", g.nx, g.ny,
+                g.nz, g.voxel.x, g.voxel.y, g.voxel.z, g.origin.x, g.origin.y, g.origin.z);
+  return buf;
+}
+
+// The run's settings as the report lists them.
+std::vector<std::pair<std::string, std::string>> settings(const Context& cx, const std::string& map,
+                                                           const io::GridGeometry& input_grid,
+                                                           const std::string& dir) {
+  const PredictOptions& o = cx.o;
+  return {{"map", map},
+          {"input grid", dims(input_grid)},
+          {"model", cx.model.path + " (" + describe(cx.model) + ")"},
+          {"device", cx.dev.str()},
+          {"tiles", (o.tiles.tile ? std::to_string(o.tiles.tile) : std::string("auto")) + ", overlap " +
+                        std::to_string(o.tiles.overlap) + (o.tiles.tta ? ", 8-view TTA" : "")},
+          {"mask rule", describe(cx.decision, cx.model.calibrated && cx.decision == cx.model.decision)},
+          {"structure", o.structure.empty() ? "none" : o.structure + (o.chain.empty() ? "" : " chain " + o.chain)},
+          {"outputs", dir + (o.on_input_grid ? " (on the input grid)" : " (on the 1 A grid)")},
+          {"written by", "sseunet " SSEUNET_VERSION}};
+}
+
+// view.cxc names the map and the structure as seen from the output folder.
+std::string view_script(const Context& cx, const std::string& map, double level, const std::vector<ResidueCall>& calls,
+                        const OutputDir& out) {
+  ChimeraScene scene;
+  scene.map = relative_path(map, out.path());
+  scene.map_level = level;
+  scene.helix_mask = "helix.mrc";
+  scene.sheet_mask = "sheet.mrc";
+  if (cx.structure) scene.structure = relative_path(cx.o.structure, out.path());
+  scene.residues = calls;
+  return chimerax_script(scene);
+}
+
 void predict_one(const Context& cx, const std::string& map, OutputDir& out) {
   const auto t0 = std::chrono::steady_clock::now();
   io::Grid raw = read_input_map(map);
   const io::GridGeometry input_grid = raw;
+  const double level = contour_level(raw);
   std::vector<const io::Chain*> chains;
   if (cx.structure) {
     chains = selected_chains(*cx.structure, cx.o.chain);
@@ -199,7 +215,17 @@ void predict_one(const Context& cx, const std::string& map, OutputDir& out) {
                               std::to_string(input_grid.nz) + " -> " + std::to_string(input.nx) + "x" +
                               std::to_string(input.ny) + "x" + std::to_string(input.nz) + " at 1 A");
   Probabilities p = predict_probabilities(*cx.model.net, input, cx.o.tiles, cx.dev, cx.reporter);
-  if (cx.structure) io::write_file_atomically(out.stage("residues.csv"), residues_csv(chains, p));
+  std::vector<ResidueCall> calls;
+  if (cx.structure) {
+    calls = call_residues(chains, p);
+    io::write_file_atomically(out.stage("residues.csv"), residues_csv(calls));
+  }
+  io::write_file_atomically(out.stage("view.cxc"), view_script(cx, map, level, calls, out));
+  if (cx.o.report) {
+    const Masks masks = masks_from(p, cx.decision);
+    PredictReport r{map, &input, &p, &masks, cx.structure ? &calls : nullptr, settings(cx, map, input_grid, out.path())};
+    io::write_file_atomically(out.stage("report.html"), predict_report_html(r));
+  }
   if (cx.o.on_input_grid) p = on_grid(std::move(p), input_grid);
   const MaskCounts counts = write_outputs(out, p, cx.decision);
   throw_if_interrupted();  // a Ctrl-C during the writes: discard them
@@ -237,7 +263,8 @@ Command add_predict(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<PredictOptions>();
   CLI::App* sub =
       add_subcommand(app, g, "predict", "Find helices and sheets in maps: masks and probability maps as MRC",
-                     "sseunet predict examples/emd_35448_crop.mrc -o out/ --model run/best.ckpt");
+                     "sseunet predict examples/emd_35448_crop.mrc -o out/ --model run/best.ckpt\n"
+                     "  sseunet predict examples/emd_35448_crop.mrc -o out/ --report   # + report.html; view.cxc always");
   sub->add_option("MAP", o->maps, "MRC/CCP4 maps (any size and voxel size, optionally .gz)")->required();
   sub->add_option("-o,--out", o->out,
                   "output folder (default ./<map stem>_sseunet/; with several maps DIR/<map stem>/)");
@@ -247,6 +274,9 @@ Command add_predict(CLI::App& app, GlobalOptions& g) {
   sub->add_flag("--on-input-grid", o->on_input_grid, "write outputs on the input map's grid instead of the 1 A grid");
   sub->add_option("--structure", o->structure, "atomic model (PDB/mmCIF) fitted to the map: also write residues.csv");
   sub->add_option("--chain", o->chain, "only this chain of --structure in residues.csv");
+  sub->add_flag("--report", o->report,
+                "also write report.html: slices through the map with helix/sheet overlays, counts, residues, "
+                "settings (one self-contained page), e.g. sseunet predict map.mrc -o out/ --report");
   return {sub, [o, &g] { return run_predict(*o, g); }};
 }
 

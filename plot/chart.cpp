@@ -74,8 +74,8 @@ std::vector<LegendItem> labelled(const std::vector<LegendItem>& items) {
 // Lays out the box inside `area` with margins for tick labels, axis titles and a right-hand legend.
 Rect plot_box(Canvas& c, Rect area, const Axes& axes, double left_labels, const std::vector<LegendItem>& legend_items) {
   area = title(c, area, axes.title);
-  const double legend_w = legend_items.empty() ? 0 : legend_size(c, legend_items).w + 12;
-  const double left = left_labels + (axes.ylabel.empty() ? 8 : 26);
+  const double legend_w = std::max(axes.legend_width, legend_items.empty() ? 0 : legend_size(c, legend_items).w + 12);
+  const double left = std::max(left_labels, axes.label_width) + (axes.ylabel.empty() ? 8 : 26);
   const double bottom = 22 + (axes.xlabel.empty() ? 0 : 16);
   return {area.x + left, area.y + 6, std::max(10.0, area.w - left - 10 - legend_w), std::max(10.0, area.h - 6 - bottom)};
 }
@@ -113,7 +113,7 @@ void draw_axes(Canvas& c, const Frame& f, const Axes& axes, bool x_ticks = true,
   if (!axes.xlabel.empty())
     c.text({f.box.x + f.box.w / 2, f.box.bottom() + 22}, axes.xlabel, {kFont, kBlack, Align::center, VAlign::top});
   if (!axes.ylabel.empty()) {
-    const double x = f.box.x - 8 - widest(c, tick_labels(f.y)) - 6;
+    const double x = f.box.x - 8 - std::max(widest(c, tick_labels(f.y)), axes.label_width - 8) - 6;
     c.text({x, f.box.y + f.box.h / 2}, axes.ylabel, {kFont, kBlack, Align::center, VAlign::bottom, false, 90});
   }
 }
@@ -147,29 +147,35 @@ std::string format_tick(double v, int decimals) {
 
 // ---- legend and scale bar -------------------------------------------------------------------
 
-Rect legend_size(Canvas& c, const std::vector<LegendItem>& items, double font_size) {
-  double w = 0;
-  for (const LegendItem& i : items) w = std::max(w, c.text_width(i.label, font_size));
+// Width of one legend entry: the swatch, a gap, the label.
+static double entry_width(Canvas& c, const LegendItem& i, double font_size) { return 24 + c.text_width(i.label, font_size); }
+
+Rect legend_size(Canvas& c, const std::vector<LegendItem>& items, double font_size, bool horizontal) {
   const double row = font_size * 1.6;
-  return {0, 0, w + 34, row * double(items.size()) + 6};
+  double w = 0;
+  for (const LegendItem& i : items)
+    w = horizontal ? w + entry_width(c, i, font_size) + 16 : std::max(w, entry_width(c, i, font_size) + 10);
+  return {0, 0, w, horizontal ? row + 6 : row * double(items.size()) + 6};
 }
 
-Rect legend(Canvas& c, Point at, const std::vector<LegendItem>& items, double font_size, bool framed) {
-  Rect r = legend_size(c, items, font_size);
+Rect legend(Canvas& c, Point at, const std::vector<LegendItem>& items, double font_size, bool framed, bool horizontal) {
+  Rect r = legend_size(c, items, font_size, horizontal);
   r.x = at.x;
   r.y = at.y;
   if (framed) c.rect(r, kWhite.with_alpha(0.85), kGrid, 1);
   const double row = font_size * 1.6;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    const LegendItem& it = items[i];
-    const double cy = r.y + 3 + row * (double(i) + 0.5);
-    const double x = r.x + 6;
+  double x = r.x + 6, cy = r.y + 3 + row / 2;
+  for (const LegendItem& it : items) {
     switch (it.kind) {
       case LegendKind::line: c.line({x, cy}, {x + 18, cy}, it.color, 2.2, it.dashed); break;
       case LegendKind::box: c.rect({x + 2, cy - 5, 14, 10}, it.color, kAxis, 0.5); break;
       case LegendKind::dot: c.circle({x + 9, cy}, 4, it.color, kAxis, 0.5); break;
     }
     c.text({x + 24, cy}, it.label, {font_size, kBlack, Align::left, VAlign::middle});
+    if (horizontal)
+      x += entry_width(c, it, font_size) + 16;
+    else
+      cy += row;
   }
   return r;
 }

@@ -10,7 +10,8 @@
 //    data, widened to the enclosing "nice" ticks (nice_ticks). A range with no finite data is [0, 1].
 //  * nice_ticks(lo, hi, n): about n ticks at 1, 2 or 5 × 10^k steps covering [lo, hi], and the number
 //    of decimals that prints each of them distinctly.
-//  * Legends list (colour, label) pairs in the given order, as a short line, a filled box or a dot.
+//  * Legends list (colour, label) pairs in the given order, as a short line, a filled box or a dot:
+//    in a column, or in one row with `horizontal` (under a figure's title).
 //  * scale_bar(): a bar `length` data units long (at `pixels_per_unit`) with its label centred above,
 //    its right end at `right`, its baseline at `y`. Used for Å bars on slices.
 //  * render(chart, w, h, format): a white canvas of w × h with the chart filling it; returns the
@@ -36,6 +37,9 @@ struct Axes {
   std::string title, xlabel, ylabel;
   double xmin = NAN, xmax = NAN, ymin = NAN, ymax = NAN;
   bool grid = true;
+  // At least this much room for the legend on the right and for the y tick labels on the left, so
+  // that stacked charts' plot boxes line up.
+  double legend_width = 0, label_width = 0;
 };
 
 enum class LegendKind { line, box, dot };
@@ -46,9 +50,10 @@ struct LegendItem {
   bool dashed = false;
 };
 // Draws the legend with its top-left corner at `at`; returns the rectangle it took.
-Rect legend(Canvas& c, Point at, const std::vector<LegendItem>& items, double font_size = 11, bool framed = true);
+Rect legend(Canvas& c, Point at, const std::vector<LegendItem>& items, double font_size = 11, bool framed = true,
+            bool horizontal = false);
 // The size legend() would take, to place it (e.g. at a plot box's top right).
-Rect legend_size(Canvas& c, const std::vector<LegendItem>& items, double font_size = 11);
+Rect legend_size(Canvas& c, const std::vector<LegendItem>& items, double font_size = 11, bool horizontal = false);
 
 void scale_bar(Canvas& c, Point right, double pixels_per_unit, double length, const std::string& label,
                Color color = kWhite, double font_size = 11);

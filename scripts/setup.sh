@@ -6,8 +6,9 @@ set -euo pipefail
 pkgs=(g++ cmake ninja-build make pkg-config
       libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libopenblas-dev gemmi-dev tao-pegtl-dev zlib1g-dev nlohmann-json3-dev
       libcairo2-dev fonts-dejavu-core)
-# Test oracles and fixture generators (optional at run time; tests that need them skip without them).
-extras=(python3-mrcfile dssp)
+# Test oracles and fixture generators (optional at run time; tests that need them skip without them):
+# chromium renders the HTML reports in a headless browser (about 15 s to install, 1.3 s per check).
+extras=(python3-mrcfile dssp chromium)
 missing=()
 for p in "${pkgs[@]}" "${extras[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

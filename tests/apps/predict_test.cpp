@@ -15,7 +15,7 @@
 namespace sse::app::test {
 namespace {
 
-const std::vector<std::string> kOutputs{"helix.mrc", "helix_prob.mrc", "sheet.mrc", "sheet_prob.mrc"};
+const std::vector<std::string> kOutputs{"helix.mrc", "helix_prob.mrc", "sheet.mrc", "sheet_prob.mrc", "view.cxc"};
 
 void expect_same_lattice(const io::GridGeometry& a, const io::GridGeometry& b) {
   EXPECT_EQ(a.dims(), b.dims());

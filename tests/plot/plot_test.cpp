@@ -1,7 +1,6 @@
 // plot/: the Cairo canvas (PNG and SVG bytes, pixels where they were drawn), slices with overlays,
-// iso-line outlines, ticks, charts and the HTML page helpers. PNGs are decoded back with Cairo to
-// check pixels.
-#include <cairo.h>
+// iso-line outlines, ticks, charts and the HTML page helpers. PNGs are decoded back (with Cairo,
+// tests/support/png.h) to check pixels.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,58 +10,16 @@
 #include "plot/chart.h"
 #include "plot/html.h"
 #include "plot/raster.h"
+#include "tests/support/png.h"
 
 namespace sse::plot {
 namespace {
 
-// A decoded PNG: width, height and a pixel reader (straight RGB, 0..255).
-struct Decoded {
-  int width = 0, height = 0;
-  std::vector<std::uint32_t> argb;
-  std::array<int, 3> rgb(int x, int y) const {
-    const std::uint32_t p = argb[std::size_t(y) * std::size_t(width) + std::size_t(x)];
-    return {int((p >> 16) & 255), int((p >> 8) & 255), int(p & 255)};
-  }
-  // Pixels within `tol` of colour c in every channel.
-  long count(Color c, int tol = 40) const {
-    long n = 0;
-    for (int y = 0; y < height; ++y)
-      for (int x = 0; x < width; ++x) {
-        const auto p = rgb(x, y);
-        if (std::abs(p[0] - int(c.r * 255)) <= tol && std::abs(p[1] - int(c.g * 255)) <= tol &&
-            std::abs(p[2] - int(c.b * 255)) <= tol)
-          ++n;
-      }
-    return n;
-  }
-};
+using test::decode_png;
 
-Decoded decode_png(const std::string& bytes) {
-  struct Reader {
-    const std::string* s;
-    std::size_t at = 0;
-  } r{&bytes};
-  cairo_surface_t* s = cairo_image_surface_create_from_png_stream(
-      [](void* closure, unsigned char* data, unsigned int len) {
-        auto* rd = static_cast<Reader*>(closure);
-        if (rd->at + len > rd->s->size()) return CAIRO_STATUS_READ_ERROR;
-        std::copy(rd->s->data() + rd->at, rd->s->data() + rd->at + len, data);
-        rd->at += len;
-        return CAIRO_STATUS_SUCCESS;
-      },
-      &r);
-  Decoded d;
-  if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
-    d.width = cairo_image_surface_get_width(s);
-    d.height = cairo_image_surface_get_height(s);
-    const int stride = cairo_image_surface_get_stride(s);
-    const unsigned char* data = cairo_image_surface_get_data(s);
-    for (int y = 0; y < d.height; ++y)
-      for (int x = 0; x < d.width; ++x)
-        d.argb.push_back(reinterpret_cast<const std::uint32_t*>(data + std::size_t(y) * std::size_t(stride))[x]);
-  }
-  cairo_surface_destroy(s);
-  return d;
+// Pixels of colour c, within `tol` in every channel.
+long count(const test::DecodedPng& d, Color c, int tol) {
+  return d.count(int(c.r * 255), int(c.g * 255), int(c.b * 255), tol);
 }
 
 const Color kRed = Color::hex(0xff0000);
@@ -74,12 +31,12 @@ TEST(Canvas, PngHasTheScaledSizeAndPixelsWhereDrawn) {
   const std::string png = c.finish();
   ASSERT_GE(png.size(), 8u);
   EXPECT_EQ(png.substr(1, 3), "PNG");
-  const Decoded d = decode_png(png);
+  const test::DecodedPng d = decode_png(png);
   ASSERT_EQ(d.width, 80);
   ASSERT_EQ(d.height, 60);
   EXPECT_EQ(d.rgb(30, 20), (std::array<int, 3>{255, 0, 0}));     // inside the rectangle (×2)
   EXPECT_EQ(d.rgb(5, 5), (std::array<int, 3>{255, 255, 255}));   // outside
-  EXPECT_EQ(d.count(kRed, 0), 20 * 20);
+  EXPECT_EQ(count(d, kRed, 0), 20 * 20);
   EXPECT_THROW(c.rect({0, 0, 1, 1}, kRed), std::logic_error);  // finished
 }
 
@@ -100,7 +57,7 @@ TEST(Canvas, NearestNeighbourImageKeepsVoxelsSharp) {
   img.at(1, 0) = {0, 0, 255, 255};
   Canvas c(20, 10, Format::png);
   c.image(img, {0, 0, 20, 10}, false);
-  const Decoded d = decode_png(c.finish());
+  const test::DecodedPng d = decode_png(c.finish());
   EXPECT_EQ(d.rgb(9, 5), (std::array<int, 3>{255, 0, 0}));
   EXPECT_EQ(d.rgb(10, 5), (std::array<int, 3>{0, 0, 255}));
 }
@@ -111,7 +68,7 @@ TEST(Canvas, TextIsDrawnAndMeasured) {
   EXPECT_GT(c.text_width("helix 10 A", 11), 30);
   EXPECT_GT(c.text_width("helix 10 A", 22), 1.8 * c.text_width("helix 10 A", 11));
   c.text({5, 15}, "helix 10 A", {11, kBlack, Align::left, VAlign::middle});
-  EXPECT_GT(decode_png(c.finish()).count(kBlack, 100), 20);  // glyph pixels (a font is installed)
+  EXPECT_GT(count(decode_png(c.finish()), kBlack, 100), 20);  // glyph pixels (a font is installed)
 }
 
 TEST(Raster, PercentileWindow) {
@@ -169,31 +126,32 @@ TEST(Charts, DrawTheirDataInTheSeriesColour) {
   LinePlot lp;
   lp.axes = {"loss", "step", "loss"};
   lp.series.push_back({"train", {1, 2, 3}, {0.9, 0.5, NAN}, kRed});
-  const Decoded line = decode_png(render(lp, 300, 200, Format::png));
+  const test::DecodedPng line = decode_png(render(lp, 300, 200, Format::png));
   ASSERT_EQ(line.width, 300);
-  EXPECT_GT(line.count(kRed, 60), 30);
+  EXPECT_GT(count(line, kRed, 60), 30);
 
   LinePlot empty = lp;
   empty.series[0].y = {NAN, NAN, NAN};
   empty.series[0].label.clear();
-  EXPECT_EQ(decode_png(render(empty, 300, 200, Format::png)).count(kRed, 60), 0);
+  EXPECT_EQ(count(decode_png(render(empty, 300, 200, Format::png)), kRed, 60), 0);
 
   BarChart bc;
   bc.axes.xmin = 0;
   bc.axes.xmax = 1;
   bc.categories = {"A", "B"};
   bc.groups.push_back({"helix", kRed, {0.5, NAN}});
-  const Decoded bars = decode_png(render(bc, 300, bar_chart_height(bc), Format::png));
-  EXPECT_GT(bars.count(kRed, 10), 100);
+  const test::DecodedPng bars = decode_png(render(bc, 300, bar_chart_height(bc), Format::png));
+  EXPECT_GT(count(bars, kRed, 10), 100);
   BarChart twice = bc;
   twice.groups[0].values = {1.0, NAN};  // twice as long a bar
-  EXPECT_GT(decode_png(render(twice, 300, bar_chart_height(bc), Format::png)).count(kRed, 10), 1.7 * bars.count(kRed, 10));
+  EXPECT_GT(count(decode_png(render(twice, 300, bar_chart_height(bc), Format::png)), kRed, 10),
+            1.7 * double(count(bars, kRed, 10)));
 
   ScatterPlot sp;
   sp.axes.xmin = sp.axes.ymin = 0;
   sp.axes.xmax = sp.axes.ymax = 1;
   sp.series.push_back({"", kRed, {0.2, 0.8, NAN}, {0.3, 0.9, 0.5}, 5});
-  EXPECT_GT(decode_png(render(sp, 300, 300, Format::png)).count(Color::hex(0xff3333), 60), 2 * 40);
+  EXPECT_GT(count(decode_png(render(sp, 300, 300, Format::png)), Color::hex(0xff3333), 60), 2 * 40);
   EXPECT_NE(render(sp, 300, 300, Format::svg).find("<svg"), std::string::npos);
 }
 
