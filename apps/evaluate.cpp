@@ -18,6 +18,8 @@
 //  * Output: a Markdown table on stdout (one row per chain; F1 as fractions; --level picks voxel or
 //    residue F1), then the Cα-weighted and pooled (micro) averages. --csv and --json write every
 //    count, precision, recall and F1 at both levels; they are written only when every row succeeded.
+//  * --report FILE: a self-contained HTML page with the table (precision, recall, F1), per-chain F1
+//    bars and per-chain slices of truth against prediction (apps/evaluate_report.h).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -29,6 +31,7 @@
 
 #include "apps/app.h"
 #include "apps/dataset.h"
+#include "apps/evaluate_report.h"
 #include "apps/inference.h"
 #include "apps/inputs.h"
 #include "apps/interrupt.h"
@@ -38,6 +41,7 @@
 #include "io/error.h"
 #include "io/file_util.h"
 #include "io/grid_ops.h"
+#include "io/labels.h"
 #include "io/map.h"
 #include "io/metrics.h"
 
@@ -49,17 +53,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct EvalOptions {
-  std::string manifest, pred_dir, model, split = "test", csv, json_path, level = "voxel";
+  std::string manifest, pred_dir, model, split = "test", csv, json_path, level = "voxel", report;
   double radius = 5.0;
   bool dssp = false;
   TileOptions tiles;
   DecisionFlags decision;  // with --model: --helix-weight / --sheet-weight over the model's rule
-};
-
-struct RowScores {
-  io::ChainScores s;
-  double resolution = 0;
-  long other_ca = 0;
 };
 
 // ---- predictions from files ------------------------------------------------------------------
@@ -155,6 +153,7 @@ RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {
   r.resolution = row.resolution;
   for (const io::Residue& res : in.chain().residues) r.other_ca += res.has_ca;
   r.other_ca -= r.s.helix_ca + r.s.sheet_ca;
+  if (!cx.o.report.empty()) r.picture = chain_picture(zone, io::make_labels(zone, in.chain(), in.classes), m, inside);
   return r;
 }
 
@@ -163,13 +162,6 @@ RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {
 // A manifest's resolution, NA when unknown (0).
 std::optional<double> known(double resolution) {
   return resolution > 0 ? std::optional<double>(resolution) : std::nullopt;
-}
-
-std::string fmt(std::optional<double> v, int digits = 4) {
-  if (!v) return "NA";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, *v);
-  return buf;
 }
 
 json opt(std::optional<double> v) { return v ? json(*v) : json(); }
@@ -181,8 +173,8 @@ std::string markdown(const std::vector<RowScores>& rows, io::Level level) {
   std::vector<io::ChainScores> scores;
   for (const RowScores& r : rows) {
     const io::ClassCounts& k = level == io::Level::voxel ? r.s.voxel : r.s.residue;
-    o << "| " << r.s.name << " | " << fmt(known(r.resolution), 1) << " | " << r.s.helix_ca << "/" << r.s.sheet_ca << "/"
-      << r.other_ca << " | " << fmt(k.helix.f1()) << " | " << fmt(k.sheet.f1()) << " |\n";
+    o << "| " << r.s.name << " | " << format_score(known(r.resolution), 1) << " | " << r.s.helix_ca << "/" << r.s.sheet_ca << "/"
+      << r.other_ca << " | " << format_score(k.helix.f1()) << " | " << format_score(k.sheet.f1()) << " |\n";
     h += r.s.helix_ca;
     s += r.s.sheet_ca;
     other += r.other_ca;
@@ -190,8 +182,8 @@ std::string markdown(const std::vector<RowScores>& rows, io::Level level) {
   }
   const io::Averages a = io::table2_averages(scores, level);
   o << "| **weighted average** (by helix / sheet Cα) | | " << h << "/" << s << "/" << other << " | "
-    << fmt(a.weighted_f1_helix) << " | " << fmt(a.weighted_f1_sheet) << " |\n"
-    << "| pooled (micro) F1 | | | " << fmt(a.micro_f1_helix) << " | " << fmt(a.micro_f1_sheet) << " |\n\n"
+    << format_score(a.weighted_f1_helix) << " | " << format_score(a.weighted_f1_sheet) << " |\n"
+    << "| pooled (micro) F1 | | | " << format_score(a.micro_f1_helix) << " | " << format_score(a.micro_f1_sheet) << " |\n\n"
     << (level == io::Level::voxel ? "Voxel" : "Residue") << "-level F1 over " << rows.size()
     << " chains. NA: the class is absent from both truth and prediction; weighted averages leave NA chains out ("
     << a.chains_helix << " chains in the helix average, " << a.chains_sheet << " in the sheet average).\n";
@@ -234,7 +226,7 @@ json report_json(const std::vector<RowScores>& rows) {
        {{"voxel", averages_json(scores, io::Level::voxel)}, {"residue", averages_json(scores, io::Level::residue)}}}};
 }
 
-std::string csv_cell(std::optional<double> v) { return v ? fmt(v, 6) : ""; }
+std::string csv_cell(std::optional<double> v) { return v ? format_score(v, 6) : ""; }
 
 std::string report_csv(const std::vector<RowScores>& rows) {
   std::string out = "name,resolution,helix_ca,sheet_ca,other_ca";
@@ -244,7 +236,7 @@ std::string report_csv(const std::vector<RowScores>& rows) {
         out += std::string(",") + lv + "_" + c + "_" + f;
   out += "\n";
   for (const RowScores& r : rows) {
-    out += r.s.name + "," + fmt(known(r.resolution), 2) + "," + std::to_string(r.s.helix_ca) + "," +
+    out += r.s.name + "," + format_score(known(r.resolution), 2) + "," + std::to_string(r.s.helix_ca) + "," +
            std::to_string(r.s.sheet_ca) + "," + std::to_string(r.other_ca);
     for (const io::ClassCounts* k : {&r.s.voxel, &r.s.residue})
       for (const io::Counts* c : {&k->helix, &k->sheet})
@@ -252,6 +244,22 @@ std::string report_csv(const std::vector<RowScores>& rows) {
                csv_cell(c->precision()) + "," + csv_cell(c->recall()) + "," + csv_cell(c->f1());
     out += "\n";
   }
+  return out;
+}
+
+// The run's settings as the report lists them.
+std::vector<std::pair<std::string, std::string>> report_settings(const EvalOptions& o, const EvalContext& cx) {
+  char radius[32];
+  std::snprintf(radius, sizeof radius, "%g A", o.radius);
+  std::vector<std::pair<std::string, std::string>> out{{"manifest", o.manifest}, {"split", o.split},
+                                                       {"level", o.level}, {"zone radius", radius}};
+  if (cx.model)
+    out.push_back({"model", cx.model->path + " (" + describe(*cx.model) + ")" + (o.tiles.tta ? ", 8-view TTA" : "") +
+                                "; mask rule " + describe(cx.decision, cx.model->calibrated && cx.decision == cx.model->decision)});
+  else
+    out.push_back({"predictions", o.pred_dir});
+  out.push_back({"truth", o.dssp ? "built-in DSSP (rows without ss_file)" : "ss_file, else HELIX/SHEET records, else DSSP"});
+  out.push_back({"written by", "sseunet " SSEUNET_VERSION});
   return out;
 }
 
@@ -286,9 +294,13 @@ int run_evaluate(const EvalOptions& o, const GlobalOptions& g) {
     bar.update(static_cast<long long>(scores.size()), row_name(row));
   }
   bar.finish();
-  const std::string table = markdown(scores, o.level == "residue" ? io::Level::residue : io::Level::voxel);
+  const io::Level level = o.level == "residue" ? io::Level::residue : io::Level::voxel;
+  const std::string table = markdown(scores, level);
   if (!o.csv.empty()) write_text_output(o.csv, report_csv(scores));
   if (!o.json_path.empty()) write_text_output(o.json_path, report_json(scores).dump(2) + "\n");
+  if (!o.report.empty())
+    write_text_output(o.report, evaluate_report_html("sseunet evaluate: " + fs::path(o.manifest).filename().string(),
+                                                     scores, level, report_settings(o, cx)));
   std::cout << table;
   return kOk;
 }
@@ -315,6 +327,9 @@ Command add_evaluate(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::IsMember({"voxel", "residue"}));
   sub->add_option("--csv", o->csv, "write every count and score as CSV to this file");
   sub->add_option("--json", o->json_path, "write every count and score as JSON to this file");
+  sub->add_option("--report", o->report,
+                  "write an HTML page: the table with P/R/F1, per-chain F1 bars, slices of truth vs prediction "
+                  "(TP/FP/FN) per chain, e.g. --report eval.html");
   sub->add_option("--radius", o->radius, "chain zone radius (A): predictions farther from the chain are ignored")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -86,8 +86,8 @@ std::string render_montage(const io::Grid& density, plot::Window window, const M
   // The canvas is sized before drawing; measure text on a scratch surface.
   plot::Canvas probe(10, 10, plot::Format::png);
   double label_col = 0;
-  if (!single)
-    for (const SliceRow& r : m.rows) label_col = std::max(label_col, probe.text_width(r.label, 12, true) + 12);
+  for (const SliceRow& r : m.rows)
+    if (!r.label.empty()) label_col = std::max(label_col, probe.text_width(r.label, 12, true) + 12);
   const double legend_h = m.legend.empty() ? 0 : plot::legend_size(probe, m.legend, 11, true).h + 4;
   const double header = kMargin + (m.title.empty() ? 0 : kTitle) + legend_h;
   const double width = std::max(2 * kMargin + label_col + cols * (tile_w + kGap) - kGap,
@@ -104,7 +104,7 @@ std::string render_montage(const io::Grid& density, plot::Window window, const M
       const int col = single ? i % cols : i, line = single ? i / cols : int(r);
       const plot::Rect at{kMargin + label_col + col * (tile_w + kGap), header + line * (tile_h + kLabelStrip + kGap),
                           tile_w, tile_h};
-      if (!single && i == 0)
+      if (label_col > 0 && i == 0)
         c.text({kMargin, at.y + tile_h / 2}, m.rows[r].label, {12, plot::kBlack, plot::Align::left, plot::VAlign::middle, true});
       const int k = m.indices[std::size_t(i)];
       draw_tile(c, at, density, window, m, m.rows[r], k);

@@ -14,7 +14,8 @@
 //    (probability as opacity, or a flat 0/1 tint) and, for layers with `outline`, the 0.5 iso-line;
 //    a scale bar in Å on every tile and the tile's physical position (Å, the map's coordinates)
 //    under it; title and legend above. One row wraps into `columns`; several rows (e.g. helix and
-//    sheet of one chain) each take a line, labelled on the left. Pixels per Å: `scale`.
+//    sheet of one chain) each take a line. Rows with a label have it on the left. Pixels per Å:
+//    `scale`.
 //  * training_curves(): the loss (train, validation) and validation F1 (helix, sheet) per step of a
 //    run's metrics.jsonl text, the best checkpoint marked; IoError naming `path` for a malformed line.
 #pragma once
@@ -49,6 +50,14 @@ plot::Plane slice(const io::GridT<T>& g, int axis, int k) {
       p.at(u, v) = static_cast<float>(g.at(at[0], at[1], at[2]));
     }
   return p;
+}
+
+// A 0/1 float grid on lattice g: 1 where f(voxel index) holds (masks, TP/FP/FN as slice layers).
+template <class F>
+io::Grid indicator(const io::GridGeometry& g, F f) {
+  io::Grid out(g);
+  for (std::size_t i = 0; i < out.data.size(); ++i) out.data[i] = f(i) ? 1.0f : 0.0f;
+  return out;
 }
 
 std::vector<int> slice_positions(int n, double voxel, double spacing, int max_slices);

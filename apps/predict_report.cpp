@@ -22,12 +22,6 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
-io::Grid as_float(const io::LabelGrid& mask) {
-  io::Grid g(mask.geometry());
-  for (std::size_t i = 0; i < mask.data.size(); ++i) g.data[i] = mask.data[i] ? 1.0f : 0.0f;
-  return g;
-}
-
 // class | voxels | Å³ | share of the box | mean probability inside the mask
 std::vector<plot::Cell> count_row(const char* name, const io::LabelGrid& mask, const io::Grid& prob) {
   long n = 0;
@@ -46,7 +40,9 @@ std::vector<plot::Cell> count_row(const char* name, const io::LabelGrid& mask, c
 void slice_section(plot::HtmlPage& page, const PredictReport& r) {
   const io::Grid& d = *r.density;
   const plot::Window window = plot::percentile_window(d.data, 1, 99.5);
-  const io::Grid helix_mask = as_float(r.masks->helix), sheet_mask = as_float(r.masks->sheet);
+  const io::LabelGrid &h = r.masks->helix, &s = r.masks->sheet;
+  const io::Grid helix_mask = fig::indicator(h, [&](std::size_t i) { return h.data[i] != 0; });
+  const io::Grid sheet_mask = fig::indicator(s, [&](std::size_t i) { return s.data[i] != 0; });
   fig::SliceRow row{"", {{&r.p->helix, fig::kHelix, 0.4f, false}, {&r.p->sheet, fig::kSheet, 0.45f, false},
                          {&helix_mask, fig::kHelix, 0.0f, true}, {&sheet_mask, fig::kSheet, 0.0f, true}}};
   const double extent = std::max({d.nx * d.voxel.x, d.ny * d.voxel.y, d.nz * d.voxel.z});

@@ -50,6 +50,32 @@ TEST(Report, PredictReportOpensInChromiumWithEveryImage) {
   for (std::size_t i = 0; i < view->widths.size() && i < pngs.size(); ++i) EXPECT_EQ(view->widths[i], pngs[i].width);
 }
 
+// DeepSSETracer 1.0's published masks of the three authors' chains (README's Table II).
+TEST(Report, EvaluateReportHasTheTableBarsAndTruthAgainstPrediction) {
+  Scratch s;
+  const RunResult r = sseunet("evaluate --manifest " + example_manifest() + " --split all --pred-dir " +
+                                  io_data("real") + " -q --report eval.html",
+                              s.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string html = slurp(s.path("eval.html"));
+  for (const char* cell : {"3491_5mdx_L", "3491_5mdx_X", "6149_3j8g_X", ">0.845<", ">0.792<", ">0.253<", ">0.342<",
+                           ">0.403<", "pooled (micro) F1"})
+    EXPECT_NE(html.find(cell), std::string::npos) << cell;
+  const std::vector<sse::test::DecodedPng> pngs = inlined_pngs(html);
+  ASSERT_EQ(pngs.size(), 4u);  // F1 bars, then one picture per chain
+  EXPECT_GT(pngs[0].count(0xff, 0x2a, 0x1a, 8), 500);  // helix bars
+  EXPECT_GT(pngs[0].count(0xff, 0xd5, 0x00, 8), 100);  // the one sheet bar
+  // 6149_3j8g_X (helix F1 0.25): true positives (green), false positives (orange), false negatives (blue).
+  const auto& chain = pngs[3];
+  EXPECT_GT(chain.count(0x2c, 0xa0, 0x2c, 50), 100);
+  EXPECT_GT(chain.count(0xff, 0x7f, 0x0e, 50), 100);
+  EXPECT_GT(chain.count(0x1f, 0x77, 0xb4, 50), 100);
+  const auto view = render_in_chromium(s.path("eval.html"));
+  if (!view) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  EXPECT_EQ(view->images, 4);
+  EXPECT_EQ(view->decoded, 4);
+}
+
 TEST(Report, ViewScriptOpensTheMapMasksAndModelByRelativePath) {
   Scratch s;
   write_checkpoint(s.path("tiny.ckpt"));
