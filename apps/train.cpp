@@ -9,7 +9,8 @@
 //    manifest for validation).
 //  * The run (train::Trainer): loss, γ, epochs, width ... from the flags; DIR receives last.ckpt
 //    (every epoch and on interruption), best.ckpt (best mean validation F1), metrics.jsonl (one JSON
-//    object per epoch) and run.json (manifest, cache and configuration, for --resume). A DIR that
+//    object per epoch), metrics.png and metrics.svg (loss and validation F1 per step, redrawn after
+//    each validation; apps/figures.h) and run.json (manifest, cache and configuration, for --resume). A DIR that
 //    already holds a run is refused: continue it with --resume DIR.
 //  * --resume DIR continues DIR/last.ckpt bit-exactly with the configuration stored in it; only
 //    --epochs and --max-steps may change (to extend a run); other training flags are a usage error.
@@ -27,6 +28,7 @@
 
 #include "apps/app.h"
 #include "apps/dataset.h"
+#include "apps/figures.h"
 #include "apps/interrupt.h"
 #include "apps/output.h"
 #include "apps/progress.h"
@@ -179,6 +181,19 @@ void log_epoch(const Reporter& reporter, const train::EpochInfo& e) {
       {{"epoch", e.epoch}, {"step", e.step}, {"train_loss", e.train_loss}, {"val_loss", e.val.loss}, {"best", e.best}});
 }
 
+// metrics.png and metrics.svg: the run's curves so far, redrawn after each validation. A picture
+// that cannot be written is a warning: the run itself goes on.
+void plot_metrics(const RunFiles& f, const Reporter& reporter) {
+  const std::string jsonl = f.dir + "/metrics.jsonl";
+  try {
+    const std::string text = io::read_text_file(jsonl);
+    io::write_file_atomically(f.dir + "/metrics.png", fig::training_curves(text, jsonl, plot::Format::png));
+    io::write_file_atomically(f.dir + "/metrics.svg", fig::training_curves(text, jsonl, plot::Format::svg));
+  } catch (const std::exception& e) {
+    reporter.warn(std::string("training curves not drawn: ") + e.what());
+  }
+}
+
 void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter) {
   const train::TrainConfig& c = t.config();
   const long long total = c.max_steps > 0 ? c.max_steps : c.epochs * t.steps_per_epoch();
@@ -191,7 +206,12 @@ void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter) 
   };
   InterruptScope signals;  // Ctrl-C: the trainer finishes the step and saves last.ckpt
   t.run(
-      f.dir, on_step, [&](const train::EpochInfo& e) { log_epoch(reporter, e); }, interrupt_flag());
+      f.dir, on_step,
+      [&](const train::EpochInfo& e) {
+        log_epoch(reporter, e);
+        plot_metrics(f, reporter);
+      },
+      interrupt_flag());
   bar.finish();
 }
 

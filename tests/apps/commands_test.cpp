@@ -8,6 +8,7 @@
 #include "io/manifest.h"
 #include "io/map.h"
 #include "tests/apps/apps_test_util.h"
+#include "tests/support/png.h"
 
 namespace sse::app::test {
 namespace {
@@ -141,15 +142,19 @@ TEST(Train, TrainsThenResumesWithTheStoredConfiguration) {
   write_train_manifest(s);
   const RunResult r = sseunet(tiny_run("--out run --max-steps 2"), s.path());
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* f : {"best.ckpt", "last.ckpt", "metrics.jsonl", "run.json"})
+  for (const char* f : {"best.ckpt", "last.ckpt", "metrics.jsonl", "run.json", "metrics.png", "metrics.svg"})
     EXPECT_TRUE(std::filesystem::exists(s.path(std::string("run/") + f))) << f;
   EXPECT_EQ(metric_lines(s.path("run/metrics.jsonl")), 2);  // one training row: an epoch per step
+  const std::string curves = slurp(s.path("run/metrics.png"));
+  EXPECT_EQ(sse::test::decode_png(curves).width, 1440);
+  EXPECT_NE(slurp(s.path("run/metrics.svg")).find("<svg"), std::string::npos);
   const RunResult again = sseunet(tiny_run("--out run --max-steps 3"), s.path());
   EXPECT_EQ(again.code, 1);  // an existing run is never overwritten
   EXPECT_NE(again.err.find("--resume"), std::string::npos) << again.err;
   const RunResult resumed = sseunet("train --resume run --max-steps 3 -q", s.path());
   ASSERT_EQ(resumed.code, 0) << resumed.err;
   EXPECT_EQ(metric_lines(s.path("run/metrics.jsonl")), 3);
+  EXPECT_NE(slurp(s.path("run/metrics.png")), curves);  // redrawn with the third step
   const json run = json::parse(slurp(s.path("run/run.json")));
   EXPECT_EQ(run["config"]["model"]["width"], 4);
   EXPECT_EQ(run["config"]["patch"], 16);
