@@ -118,6 +118,36 @@ void draw_axes(Canvas& c, const Frame& f, const Axes& axes, bool x_ticks = true,
   }
 }
 
+bool dashed(const Series& s) { return s.dashed; }
+bool dashed(const ScatterSeries&) { return false; }
+
+// Every series' x and y values (for the axis ranges) and the legend entries of the labelled ones.
+template <class S>
+std::vector<LegendItem> gather(const std::vector<S>& series, LegendKind kind, std::vector<double>& xs,
+                               std::vector<double>& ys) {
+  std::vector<LegendItem> items;
+  for (const S& s : series) {
+    xs.insert(xs.end(), s.x.begin(), s.x.end());
+    ys.insert(ys.end(), s.y.begin(), s.y.end());
+    items.push_back({s.label, s.color, kind, dashed(s)});
+  }
+  return labelled(items);
+}
+
+// The frame of an x-y chart (line or scatter plot) over its series, with its axes drawn; `items`
+// receives its legend entries.
+template <class Plot>
+Frame xy_frame(Canvas& c, Rect area, const Plot& plot, LegendKind kind, std::vector<LegendItem>& items) {
+  std::vector<double> xs, ys;
+  items = gather(plot.series, kind, xs, ys);
+  Frame f;
+  f.x = make_range(plot.axes.xmin, plot.axes.xmax, xs);
+  f.y = make_range(plot.axes.ymin, plot.axes.ymax, ys);
+  f.box = plot_box(c, area, plot.axes, widest(c, tick_labels(f.y)) + 8, items);
+  draw_axes(c, f, plot.axes);
+  return f;
+}
+
 void right_legend(Canvas& c, const Frame& f, const std::vector<LegendItem>& items) {
   if (!items.empty()) legend(c, {f.box.right() + 10, f.box.y}, items, kFont, false);
 }
@@ -190,19 +220,8 @@ void scale_bar(Canvas& c, Point right, double pixels_per_unit, double length, co
 // ---- line plot ------------------------------------------------------------------------------
 
 void draw(Canvas& c, Rect area, const LinePlot& plot) {
-  std::vector<double> xs, ys;
   std::vector<LegendItem> items;
-  for (const Series& s : plot.series) {
-    xs.insert(xs.end(), s.x.begin(), s.x.end());
-    ys.insert(ys.end(), s.y.begin(), s.y.end());
-    items.push_back({s.label, s.color, LegendKind::line, s.dashed});
-  }
-  items = labelled(items);
-  Frame f;
-  f.x = make_range(plot.axes.xmin, plot.axes.xmax, xs);
-  f.y = make_range(plot.axes.ymin, plot.axes.ymax, ys);
-  f.box = plot_box(c, area, plot.axes, widest(c, tick_labels(f.y)) + 8, items);
-  draw_axes(c, f, plot.axes);
+  const Frame f = xy_frame(c, area, plot, LegendKind::line, items);
   c.clip({f.box.x - 4, f.box.y - 4, f.box.w + 8, f.box.h + 8});
   for (const Series& s : plot.series) {
     std::vector<Point> pts;
@@ -279,19 +298,8 @@ void draw(Canvas& c, Rect area, const BarChart& chart) {
 // ---- scatter plot ---------------------------------------------------------------------------
 
 void draw(Canvas& c, Rect area, const ScatterPlot& plot) {
-  std::vector<double> xs, ys;
   std::vector<LegendItem> items;
-  for (const ScatterSeries& s : plot.series) {
-    xs.insert(xs.end(), s.x.begin(), s.x.end());
-    ys.insert(ys.end(), s.y.begin(), s.y.end());
-    items.push_back({s.label, s.color, LegendKind::dot});
-  }
-  items = labelled(items);
-  Frame f;
-  f.x = make_range(plot.axes.xmin, plot.axes.xmax, xs);
-  f.y = make_range(plot.axes.ymin, plot.axes.ymax, ys);
-  f.box = plot_box(c, area, plot.axes, widest(c, tick_labels(f.y)) + 8, items);
-  draw_axes(c, f, plot.axes);
+  const Frame f = xy_frame(c, area, plot, LegendKind::dot, items);
   c.clip(f.box);
   if (plot.diagonal) {
     const double lo = std::max(f.x.lo, f.y.lo), hi = std::min(f.x.hi, f.y.hi);

@@ -80,6 +80,21 @@ inline std::string example_map() { return repo_path("examples/emd_35448_crop.mrc
 inline std::string example_manifest() { return repo_path("examples/chains.tsv"); }
 inline std::string io_data(const std::string& rel) { return std::string(SSE_TEST_DATA_DIR) + "/io/" + rel; }
 
+// `predict` of chain X of 5MDX (committed real map and model) with --structure, into `out`, with
+// the untrained checkpoint `ckpt` of the scratch folder.
+inline RunResult predict_chain_x(const std::string& cwd, const std::string& out, const std::string& ckpt) {
+  const std::string dir = io_data("real/3491_5mdx_X/");
+  return sseunet("predict " + dir + "X-1.0APIX.mrc.gz -o " + out + " --model " + ckpt + " -q --structure " + dir +
+                     "X_fitted.pdb.gz --chain X",
+                 cwd);
+}
+
+// `evaluate` of the three authors' chains with DeepSSETracer 1.0's published masks, plus `flags`.
+inline RunResult evaluate_peer_masks(const std::string& cwd, const std::string& flags) {
+  return sseunet("evaluate --manifest " + example_manifest() + " --split all --pred-dir " + io_data("real") + " " + flags,
+                 cwd);
+}
+
 // An untrained checkpoint in the trainer's format (meta["model"], tensors "model.<name>").
 // `tensor_width` (when > 0) stores the tensors of another width than the declared one: a checkpoint
 // whose contents belong to another architecture.

@@ -21,9 +21,7 @@ using nlohmann::json;
 // figures (tests/io/metrics_test.cpp, checked there against an independent numpy computation).
 TEST(Evaluate, PeerPredictionsGiveTheLibrarysTable2Figures) {
   Scratch s;
-  const RunResult r = sseunet("evaluate --manifest " + example_manifest() + " --split all --pred-dir " +
-                                  io_data("real") + " --csv scores.csv --json scores.json -q",
-                              s.path());
+  const RunResult r = evaluate_peer_masks(s.path(), "--csv scores.csv --json scores.json -q");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("| 6149_3j8g_X | 5.0 | 146/79/193 | 0.2533 | 0.3419 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| 3491_5mdx_L | 5.3 | 23/0/13 | 0.8453 | NA |"), std::string::npos) << r.out;

@@ -86,10 +86,7 @@ TEST(Predict, SeveralMapsGoToOneFolderEach) {
 TEST(Predict, ResiduesCsvListsEveryResidueWithItsProbabilities) {
   Scratch s;
   write_checkpoint(s.path("tiny.ckpt"));
-  const std::string dir = io_data("real/3491_5mdx_X/");
-  const RunResult r = sseunet("predict " + dir + "X-1.0APIX.mrc.gz -o out --model tiny.ckpt -q --structure " + dir +
-                                  "X_fitted.pdb.gz --chain X",
-                              s.path());
+  const RunResult r = predict_chain_x(s.path(), "out", "tiny.ckpt");
   ASSERT_EQ(r.code, 0) << r.err;
   std::istringstream csv(slurp(s.path("out/residues.csv")));
   std::string line;

@@ -53,9 +53,7 @@ TEST(Report, PredictReportOpensInChromiumWithEveryImage) {
 // DeepSSETracer 1.0's published masks of the three authors' chains (README's Table II).
 TEST(Report, EvaluateReportHasTheTableBarsAndTruthAgainstPrediction) {
   Scratch s;
-  const RunResult r = sseunet("evaluate --manifest " + example_manifest() + " --split all --pred-dir " +
-                                  io_data("real") + " -q --report eval.html",
-                              s.path());
+  const RunResult r = evaluate_peer_masks(s.path(), "-q --report eval.html");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string html = slurp(s.path("eval.html"));
   for (const char* cell : {"3491_5mdx_L", "3491_5mdx_X", "6149_3j8g_X", ">0.845<", ">0.792<", ">0.253<", ">0.342<",
@@ -79,11 +77,9 @@ TEST(Report, EvaluateReportHasTheTableBarsAndTruthAgainstPrediction) {
 TEST(Report, ViewScriptOpensTheMapMasksAndModelByRelativePath) {
   Scratch s;
   write_checkpoint(s.path("tiny.ckpt"));
-  const std::string dir = io_data("real/3491_5mdx_X/");
-  const RunResult r = sseunet("predict " + dir + "X-1.0APIX.mrc.gz -o runs/x --model tiny.ckpt -q --structure " + dir +
-                                  "X_fitted.pdb.gz --chain X",
-                              s.path());
+  const RunResult r = predict_chain_x(s.path(), "runs/x", "tiny.ckpt");
   ASSERT_EQ(r.code, 0) << r.err;
+  const std::string dir = io_data("real/3491_5mdx_X/");
   const std::string script = slurp(s.path("runs/x/view.cxc"));
   const std::vector<std::string> opened = opened_paths(script);
   ASSERT_EQ(opened.size(), 4u) << script;  // map, helix mask, sheet mask, model
