@@ -74,6 +74,9 @@ if [ -d "$ROOT/.deps/usr" ]; then
   EXTRA+=(-DCMAKE_PREFIX_PATH="$ROOT/.deps/usr" -DGTEST_ROOT="$ROOT/.deps/usr" -DZLIB_ROOT="$ROOT/.deps/usr")
   [ -f /usr/include/cblas.h ] || [ -d /usr/include/x86_64-linux-gnu/openblas-pthread ] || EXTRA+=(-DSSEUNET_BLAS=none)
   note "     using the dependency bundle .deps/usr"
+  # Cairo's shared libraries and font from the bundle (the binaries and tests load them at run time).
+  export LD_LIBRARY_PATH="$ROOT/.deps/usr/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export FONTCONFIG_FILE="$ROOT/.deps/usr/etc/fonts/fonts.conf"
 fi
 command -v nvcc >/dev/null 2>&1 || EXTRA+=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
 command -v ninja >/dev/null 2>&1 && GEN=(-G Ninja) || GEN=()
