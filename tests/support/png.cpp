@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 namespace sse::test {
@@ -129,15 +128,18 @@ std::optional<BrowserView> render_in_chromium(const std::string& html_path) {
   fs::remove(check);
   fs::remove(dom_file);
   EXPECT_EQ(status, 0) << "chromium failed or timed out on " << page;
-  std::smatch m;
-  if (std::regex_search(v.dom, m, std::regex("data-images=\"(\\d+):(\\d+):([0-9,]*)\""))) {
-    v.images = std::stoi(m[1]);
-    v.decoded = std::stoi(m[2]);
-    std::stringstream ws(m[3]);
-    for (std::string w; std::getline(ws, w, ',');) v.widths.push_back(std::stoi(w));
-  } else {
+  // data-images="<images>:<decoded>:<width>,<width>,..."
+  const std::string key = "data-images=\"";
+  const std::size_t at = v.dom.find(key);
+  if (at == std::string::npos) {
     ADD_FAILURE() << "the page's load handler did not run: " << v.dom.substr(0, 300);
+    return v;
   }
+  std::istringstream fields(v.dom.substr(at + key.size(), v.dom.find('"', at + key.size()) - at - key.size()));
+  char colon = 0;
+  fields >> v.images >> colon >> v.decoded >> colon;
+  for (std::string w; std::getline(fields, w, ',');)
+    if (!w.empty()) v.widths.push_back(std::stoi(w));
   return v;
 }
 
