@@ -119,8 +119,10 @@ std::string chain_picture(const io::Grid& zone, const io::LabelGrid& truth, cons
   m.axis = int(std::min_element(n.begin(), n.end()) - n.begin());  // thinnest axis: the widest planes
   m.indices = busiest_planes(any, m.axis);
   const auto row = [&](const char* label, const std::array<io::Grid, 3>& g) {
-    return fig::SliceRow{label, {{&outside, plot::kBlack, 0.55f, false}, {&g[0], fig::kTruePositive, 0.75f, false},
-                                 {&g[1], fig::kFalsePositive, 0.75f, false}, {&g[2], fig::kFalseNegative, 0.75f, false}}};
+    return fig::SliceRow{label, {{&outside, nullptr, plot::kBlack, 0.55f, false},
+                                 {&g[0], nullptr, fig::kTruePositive, 0.75f, false},
+                                 {&g[1], nullptr, fig::kFalsePositive, 0.75f, false},
+                                 {&g[2], nullptr, fig::kFalseNegative, 0.75f, false}}};
   };
   const auto present = [](const std::array<io::Grid, 3>& g) {
     for (const io::Grid& x : g)

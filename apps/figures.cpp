@@ -39,7 +39,7 @@ void draw_tile(plot::Canvas& c, plot::Rect at, const io::Grid& density, plot::Wi
   planes.reserve(row.layers.size());
   std::vector<plot::Overlay> overlays;
   for (const SliceLayer& l : row.layers) {
-    planes.push_back(slice(*l.values, m.axis, k));
+    planes.push_back(l.values ? slice(*l.values, m.axis, k) : slice(*l.mask, m.axis, k));
     overlays.push_back({&planes.back(), l.color, 0, 1, l.max_alpha});
   }
   c.image(plot::compose(d, window, overlays), at, true);
@@ -156,7 +156,7 @@ std::string training_curves(const std::string& metrics_jsonl, const std::string&
   f1.axes = {"Validation F1", "step", "F1"};
   f1.axes.ymin = 0;
   f1.axes.ymax = 1;
-  f1.series = {{"helix", step, helix, kHelix, 2, false, markers}, {"sheet", step, sheet, plot::Color::hex(0xe0b000), 2, false, markers}};
+  f1.series = {{"helix", step, helix, kHelix, 2, false, markers}, {"sheet", step, sheet, kSheetLine, 2, false, markers}};
   for (const plot::Marker& b : best)
     if (std::isfinite(b.y)) f1.markers.push_back(b);  // a best step without a score has nothing to mark
   loss.axes.legend_width = f1.axes.legend_width = 110;  // the same plot box: steps line up

@@ -32,6 +32,7 @@ namespace sse::app::fig {
 
 inline const plot::Color kHelix = plot::Color::hex(0xff2a1a);
 inline const plot::Color kSheet = plot::Color::hex(0xffd500);
+inline const plot::Color kSheetLine = plot::Color::hex(0xe0b000);  // sheet as a line on white: darker
 inline const plot::Color kTruePositive = plot::Color::hex(0x2ca02c);
 inline const plot::Color kFalsePositive = plot::Color::hex(0xff7f0e);
 inline const plot::Color kFalseNegative = plot::Color::hex(0x1f77b4);
@@ -63,7 +64,8 @@ io::Grid indicator(const io::GridGeometry& g, F f) {
 std::vector<int> slice_positions(int n, double voxel, double spacing, int max_slices);
 
 struct SliceLayer {
-  const io::Grid* values = nullptr;  // same lattice as the density
+  const io::Grid* values = nullptr;      // same lattice as the density: probabilities or 0/1 ...
+  const io::LabelGrid* mask = nullptr;   // ... or a 0/1 mask (when `values` is null)
   plot::Color color;
   float max_alpha = 0.55f;
   bool outline = false;  // also draw the 0.5 iso-line

@@ -40,11 +40,9 @@ std::vector<plot::Cell> count_row(const char* name, const io::LabelGrid& mask, c
 void slice_section(plot::HtmlPage& page, const PredictReport& r) {
   const io::Grid& d = *r.density;
   const plot::Window window = plot::percentile_window(d.data, 1, 99.5);
-  const io::LabelGrid &h = r.masks->helix, &s = r.masks->sheet;
-  const io::Grid helix_mask = fig::indicator(h, [&](std::size_t i) { return h.data[i] != 0; });
-  const io::Grid sheet_mask = fig::indicator(s, [&](std::size_t i) { return s.data[i] != 0; });
-  fig::SliceRow row{"", {{&r.p->helix, fig::kHelix, 0.4f, false}, {&r.p->sheet, fig::kSheet, 0.45f, false},
-                         {&helix_mask, fig::kHelix, 0.0f, true}, {&sheet_mask, fig::kSheet, 0.0f, true}}};
+  fig::SliceRow row{"", {{&r.p->helix, nullptr, fig::kHelix, 0.4f, false}, {&r.p->sheet, nullptr, fig::kSheet, 0.45f, false},
+                         {nullptr, &r.masks->helix, fig::kHelix, 0.0f, true},
+                         {nullptr, &r.masks->sheet, fig::kSheet, 0.0f, true}}};
   const double extent = std::max({d.nx * d.voxel.x, d.ny * d.voxel.y, d.nz * d.voxel.z});
   const double scale = std::min(5.0, std::max(1.0, 200.0 / extent));  // tiles of about 200 px
   page.heading("Slices");
@@ -89,7 +87,7 @@ void residue_section(plot::HtmlPage& page, const std::vector<ResidueCall>& calls
     lp.axes = {"Chain " + id + ": mean probability within 3 \u00c5 of each C\u03b1", "residue", "probability"};
     lp.axes.ymin = 0;
     lp.axes.ymax = 1;
-    plot::Series h{"helix", {}, {}, fig::kHelix}, s{"sheet", {}, {}, plot::Color::hex(0xe0b000)};
+    plot::Series h{"helix", {}, {}, fig::kHelix}, s{"sheet", {}, {}, fig::kSheetLine};
     for (const ResidueCall* c : chains[id]) {
       const double x = std::atof(c->number.c_str());
       h.x.push_back(x);

@@ -18,10 +18,11 @@ float ramp(float v, float lo, float hi) { return hi > lo ? clamp01((v - lo) / (h
 }  // namespace
 
 Window percentile_window(const std::vector<float>& values, double lo_percent, double hi_percent) {
+  const std::size_t stride = values.size() / 4'000'000 + 1;
   std::vector<float> v;
-  v.reserve(values.size());
-  for (float x : values)
-    if (std::isfinite(x)) v.push_back(x);
+  v.reserve(values.size() / stride + 1);
+  for (std::size_t i = 0; i < values.size(); i += stride)
+    if (std::isfinite(values[i])) v.push_back(values[i]);
   if (v.empty()) return {0, 1};
   const auto rank = [&](double pct) {
     const double r = std::min(100.0, std::max(0.0, pct)) / 100.0 * double(v.size() - 1);

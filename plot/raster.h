@@ -5,7 +5,8 @@
 //  * Plane: width × height floats, u (column) fastest: values[v * width + u]. Row v = 0 is the BOTTOM
 //    of the picture (a physical axis points up), so compose() flips rows; Image row 0 is the top.
 //  * percentile_window(values, lo, hi): the lo-th and hi-th percentiles (0..100) of the finite values
-//    (nearest rank); a constant or empty input gives a window of width 1 so grey levels stay defined.
+//    (nearest rank), over at most 4 M evenly strided samples (bounded memory on any map); a constant
+//    or empty input gives a window of width 1 so grey levels stay defined.
 //  * compose(): grey = clamp((density − lo) / (hi − lo), 0, 1), then each overlay in order is blended
 //    over it with alpha = max_alpha × clamp((value − lo) / (hi − lo), 0, 1) — a probability map
 //    (lo 0, hi 1) fades in with the probability; a 0/1 mask is a flat tint. Output is opaque.

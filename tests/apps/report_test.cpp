@@ -135,7 +135,10 @@ TEST(Figures, MontageShowsTheHelixWhereItIs) {
   m.axis = 2;
   m.indices = {12};
   m.scale = 5;
-  m.rows = {{"", {{&helix, fig::kHelix, 1.0f, false}, {&none, fig::kSheet, 1.0f, false}}}};
+  io::LabelGrid mask(density.geometry());  // the helix region as a 0/1 mask: its outline
+  for (std::size_t i = 0; i < mask.data.size(); ++i) mask.data[i] = helix.data[i] > 0;
+  m.rows = {{"", {{&helix, nullptr, fig::kHelix, 1.0f, false}, {&none, nullptr, fig::kSheet, 1.0f, false},
+                  {nullptr, &mask, fig::kSheet, 0.0f, true}}}};
   const sse::test::DecodedPng png = decode_png(fig::render_montage(density, {0, 6}, m, plot::Format::png));
   ASSERT_GT(png.width, 24 * 5);
   // The tile starts at the 12-pixel margin; its centre row, a quarter and three quarters across.
@@ -145,6 +148,10 @@ TEST(Figures, MontageShowsTheHelixWhereItIs) {
   EXPECT_LT(l[2], 60);  // red
   EXPECT_EQ(r[0], r[1]);
   EXPECT_EQ(r[1], r[2]);  // grey: no overlay where the probability is 0
+  const auto edge = png.rgb(12 + 60, y);  // the mask's outline between x = 11 and 12, in sheet yellow
+  EXPECT_GT(edge[0], 200);
+  EXPECT_GT(edge[1], 150);
+  EXPECT_LT(edge[2], 80);
 }
 
 TEST(Figures, SlicePositionsAreSpacedAndCentred) {
