@@ -4,7 +4,8 @@
 # The CUDA toolkit (nvcc, cuBLAS, cuDNN) is optional and not installed here; CMake detects it.
 set -euo pipefail
 pkgs=(g++ cmake ninja-build make pkg-config
-      libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libopenblas-dev gemmi-dev tao-pegtl-dev zlib1g-dev nlohmann-json3-dev)
+      libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libopenblas-dev gemmi-dev tao-pegtl-dev zlib1g-dev nlohmann-json3-dev
+      libopenmpi-dev openmpi-bin)  # MPI: data-parallel training (optional at build time; CI tests 2 ranks)
 # Test oracles and fixture generators (optional at run time; tests that need them skip without them).
 extras=(python3-mrcfile dssp)
 missing=()
