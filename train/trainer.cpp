@@ -258,7 +258,14 @@ double Trainer::step() {
   const std::vector<Sample> part = batch_for(step_, first, end - first);
   opt_->set_lr(sched_->lr(step_));
   opt_->zero_grad();
-  const double loss = cfg_.patch > 0 ? patch_pass(part, first) : sample_passes(part, first);
+  double loss = 0.0;
+  try {
+    loss = cfg_.patch > 0 ? patch_pass(part, first) : sample_passes(part, first);
+  } catch (const EngineError& e) {  // e.g. a label no class has: say which samples were in play
+    std::string names;
+    for (const Sample& s : part) names += (names.empty() ? "" : ", ") + s.name;
+    throw EngineError("step " + std::to_string(step_ + 1) + " (samples " + names + "): " + e.what());
+  }
   if (buckets_) buckets_->finish();
   opt_->step();
   ++step_;

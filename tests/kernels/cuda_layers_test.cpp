@@ -154,6 +154,66 @@ TEST_F(CudaLayers, BatchNormTrainForwardBackwardMatchCpu) {
   }
 }
 
+std::vector<float> as_floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
+
+// The pieces of synchronized batch norm (kernels/batchnorm.h) on both devices, each from the same
+// inputs; tolerances as above (moments and sums in double on both; the mean itself to 1e-7).
+TEST_F(CudaLayers, BatchNormSynchronizedPiecesMatchCpu) {
+  for (const BnCase& k : {BnCase{2, 3, 5 * 7 * 6}, BnCase{2, 2, 9001}}) {
+    const BatchNormShape sh{k.n, k.c, k.s};
+    const BatchNormParams p{1e-5f, 0.1f};
+    const index_t total = k.n * k.c * k.s;
+    const auto x = rnd(total, 18, 2.0f, 5.0f), dy = rnd(total, 19);
+    const auto gamma = rnd(k.c, 20, 0.5f, 1.5f), beta = rnd(k.c, 21);
+    std::vector<double> moments(static_cast<std::size_t>(3 * k.c));
+    DeviceBuffer<float> d_x(x), d_dy(dy), d_g(gamma), d_b(beta);
+    DeviceBuffer<double> d_moments(moments.size());
+    cpu::batchnorm_moments(sh, x.data(), moments.data());
+    cuda::batchnorm_moments(sh, d_x.get(), d_moments.get(), nullptr);
+    EXPECT_TRUE(test::all_close(as_floats(d_moments.to_host()), as_floats(moments), 1e-6));
+
+    // A merged count twice this part's (another rank's part alike), as the engine passes them.
+    for (index_t c = 0; c < k.c; ++c) {
+      moments[static_cast<std::size_t>(3 * c)] *= 2;
+      moments[static_cast<std::size_t>(3 * c + 2)] *= 2;
+    }
+    auto rm = rnd(k.c, 22), rv = rnd(k.c, 23, 0.5f, 1.0f);
+    std::vector<float> mean(k.c), invstd(k.c), y(x.size()), dx(x.size());
+    DeviceBuffer<double> c_moments(moments);
+    DeviceBuffer<float> d_rm(rm), d_rv(rv), d_mean(k.c), d_inv(k.c), d_y(x.size()), d_dx(x.size());
+    cpu::batchnorm_finalize(k.c, p, moments.data(), rm.data(), rv.data(), mean.data(), invstd.data());
+    cuda::batchnorm_finalize(k.c, p, c_moments.get(), d_rm.get(), d_rv.get(), d_mean.get(), d_inv.get(), nullptr);
+    EXPECT_TRUE(bit_equal(d_mean.to_host(), mean));  // the same SSE_HD function on the same doubles
+    EXPECT_TRUE(test::all_close(d_inv.to_host(), invstd, 1e-6));
+    EXPECT_TRUE(test::all_close(d_rm.to_host(), rm, 1e-6));
+    EXPECT_TRUE(test::all_close(d_rv.to_host(), rv, 1e-6));
+
+    DeviceBuffer<float> c_mean(mean), c_inv(invstd);
+    cpu::batchnorm_normalize(sh, x.data(), gamma.data(), beta.data(), mean.data(), invstd.data(), y.data());
+    cuda::batchnorm_normalize(sh, d_x.get(), d_g.get(), d_b.get(), c_mean.get(), c_inv.get(), d_y.get(), nullptr);
+    EXPECT_TRUE(test::all_close(d_y.to_host(), y, 1e-5));
+
+    std::vector<double> sums(static_cast<std::size_t>(2 * k.c));
+    DeviceBuffer<double> d_sums(sums.size());
+    cpu::batchnorm_grad_sums(sh, x.data(), dy.data(), mean.data(), invstd.data(), sums.data());
+    cuda::batchnorm_grad_sums(sh, d_x.get(), d_dy.get(), c_mean.get(), c_inv.get(), d_sums.get(), nullptr);
+    EXPECT_TRUE(test::all_close(as_floats(d_sums.to_host()), as_floats(sums), 1e-5));
+
+    std::vector<float> sdy(k.c), sdyx(k.c);
+    for (index_t c = 0; c < k.c; ++c) {
+      sdy[static_cast<std::size_t>(c)] = static_cast<float>(2 * sums[static_cast<std::size_t>(2 * c)]);
+      sdyx[static_cast<std::size_t>(c)] = static_cast<float>(2 * sums[static_cast<std::size_t>(2 * c + 1)]);
+    }
+    DeviceBuffer<float> d_sdy(sdy), d_sdyx(sdyx);
+    const double count = 2.0 * static_cast<double>(k.n * k.s);
+    cpu::batchnorm_grad_input(sh, count, x.data(), dy.data(), gamma.data(), mean.data(), invstd.data(), sdy.data(),
+                              sdyx.data(), dx.data());
+    cuda::batchnorm_grad_input(sh, count, d_x.get(), d_dy.get(), d_g.get(), c_mean.get(), c_inv.get(), d_sdy.get(),
+                               d_sdyx.get(), d_dx.get(), nullptr);
+    EXPECT_TRUE(test::all_close(d_dx.to_host(), dx, 1e-5));
+  }
+}
+
 TEST_F(CudaLayers, BatchNormEvalWithAndWithoutRelu) {
   const BatchNormShape sh{2, 3, 37};
   const BatchNormParams p{1e-5f, 0.1f};

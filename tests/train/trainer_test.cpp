@@ -245,38 +245,10 @@ RankRun train_on(int ranks, const TrainConfig& c, const std::vector<Sample>& dat
   return run;
 }
 
-// Left out of weight comparisons: the biases of the convolutions that batch norm follows (every conv
-// of a ConvBlock, "conv.0" and "conv.3") and the running means that absorb them. Batch norm subtracts
-// a per-channel constant, so their exact gradient is zero and backward's value is rounding noise,
-// which Adam's m/√v turns into steps of up to ~lr of either sign in any two runs that sum in another
-// order (measured: 1e-3 after 2 steps). They do not change the training-mode function: the losses
-// are compared instead.
-bool noise_driven(const std::string& name) {
-  for (const char* s : {"conv.0.bias", "conv.3.bias", "running_mean"})
-    if (name.find(s) != std::string::npos) return true;
-  return false;
-}
-
-double max_difference(const NamedTensors& a, const NamedTensors& b) {
-  double worst = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (noise_driven(a[i].first)) continue;
-    const std::vector<float> x = a[i].second.to_vector<float>(), y = b[i].second.to_vector<float>();
-    for (std::size_t j = 0; j < x.size(); ++j) worst = std::max(worst, double(std::fabs(x[j] - y[j])));
-  }
-  return worst;
-}
-
-// N ranks train the weights one process trains, up to the order of floating-point sums: measured
-// 1e-7 to 7e-7 after 3 to 10 steps (mostly running variances ~1, from the merge of the ranks'
-// moments). A statistic or gradient share taken over the wrong samples moves weights by 1e-3 to 1
-// (checked when this test was written: no batch-norm sync 0.13, no running-statistics combination 4.4).
-constexpr double kWeightTolerance = 1e-5;
-
 void expect_same_training(const RankRun& one, const RankRun& many, int ranks) {
-  const double diff = max_difference(one.state, many.state);
+  const double diff = test::max_state_difference(one.state, many.state);
   std::printf("%d ranks vs 1 process: max |weight difference| %.3g\n", ranks, diff);
-  EXPECT_LT(diff, kWeightTolerance) << ranks << " ranks";
+  EXPECT_LT(diff, test::kRankWeightTolerance) << ranks << " ranks";
   ASSERT_EQ(one.losses.size(), many.losses.size());
   for (std::size_t i = 0; i < one.losses.size(); ++i) EXPECT_NEAR(many.losses[i], one.losses[i], 1e-5) << i;
 }
@@ -307,10 +279,10 @@ TEST(DataParallel, ACheckpointResumesOnAnotherRankCount) {
   const RankRun straight = train_on(1, c, data, 4);
   train_on(2, c, data, 2, "", ck);
   const RankRun two_then_one = train_on(1, c, data, 2, ck);
-  EXPECT_LT(max_difference(straight.state, two_then_one.state), kWeightTolerance);
+  EXPECT_LT(test::max_state_difference(straight.state, two_then_one.state), test::kRankWeightTolerance);
   train_on(1, c, data, 2, "", ck);
   const RankRun one_then_two = train_on(2, c, data, 2, ck);
-  EXPECT_LT(max_difference(straight.state, one_then_two.state), kWeightTolerance);
+  EXPECT_LT(test::max_state_difference(straight.state, one_then_two.state), test::kRankWeightTolerance);
   EXPECT_NEAR(one_then_two.losses[1], straight.losses[3], 1e-5);
   fs::remove(ck);
 }
