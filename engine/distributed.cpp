@@ -40,6 +40,8 @@ int env_int(std::initializer_list<const char*> names) {
   return -1;
 }
 
+// srun sets the SLURM_STEP_* variables for the tasks of a job step; a batch script (which may run
+// one sseunet without srun) has the job's SLURM_NTASKS but is not a step of them.
 bool under_srun() { return std::getenv("SLURM_STEP_ID") != nullptr; }
 
 }  // namespace
@@ -76,7 +78,7 @@ std::shared_ptr<Comm> single_process() { return std::make_shared<SingleProcess>(
 
 int launcher_size() {
   int n = env_int({"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"});
-  if (n < 1 && under_srun()) n = env_int({"SLURM_NTASKS", "SLURM_NPROCS"});
+  if (n < 1 && under_srun()) n = env_int({"SLURM_STEP_NUM_TASKS"});  // the job step's, not the job's
   return n > 1 ? n : 1;
 }
 

@@ -69,8 +69,8 @@ class Comm {
 
 std::shared_ptr<Comm> single_process();
 
-// The number of ranks a launcher started (OMPI_COMM_WORLD_SIZE, PMI_SIZE, or SLURM_NTASKS under srun,
-// i.e. when SLURM_STEP_ID is set), 1 when none did. Read from the environment, before MPI starts,
+// The number of ranks a launcher started (OMPI_COMM_WORLD_SIZE, PMI_SIZE, or under srun
+// SLURM_STEP_NUM_TASKS), 1 when none did. Read from the environment, before MPI starts,
 // so that every rank can refuse a bad configuration the same way without a collective.
 int launcher_size();
 // This rank's number by the same variables (0 when no launcher): who prints errors before MPI starts.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 
 #include "engine/distributed.h"
@@ -32,6 +33,41 @@ TEST(Distributed, WithoutALauncherThereIsOneRank) {
   // ctest does not start tests through mpirun (the MPI tests do that themselves).
   EXPECT_EQ(dist::launcher_size(), 1);
   EXPECT_EQ(dist::from_environment()->size(), 1);
+}
+
+// Sets environment variables for the scope of a test, restoring their absence after.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::initializer_list<std::pair<const char*, const char*>> vars) {
+    for (const auto& [k, v] : vars) {
+      names_.push_back(k);
+      setenv(k, v, 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (const char* k : names_) unsetenv(k);
+  }
+
+ private:
+  std::vector<const char*> names_;
+};
+
+TEST(Distributed, TheLauncherIsReadFromTheEnvironment) {
+  {
+    ScopedEnv e{{"OMPI_COMM_WORLD_SIZE", "3"}, {"OMPI_COMM_WORLD_RANK", "2"}};  // mpirun
+    EXPECT_EQ(dist::launcher_size(), 3);
+    EXPECT_EQ(dist::launcher_rank(), 2);
+  }
+  {
+    ScopedEnv e{{"SLURM_STEP_ID", "0"}, {"SLURM_STEP_NUM_TASKS", "8"}, {"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "16"}};
+    EXPECT_EQ(dist::launcher_size(), 8);  // srun: the step's tasks
+    EXPECT_EQ(dist::launcher_rank(), 5);
+  }
+  {
+    ScopedEnv e{{"SLURM_NTASKS", "16"}, {"SLURM_PROCID", "0"}};  // a batch script, not a step of 16
+    EXPECT_EQ(dist::launcher_size(), 1);
+  }
+  EXPECT_EQ(dist::launcher_size(), 1);
 }
 
 TEST(Distributed, SumsAddInRankOrderAndAgree) {

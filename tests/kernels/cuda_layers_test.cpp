@@ -120,17 +120,28 @@ TEST_F(CudaLayers, MaxPoolRejectsOddSizes) {
 struct BnCase {
   index_t n, c, s;
 };
+const BnCase kBnCases[] = {{2, 3, 5 * 7 * 6}, {2, 2, 9001}};
+
+// A case's inputs (x far from zero mean), drawn from seeds seed .. seed + 3, on host and device.
+struct BnInputs {
+  BnInputs(const BnCase& k, std::uint64_t seed)
+      : sh{k.n, k.c, k.s}, x(rnd(k.n * k.c * k.s, seed, 2.0f, 5.0f)), dy(rnd(k.n * k.c * k.s, seed + 1)),
+        gamma(rnd(k.c, seed + 2, 0.5f, 1.5f)), beta(rnd(k.c, seed + 3)), d_x(x), d_dy(dy), d_g(gamma), d_b(beta) {}
+  BatchNormShape sh;
+  std::vector<float> x, dy, gamma, beta;
+  DeviceBuffer<float> d_x, d_dy, d_g, d_b;
+};
 
 TEST_F(CudaLayers, BatchNormTrainForwardBackwardMatchCpu) {
-  for (const BnCase& k : {BnCase{2, 3, 5 * 7 * 6}, BnCase{2, 2, 9001}}) {
-    const BatchNormShape sh{k.n, k.c, k.s};
+  for (const BnCase& k : kBnCases) {
+    BnInputs in(k, 8);
+    const BatchNormShape& sh = in.sh;
     const BatchNormParams p{1e-5f, 0.1f};
-    const index_t total = k.n * k.c * k.s;
-    const auto x = rnd(total, 8, 2.0f, 5.0f), dy = rnd(total, 9);
-    const auto gamma = rnd(k.c, 10, 0.5f, 1.5f), beta = rnd(k.c, 11);
+    const auto &x = in.x, &dy = in.dy, &gamma = in.gamma, &beta = in.beta;
+    auto &d_x = in.d_x, &d_dy = in.d_dy, &d_g = in.d_g, &d_b = in.d_b;
     auto rm = rnd(k.c, 12), rv = rnd(k.c, 13, 0.5f, 1.0f);
     std::vector<float> y(x.size()), mean(k.c), invstd(k.c), dx(x.size()), dg(k.c), db(k.c);
-    DeviceBuffer<float> d_x(x), d_dy(dy), d_g(gamma), d_b(beta), d_rm(rm), d_rv(rv);
+    DeviceBuffer<float> d_rm(rm), d_rv(rv);
     DeviceBuffer<float> d_y(x.size()), d_mean(k.c), d_inv(k.c), d_dx(x.size()), d_dg(k.c), d_db(k.c);
 
     cpu::batchnorm_forward_train(sh, p, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(),
@@ -159,14 +170,13 @@ std::vector<float> as_floats(const std::vector<double>& v) { return std::vector<
 // The pieces of synchronized batch norm (kernels/batchnorm.h) on both devices, each from the same
 // inputs; tolerances as above (moments and sums in double on both; the mean itself to 1e-7).
 TEST_F(CudaLayers, BatchNormSynchronizedPiecesMatchCpu) {
-  for (const BnCase& k : {BnCase{2, 3, 5 * 7 * 6}, BnCase{2, 2, 9001}}) {
-    const BatchNormShape sh{k.n, k.c, k.s};
+  for (const BnCase& k : kBnCases) {
+    BnInputs in(k, 18);
+    const BatchNormShape& sh = in.sh;
     const BatchNormParams p{1e-5f, 0.1f};
-    const index_t total = k.n * k.c * k.s;
-    const auto x = rnd(total, 18, 2.0f, 5.0f), dy = rnd(total, 19);
-    const auto gamma = rnd(k.c, 20, 0.5f, 1.5f), beta = rnd(k.c, 21);
+    const auto &x = in.x, &dy = in.dy, &gamma = in.gamma, &beta = in.beta;
+    auto &d_x = in.d_x, &d_dy = in.d_dy, &d_g = in.d_g, &d_b = in.d_b;
     std::vector<double> moments(static_cast<std::size_t>(3 * k.c));
-    DeviceBuffer<float> d_x(x), d_dy(dy), d_g(gamma), d_b(beta);
     DeviceBuffer<double> d_moments(moments.size());
     cpu::batchnorm_moments(sh, x.data(), moments.data());
     cuda::batchnorm_moments(sh, d_x.get(), d_moments.get(), nullptr);
