@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "engine/ops.h"
 #include "engine/profiler.h"
 
 namespace sse {
@@ -72,12 +73,11 @@ void GradBuckets::start(Bucket& b) {
     const Tensor& p = params_[k];
     Tensor slot = b.flat.slice_batch(static_cast<index_t>(offset_of_[k]), static_cast<index_t>(offset_of_[k]) + p.numel())
                       .reshape(p.shape());
+    // Kernels on the parameters' stream, not Tensor::copy_ (which waits for the device): on a GPU
+    // the rest of backward keeps running while the bucket is packed and sent.
+    slot.fill_(0.0f);
     const Tensor g = p.grad();
-    if (g.defined()) {
-      slot.copy_(g);
-    } else {
-      slot.fill_(0.0f);
-    }
+    if (g.defined()) ops::add_(slot, g);
   }
   b.pending = comm_->allreduce_sum_async(b.flat);
   ++stats_.started;
