@@ -255,7 +255,7 @@ int train_run(const TrainOptions& o, const GlobalOptions& g, const train::TrainC
     out->commit();
   }
   const std::string ranks =
-      comm->size() > 1 ? "; " + std::to_string(comm->size()) + " ranks (" + comm->transport() + ")" : "";
+      comm->parallel() ? "; " + std::to_string(comm->size()) + " rank(s) (" + comm->transport() + ")" : "";
   reporter.info("start",
                 "device " + dev.str() + ranks + "; " +
                     (resume ? "resuming at step " + std::to_string(trainer.steps_done()) : "new run") + " in " +
@@ -292,7 +292,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
   if (!resume) files = fresh_files(o);
   const std::shared_ptr<dist::Comm> comm = dist::from_environment();
-  if (comm->size() == 1) return train_run(o, g, cfg, files, comm);
+  if (!comm->parallel()) return train_run(o, g, cfg, files, comm);
   try {
     return train_run(o, g, cfg, files, comm);
   } catch (const std::bad_alloc&) {

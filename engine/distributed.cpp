@@ -91,7 +91,8 @@ int launcher_rank() {
 bool mpi_compiled() { return SSE_WITH_MPI; }
 
 std::shared_ptr<Comm> from_environment() {
-  if (launcher_size() == 1) return single_process();
+  const bool launched = env_int({"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) >= 1 || launcher_size() > 1;
+  if (!launched) return single_process();
 #if SSE_WITH_MPI
   return make_mpi_comm();
 #else

@@ -42,6 +42,10 @@ class Comm {
   virtual int local_rank() const = 0;
   // "single", "mpi", "mpi+nccl", "threads".
   virtual std::string transport() const = 0;
+  // True for every Comm but single_process(): training takes the data-parallel path (gradient
+  // buckets, synchronized batch norm) even with one rank, so `mpirun -np 1` checks that path — on a
+  // machine with one GPU, the NCCL path — against a plain run.
+  bool parallel() const { return transport() != "single"; }
 
   // Prepares the transport for this rank's tensors on `dev` (NCCL: its communicator). Collective.
   virtual void bind_device(Device) {}
@@ -77,8 +81,9 @@ int launcher_size();
 int launcher_rank();
 // True in builds with MPI.
 bool mpi_compiled();
-// MPI (started here, finalized when the last reference goes) when launcher_size() > 1, else
-// single_process(). A build without MPI started as several ranks throws EngineError: each rank would
+// MPI (started here, finalized when the last reference goes) when a launcher started this process:
+// mpirun/mpiexec with any number of ranks (OMPI_COMM_WORLD_SIZE or PMI_SIZE set), srun with more than
+// one task (a one-task step, e.g. an interactive shell, stays a plain process); else single_process(). A build without MPI started as several ranks throws EngineError: each rank would
 // train a model of its own.
 std::shared_ptr<Comm> from_environment();
 

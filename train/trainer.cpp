@@ -203,7 +203,7 @@ Trainer::Trainer(const TrainConfig& cfg, std::vector<Sample> train, std::vector<
     throw std::invalid_argument("unknown lr schedule '" + cfg.schedule + "' (step or cosine)");
   }
   loss_ = losses::make_loss(cfg.loss);
-  if (comm_->size() > 1) {
+  if (comm_->parallel()) {
     comm_->bind_device(dev);
     buckets_ = std::make_unique<GradBuckets>(comm_, model_->parameters());
   }
@@ -276,7 +276,7 @@ double Trainer::patch_pass(const std::vector<Sample>& part, int first) {
   const double counted = comm_->sum(counted_voxels(part));
   const auto [x, y] = to_tensors(part, dev_, cfg_.loss.ignore_index);
   std::optional<ops::SyncBatchNorm> sync;
-  if (comm_->size() > 1) sync.emplace(*comm_);
+  if (comm_->parallel()) sync.emplace(*comm_);
   model_->set_first_sample(first);
   return backward(loss_->forward(model_->forward(x), y, {counted, static_cast<double>(cfg_.batch)}), true);
 }
@@ -285,7 +285,7 @@ double Trainer::sample_passes(const std::vector<Sample>& part, int first) {
   Generator& rng = model_->dropout_rng();
   const std::uint64_t offset = rng.offset;
   std::optional<SequentialRunningStats> running;
-  if (comm_->size() > 1) running.emplace(model_->named_buffers());
+  if (comm_->parallel()) running.emplace(model_->named_buffers());
   const double batch = cfg_.batch;
   double total = 0.0;
   for (std::size_t i = 0; i < part.size(); ++i) {
@@ -307,7 +307,7 @@ double Trainer::backward(const Tensor& loss, bool last) {
 }
 
 void Trainer::check_in_sync() const {
-  if (comm_->size() == 1) return;
+  if (!comm_->parallel()) return;
   const std::uint64_t h = state_hash(model_->state());
   const std::string what = "the model state after step " + std::to_string(step_) +
                            " (the ranks' gradient sums differed; report this with the MPI/NCCL versions)";
@@ -331,7 +331,7 @@ Validation Trainer::evaluate(const std::vector<Sample>& samples) {
     v.sheet.add(count_class(pred, s.labels, 2));
   }
   model_->train();
-  if (comm_->size() > 1) {
+  if (comm_->parallel()) {
     double t[7] = {v.loss,
                    double(v.helix.tp), double(v.helix.fp), double(v.helix.fn),
                    double(v.sheet.tp), double(v.sheet.fp), double(v.sheet.fn)};

@@ -120,7 +120,7 @@ class Trainer {
   // True when run() ended on a stop request.
   bool stopped() const { return stopped_; }
   dist::Comm& comm() const { return *comm_; }
-  // The gradient buckets of a run on several ranks (null on one).
+  // The gradient buckets of a data-parallel run (dist::Comm::parallel(); null otherwise).
   const GradBuckets* buckets() const { return buckets_.get(); }
   long long steps_per_epoch() const;
   net::UNet3d& model() { return *model_; }

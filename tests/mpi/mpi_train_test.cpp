@@ -72,6 +72,12 @@ TEST(MpiTrain, TwoRanksTrainTheOneProcessModel) {
   const json run = json::parse(slurp(s.path("two/run.json")));
   EXPECT_EQ(run["ranks"], 2);
   EXPECT_EQ(run["transport"], "mpi");
+  // One rank under mpirun takes the data-parallel path too (buckets, synchronized batch norm): the
+  // check a machine with one GPU can run of the NCCL path.
+  const RunResult r1 = sseunet(train_args(patches + "--out one_mpi"), s.path(), mpirun(1));
+  ASSERT_EQ(r1.code, 0) << r1.err;
+  expect_same_run(s, "one", "one_mpi");
+  EXPECT_EQ(json::parse(slurp(s.path("one_mpi/run.json")))["transport"], "mpi");
   // Whole chains (no --patch): each rank passes its chain alone.
   const std::string chains = "--batch 2 --max-steps 2 ";
   ASSERT_EQ(sseunet(train_args(chains + "--out one_whole"), s.path()).code, 0);
