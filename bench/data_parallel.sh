@@ -41,21 +41,22 @@ for line in open(sys.argv[1]):
     runs[(j["width"], j["patch"], j["batch"], j["ranks"], j["threads_per_rank"])].append(j)
 print("\n| width, patch, batch | ranks × threads | step ms | rank 0 CPU ms | comm ms (small + grad) | comm share |")
 print("|---|---|---|---|---|---|")
-best = {}
+best, cpu_of = {}, {}
 for k in sorted(runs):
     v = runs[k]
     step = statistics.median(r["step_ms"] for r in v)
     small = statistics.median(r["small_collectives_ms"] for r in v)
     grad = statistics.median(r["grad_allreduce_ms"] for r in v)
     cpu = statistics.median(r["rank0_cpu_ms"] for r in v)
-    best[k] = step
+    best[k], cpu_of[k] = step, cpu
     print(f"| {k[0]}, {k[1]}³, {k[2]} | {k[3]} × {k[4]} | {step:.0f} | {cpu:.0f} | {small + grad:.0f} ({small:.0f} + {grad:.0f}) | {(small + grad) / step:.1%} |")
-print("\n| width, patch, batch | efficiency T(1×1) / (N·T(N×1)) | speed-up of N×1 over 1×N threads |")
-print("|---|---|---|")
+print("\n| width, patch, batch | efficiency T(1×1) / (N·T(N×1)), wall | the same in CPU time | speed-up of N×1 over 1×N threads |")
+print("|---|---|---|---|")
 for (w, p, b, r, t), step in sorted(best.items()):
     if r == 1: continue
     one = best.get((w, p, b, 1, 1)); threads = best.get((w, p, b, 1, r))
     if one and threads:
-        print(f"| {w}, {p}³, {b} | {one / (r * step):.2f} | {threads / step:.2f} |")
+        cpu = cpu_of[(w, p, b, 1, 1)] / (r * cpu_of[(w, p, b, r, t)])
+        print(f"| {w}, {p}³, {b} | {one / (r * step):.2f} | {cpu:.2f} | {threads / step:.2f} |")
 PY
 rm -f "$results"
