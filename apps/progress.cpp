@@ -19,6 +19,12 @@ Reporter Reporter::silent() {
   return Reporter(g);
 }
 
+Reporter Reporter::muted() {
+  Reporter r = silent();
+  r.muted_ = true;
+  return r;
+}
+
 void Reporter::info(const std::string& event, const std::string& message, const Json& fields) const {
   if (quiet_) return;
   if (!json_) {
@@ -31,6 +37,7 @@ void Reporter::info(const std::string& event, const std::string& message, const 
 }
 
 void Reporter::warn(const std::string& message) const {
+  if (muted_) return;
   if (json_)
     std::cerr << Json{{"event", "warning"}, {"message", message}}.dump() << "\n";
   else

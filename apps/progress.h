@@ -23,6 +23,8 @@ class Reporter {
  public:
   explicit Reporter(const GlobalOptions& g);
   static Reporter silent();  // prints warnings only, as under --quiet
+  // Prints nothing at all: a data-parallel rank other than 0, whose rank 0 says the same things.
+  static Reporter muted();
   void info(const std::string& event, const std::string& message, const nlohmann::json& fields = {}) const;
   void warn(const std::string& message) const;
   bool quiet() const { return quiet_; }
@@ -30,7 +32,7 @@ class Reporter {
   bool tty() const { return tty_; }
 
  private:
-  bool quiet_, json_, tty_;
+  bool quiet_, json_, tty_, muted_ = false;
 };
 
 class Progress {

@@ -19,12 +19,24 @@
 //  * Ctrl-C (SIGINT) or SIGTERM (apps/interrupt.h): the current step finishes, last.ckpt is saved,
 //    the command says "interrupted ..." and exits 0.
 //  * A progress bar shows steps, loss, rate and ETA; each epoch logs its validation scores.
+//  * Data parallel: started by mpirun/mpiexec/srun as N ranks (engine/distributed.h), the ranks train
+//    one model (train/trainer.h: --batch is the global batch, N ≤ --batch; the same weights as one
+//    process). Rank 0 builds missing samples into the cache before the others read them, and alone
+//    writes DIR and prints; a CUDA rank takes the GPU of its local rank unless --device cuda:N pins
+//    one. A configuration error is found by every rank before MPI starts (each exits 2); after that,
+//    a rank that fails prints "sseunet: rank R of N: <problem>" and aborts the whole job (MPI_Abort),
+//    so no rank waits forever; checkpoints are written to a temporary name and renamed, so none is
+//    ever half-written.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <iostream>
+#include <new>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "apps/app.h"
 #include "apps/dataset.h"
@@ -33,6 +45,8 @@
 #include "apps/output.h"
 #include "apps/progress.h"
 #include "engine/checkpoint.h"
+#include "engine/device.h"
+#include "engine/distributed.h"
 #include "io/error.h"
 #include "io/file_util.h"
 #include "io/manifest.h"
@@ -68,12 +82,22 @@ struct RunFiles {
   std::string run_json() const { return dir + "/run.json"; }
 };
 
+// Every rank takes part of each batch: N ranks need a global batch of N or more. Checked from the
+// launcher's environment, so every rank refuses alike before MPI starts.
+void check_batch_fits_ranks(int batch, const std::string& what) {
+  const int ranks = dist::launcher_size();
+  if (batch < ranks)
+    throw UsageError(std::to_string(ranks) + " ranks need a global batch of at least " + std::to_string(ranks) + ", but " +
+                     what + " (each rank takes part of every batch: give --batch " + std::to_string(ranks) +
+                     " or more, or start fewer ranks)");
+}
+
 train::TrainConfig fresh_config(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g) {
   train::TrainConfig c = o.cfg;
   const bool focal = c.loss.name == "fce" || c.loss.name == "fce_dl";
   if (!focal && sub.count("--gamma")) throw UsageError("--gamma applies to the focal losses fce and fce_dl only");
   if (!focal) c.loss.gamma = 0;
-  if (c.batch > 1 && c.patch == 0) throw UsageError("--batch > 1 needs --patch (whole chains differ in size)");
+  check_batch_fits_ranks(c.batch, "--batch " + std::to_string(c.batch));
   c.loss.per_class = o.dice == "per-class";
   c.loss.ignore_index = train::kIgnoreLabel;  // patch padding is excluded from the loss
   c.augment = !o.no_augment;
@@ -93,6 +117,7 @@ train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, Ru
   train::TrainConfig c = train::TrainConfig::from_json(ck.meta["train"].dump());
   if (sub.count("--epochs")) c.epochs = o.cfg.epochs;
   if (sub.count("--max-steps")) c.max_steps = o.cfg.max_steps;
+  check_batch_fits_ranks(c.batch, "the run in " + files.dir + " has a batch of " + std::to_string(c.batch));
   try {
     const json run = json::parse(io::read_text_file(files.run_json()));
     files.manifest = o.manifest.empty() ? run.at("manifest").get<std::string>() : o.manifest;
@@ -116,7 +141,7 @@ RunFiles fresh_files(const TrainOptions& o) {
   return f;
 }
 
-void write_run_json(const RunFiles& f, const train::TrainConfig& c, Device dev) {
+void write_run_json(const RunFiles& f, const train::TrainConfig& c, Device dev, const dist::Comm& comm) {
   std::vector<std::string> samples;
   for (const std::string& d : f.samples) samples.push_back(fs::absolute(d).string());
   const json run{{"manifest", f.manifest.empty() ? "" : fs::absolute(f.manifest).string()},
@@ -124,6 +149,8 @@ void write_run_json(const RunFiles& f, const train::TrainConfig& c, Device dev) 
                  {"samples", samples},
                  {"init", f.init},
                  {"device", dev.str()},
+                 {"ranks", comm.size()},
+                 {"transport", comm.transport()},
                  {"config", json::parse(c.to_json())},
                  {"written_by", "sseunet " SSEUNET_VERSION}};
   io::write_file_atomically(f.run_json(), run.dump(2) + "\n");
@@ -164,6 +191,22 @@ Data load_data(const RunFiles& f, const Reporter& reporter) {
   return d;
 }
 
+// Rank 0 builds the samples missing from the cache first; the other ranks then read them from it
+// (on a shared file system) instead of all building the same rows at once.
+Data load_data_in_turn(const RunFiles& f, const Reporter& reporter, dist::Comm& comm) {
+  if (comm.rank() != 0) comm.barrier();
+  Data d = load_data(f, reporter);
+  if (comm.rank() == 0) comm.barrier();
+  return d;
+}
+
+// One GPU per rank: a rank on CUDA takes the GPU of its local rank, unless --device cuda:N pins one.
+Device rank_device(const GlobalOptions& g, const dist::Comm& comm) {
+  const Device d = choose_device(g);
+  if (!d.is_cuda() || comm.size() == 1 || g.device.find(':') != std::string::npos) return d;
+  return Device::cuda(comm.local_rank() % cuda_device_count());
+}
+
 std::string f1_text(const std::optional<double>& f) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%.4f", f.value_or(NAN));
@@ -194,7 +237,8 @@ void plot_metrics(const RunFiles& f, const Reporter& reporter) {
   }
 }
 
-void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter) {
+// `draws`: this process writes the run's files (rank 0 of a data-parallel job, or the only one).
+void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter, bool draws) {
   const train::TrainConfig& c = t.config();
   const long long total = c.max_steps > 0 ? c.max_steps : c.epochs * t.steps_per_epoch();
   Progress bar(reporter, "train", "steps", total, t.steps_done());
@@ -209,36 +253,40 @@ void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter) 
       f.dir, on_step,
       [&](const train::EpochInfo& e) {
         log_epoch(reporter, e);
-        plot_metrics(f, reporter);
+        if (draws) plot_metrics(f, reporter);
       },
       interrupt_flag());
   bar.finish();
 }
 
-int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g) {
-  apply_global_options(g);
-  const Reporter reporter(g);
-  RunFiles files;
-  const bool resume = !o.resume.empty();
-  if (resume && !o.out.empty() && o.out != o.resume) throw UsageError("--out and --resume name different folders");
-  if (resume && !o.init.empty()) throw UsageError("--init starts a new run; a resumed run has its own weights");
-  const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
-  if (!resume) files = fresh_files(o);
-  OutputDir out(files.dir);  // created and proved writable before the data is built
-  const Device dev = choose_device(g);
-  Data data = load_data(files, reporter);
-  train::Trainer trainer(cfg, std::move(data.train), std::move(data.val), dev);
+// The run after its configuration is settled (every rank).
+int train_run(const TrainOptions& o, const GlobalOptions& g, const train::TrainConfig& cfg, const RunFiles& files,
+              const std::shared_ptr<dist::Comm>& comm) {
+  const bool resume = !o.resume.empty(), first = comm->rank() == 0;
+  const Reporter reporter = first ? Reporter(g) : Reporter::muted();
+  std::optional<OutputDir> out;
+  if (first) out.emplace(files.dir);  // created and proved writable before the data is built
+  const Device dev = rank_device(g, *comm);
+  Data data = load_data_in_turn(files, reporter, *comm);
+  train::Trainer trainer(cfg, std::move(data.train), std::move(data.val), dev, comm);
   if (resume) trainer.load(files.checkpoint());
   if (!resume && !o.init.empty()) trainer.init_weights(o.init);
-  write_run_json(files, cfg, dev);
-  out.commit();
+  if (first) {
+    write_run_json(files, cfg, dev, *comm);
+    out->commit();
+  }
+  const std::string ranks =
+      comm->parallel() ? "; " + std::to_string(comm->size()) + " rank(s) (" + comm->transport() + ")" : "";
   reporter.info("start",
-                "device " + dev.str() + "; " +
+                "device " + dev.str() + ranks + "; " +
                     (resume ? "resuming at step " + std::to_string(trainer.steps_done()) : "new run") + " in " +
                     files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width),
-                {{"device", dev.str()}, {"step", trainer.steps_done()}, {"config", json::parse(cfg.to_json())}});
-  train_loop(trainer, files, reporter);
-  if (interrupted()) {
+                {{"device", dev.str()},
+                 {"ranks", comm->size()},
+                 {"step", trainer.steps_done()},
+                 {"config", json::parse(cfg.to_json())}});
+  train_loop(trainer, files, reporter, first);
+  if (trainer.stopped()) {
     reporter.info("interrupted", "interrupted at step " + std::to_string(trainer.steps_done()) +
                                      ", checkpoint saved to " + files.checkpoint() +
                                      " (continue with: sseunet train --resume " + files.dir + ")");
@@ -246,6 +294,33 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   }
   reporter.info("done", "trained " + std::to_string(trainer.steps_done()) + " steps; checkpoints in " + files.dir);
   return kOk;
+}
+
+// A rank of several that failed: its peers may wait for it in a collective, so it says why and ends
+// the whole job.
+[[noreturn]] void abort_ranks(dist::Comm& comm, const std::string& what) {
+  std::cerr << "sseunet: rank " << comm.rank() << " of " << comm.size() << ": " << what << std::endl;
+  comm.abort(kFailure);
+  std::_Exit(kFailure);  // not reached (GCC does not carry [[noreturn]] through a virtual call)
+}
+
+int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g) {
+  apply_global_options(g);
+  RunFiles files;
+  const bool resume = !o.resume.empty();
+  if (resume && !o.out.empty() && o.out != o.resume) throw UsageError("--out and --resume name different folders");
+  if (resume && !o.init.empty()) throw UsageError("--init starts a new run; a resumed run has its own weights");
+  const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
+  if (!resume) files = fresh_files(o);
+  const std::shared_ptr<dist::Comm> comm = dist::from_environment();
+  if (!comm->parallel()) return train_run(o, g, cfg, files, comm);
+  try {
+    return train_run(o, g, cfg, files, comm);
+  } catch (const std::bad_alloc&) {
+    abort_ranks(*comm, "out of memory (try a smaller --patch or --width, or fewer --threads)");
+  } catch (const std::exception& e) {
+    abort_ranks(*comm, e.what());
+  }
 }
 
 }  // namespace
@@ -257,7 +332,8 @@ Command add_train(CLI::App& app, GlobalOptions& g) {
   CLI::App* sub =
       add_subcommand(app, g, "train", "Train the U-Net on a manifest and/or built samples; checkpoints and metrics.jsonl in DIR",
                      "sseunet train --manifest data/train.tsv --out run/ --loss fce_dl --gamma 5 --epochs 50\n"
-                     "  sseunet train --samples sim/ --manifest real_val.tsv --out run/ --width 16");
+                     "  sseunet train --samples sim/ --manifest real_val.tsv --out run/ --width 16\n"
+                     "  mpirun -np 4 sseunet train --manifest data/train.tsv --out run/ --batch 8 --patch 64   # 4 ranks, one model");
   sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]");
   sub->add_option("--out,-o", o->out, "run folder (checkpoints, metrics.jsonl, run.json)");
   sub->add_option("--resume", o->resume, "continue the run in this folder from its last.ckpt");
@@ -291,7 +367,9 @@ Command add_train(CLI::App& app, GlobalOptions& g) {
   sub->add_option("--weight-decay", c.weight_decay, "Adam weight decay")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  sub->add_option("--batch", c.batch, "samples per step (> 1 needs --patch)")
+  sub->add_option("--batch", c.batch,
+                  "samples per step, over all ranks: with --patch one tensor of patches, without it whole chains "
+                  "one at a time (e.g. mpirun -np 4 sseunet train ... --batch 8 --patch 64)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   sub->add_option("--patch", c.patch, "random patch edge (0 = whole chains, as in the study)")

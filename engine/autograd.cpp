@@ -9,6 +9,7 @@ namespace sse {
 namespace {
 
 thread_local bool t_grad_enabled = true;
+thread_local GradReadyHook* t_ready_hook = nullptr;
 
 // Post-order DFS from the root over grad_fn edges: a node's inputs come before it. Iterative, so a
 // deep graph (hundreds of ops in a U-Net step) cannot overflow the stack. The order holds owning
@@ -43,6 +44,11 @@ void accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& g) {
 bool grad_mode_enabled() { return t_grad_enabled; }
 NoGradGuard::NoGradGuard() : prev_(t_grad_enabled) { t_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { t_grad_enabled = prev_; }
+
+GradReadyHook::GradReadyHook(std::function<void(const Tensor&)> ready) : ready_(std::move(ready)), prev_(t_ready_hook) {
+  t_ready_hook = this;
+}
+GradReadyHook::~GradReadyHook() { t_ready_hook = prev_; }
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!t_grad_enabled) return false;
@@ -80,8 +86,9 @@ void Tensor::backward(const Tensor& grad_output) const {
     if (found == grads.end()) continue;  // no path carried a gradient here
     std::shared_ptr<TensorImpl> g = std::move(found->second);
     grads.erase(found);
-    if (!t->grad_fn) {  // a leaf
+    if (!t->grad_fn) {  // a leaf: every path into it has been walked, so its gradient is final
       accumulate(t->grad, Tensor(g));
+      if (t_ready_hook) t_ready_hook->notify(Tensor(t_owner));
       continue;
     }
     std::shared_ptr<Node> node = t->grad_fn;

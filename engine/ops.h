@@ -10,6 +10,10 @@
 #include "engine/tensor.h"
 #include "kernels/batchnorm.h"
 
+namespace sse::dist {
+class Comm;
+}
+
 namespace sse::ops {
 
 // ---- in-place helpers (never recorded; for optimizers, accumulation, initialization) ----
@@ -48,9 +52,28 @@ Tensor one_hot(const Tensor& labels, int c, int ignore = -1);
 Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b);             // b may be undefined
 Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b);   // k2 s2
 // Train mode uses batch statistics and updates running_mean/var in place; eval uses them.
-// `fuse_relu` (eval only) applies ReLU in the same pass.
+// `fuse_relu` (eval only) applies ReLU in the same pass. Under a SyncBatchNorm, train mode's
+// statistics are those of every rank's part of the batch together.
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                   Tensor& running_var, bool training, const BatchNormParams& p = {}, bool fuse_relu = false);
+// While a SyncBatchNorm lives on this thread, train-mode batch_norm takes its statistics over every
+// rank of `comm`, each rank holding its part of the batch: the parts' moments are merged in rank
+// order (kernels/batchnorm.h) and the backward's two per-channel sums are added over the ranks, so
+// the ranks compute together what one process computes on the whole batch (up to rounding). γ and β
+// get this rank's share of their gradients, to be summed over the ranks with the other gradients.
+// Every rank must make the same batch_norm calls in the same order (they are collectives).
+class SyncBatchNorm {
+ public:
+  explicit SyncBatchNorm(dist::Comm& comm);
+  ~SyncBatchNorm();
+  SyncBatchNorm(const SyncBatchNorm&) = delete;
+  SyncBatchNorm& operator=(const SyncBatchNorm&) = delete;
+  static dist::Comm* active();  // this thread's, or null
+
+ private:
+  dist::Comm* prev_;
+};
+
 // Inference form of a U-Net block's first half: batch_norm(conv3d(concat_channels(x1, x2), w, b), gamma,
 // beta, running_mean, running_var, training=false, p, relu) with x2 optional (undefined: conv3d(x1)) and
 // the batch norm optional (gamma undefined: none; then `relu` applies to the convolution). On the CPU
@@ -61,7 +84,11 @@ Tensor conv3d_eval(const Tensor& x1, const Tensor& x2, const Tensor& w, const Te
                    const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
                    const BatchNormParams& p = {}, bool relu = false);
 Tensor max_pool3d(const Tensor& x);                                            // 2×2×2, stride 2
-Tensor dropout(const Tensor& x, float p, bool training, Generator& gen);
+// Inverted dropout with one offset drawn from `gen` per call. Masks are per sample: element i of
+// sample n (axis 0) is kept by Philox(seed, offset + ((first_sample + n) << 40), i) (kernels/dropout.h),
+// so a sample's mask is the same whether it is one of a batch or alone — data-parallel ranks pass the
+// index of their first sample in the global batch. Sample 0 keeps the offset itself.
+Tensor dropout(const Tensor& x, float p, bool training, Generator& gen, index_t first_sample = 0);
 // Resizes the spatial box of (N, C, D, H, W): out[z, y, x] = x[z + oz, y + oy, x + ox] or 0 outside.
 // pad_to / crop_to are its two common uses (offsets 0): zero padding at the end, and cropping.
 Tensor box(const Tensor& x, index_t d, index_t h, index_t w, index_t oz = 0, index_t oy = 0, index_t ox = 0);

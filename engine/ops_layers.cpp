@@ -1,4 +1,5 @@
 // The U-Net's layer ops (contract in engine/ops.h).
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -11,6 +12,11 @@
 #include "kernels/maxpool.h"
 
 namespace sse::ops {
+
+// Train-mode batch norm over the ranks of `comm` (engine/ops_sync_batchnorm.cpp); arguments checked.
+Tensor sync_batch_norm(dist::Comm& comm, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                       Tensor& running_mean, Tensor& running_var, const BatchNormParams& p);
+
 namespace {
 
 using Grads = std::vector<Tensor>;
@@ -130,6 +136,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     }
     return y;
   }
+  if (dist::Comm* comm = SyncBatchNorm::active()) return sync_batch_norm(*comm, x, gamma, beta, running_mean, running_var, p);
   Tensor save_mean = Tensor::empty(Shape{c}, DType::F32, x.device());
   Tensor save_invstd = Tensor::empty(Shape{c}, DType::F32, x.device());
   SSE_DISPATCH(x.device(), batchnorm_forward_train, sh, p, x.data<float>(), gamma.data<float>(), beta.data<float>(),
@@ -227,17 +234,32 @@ Tensor max_pool3d(const Tensor& x) {
   return y;
 }
 
-Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
+namespace {
+
+// The offset of sample n's mask (ops.h): 2^40 calls of one generator apart, never reached by a run.
+DropoutParams sample_dropout(const DropoutParams& d, index_t n) {
+  return DropoutParams{d.p, d.seed, d.offset + (static_cast<std::uint64_t>(n) << 40)};
+}
+
+}  // namespace
+
+Tensor dropout(const Tensor& x, float p, bool training, Generator& gen, index_t first_sample) {
   check_dtype("dropout", x, DType::F32);
   if (p < 0.0f || p >= 1.0f) fail("dropout", "p must be in [0, 1), got " + std::to_string(p));
+  if (x.rank() < 1 || first_sample < 0) fail("dropout", "expected (N, ...) and a sample index >= 0, got " + x.str());
   if (!training || p == 0.0f) return x;
   const DropoutParams d{p, gen.seed, gen.next_offset()};
+  const index_t n = x.dim(0), per = x.numel() / std::max<index_t>(n, 1);
   Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
-  SSE_DISPATCH(x.device(), dropout_forward, d, x.data<float>(), y.data<float>(), x.numel());
+  for (index_t i = 0; i < n; ++i)
+    SSE_DISPATCH(x.device(), dropout_forward, sample_dropout(d, first_sample + i), x.data<float>() + i * per,
+                 y.data<float>() + i * per, per);
   if (needs_grad({&x})) {
-    record(y, "dropout", {x}, [d](const Tensor& g) {
+    record(y, "dropout", {x}, [d, n, per, first_sample](const Tensor& g) {
       Tensor dx = Tensor::empty(g.shape(), DType::F32, g.device());
-      SSE_DISPATCH(g.device(), dropout_backward, d, g.data<float>(), dx.data<float>(), g.numel());
+      for (index_t i = 0; i < n; ++i)
+        SSE_DISPATCH(g.device(), dropout_backward, sample_dropout(d, first_sample + i), g.data<float>() + i * per,
+                     dx.data<float>() + i * per, per);
       return Grads{dx};
     });
   }

@@ -121,6 +121,23 @@ class NoGradGuard {
   bool prev_;
 };
 
+// While a GradReadyHook lives on this thread, backward() calls `ready(leaf)` for each leaf it reaches,
+// right after adding that pass's gradient to the leaf's grad(): from then on the leaf's gradient of
+// the pass is final (data-parallel gradient buckets start their transfer from here). Hooks nest; the
+// innermost one is called.
+class GradReadyHook {
+ public:
+  explicit GradReadyHook(std::function<void(const Tensor& leaf)> ready);
+  ~GradReadyHook();
+  GradReadyHook(const GradReadyHook&) = delete;
+  GradReadyHook& operator=(const GradReadyHook&) = delete;
+  void notify(const Tensor& leaf) const { ready_(leaf); }
+
+ private:
+  std::function<void(const Tensor&)> ready_;
+  GradReadyHook* prev_;
+};
+
 // True when grad mode is on and any input requires grad: the op must record a Node.
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
 // Attaches a Node to `out` (marks it requires_grad).

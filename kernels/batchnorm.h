@@ -6,7 +6,19 @@
 // what backward needs. Eval: running stats normalize. `relu` fuses a ReLU after the affine map
 // (inference; training keeps the ReLU as its own op so its gradient mask is explicit).
 // Statistics accumulate in double on the CPU and as a deterministic two-level Welford merge on CUDA.
+//
+// Synchronized batch norm (data-parallel ranks each holding part of the batch, engine/ops.h) runs the
+// train-mode passes in pieces, so that the ranks' statistics can be combined between them:
+//   batchnorm_moments    per channel (count, mean, M2 = Σ(x − mean)²) of this part, in double
+//   (the caller merges the ranks' moments in rank order with batchnorm_merge)
+//   batchnorm_finalize   save_mean, save_invstd and the running statistics from merged moments
+//   batchnorm_normalize  y from save_mean / save_invstd
+//   batchnorm_grad_sums  per channel Σdy and Σdy·x̂ of this part, in double (the caller sums them)
+//   batchnorm_grad_input dx from the sums and the count of the whole batch
+// The CPU's one-process functions are these pieces in sequence (the same values).
 #pragma once
+
+#include <cmath>
 
 #include "kernels/common.h"
 
@@ -21,6 +33,31 @@ struct BatchNormParams {
   float momentum = 0.1f;
 };
 
+// Moments of one channel: count, mean and M2 = Σ(x − mean)². `moments` buffers hold 3 doubles per
+// channel in this order.
+template <typename T> struct BnMoments {
+  T n, mean, m2;
+};
+
+// Chan et al.'s merge of two parts' moments; either may be empty.
+template <typename T> SSE_HD inline BnMoments<T> batchnorm_merge(const BnMoments<T>& a, const BnMoments<T>& b) {
+  const T n = a.n + b.n;
+  if (n == T(0)) return a;
+  const T d = b.mean - a.mean, fb = b.n / n;
+  return BnMoments<T>{n, a.mean + d * fb, a.m2 + b.m2 + d * d * a.n * fb};
+}
+
+// One channel's save_mean, save_invstd and running statistics from its moments (both devices).
+SSE_HD inline void batchnorm_finalize_channel(const BatchNormParams& p, const BnMoments<double>& t, float* running_mean,
+                                              float* running_var, float* save_mean, float* save_invstd) {
+  const double m = t.n, var = t.m2 / m;
+  const float meanf = static_cast<float>(t.mean);
+  *save_mean = meanf;
+  *save_invstd = static_cast<float>(1.0 / sqrt(var + p.eps));
+  *running_mean = (1.0f - p.momentum) * *running_mean + p.momentum * meanf;
+  *running_var = (1.0f - p.momentum) * *running_var + p.momentum * static_cast<float>(var * m / (m - 1));
+}
+
 namespace cpu {
 void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
                              const float* gamma, const float* beta, float* running_mean, float* running_var,
@@ -32,6 +69,18 @@ void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, 
 void batchnorm_backward_train(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,
                               const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
                               float* dbeta);
+// The synchronized pieces (moments: 3·C doubles, sums: 2·C doubles (Σdy, Σdy·x̂) per channel).
+void batchnorm_moments(const BatchNormShape& sh, const float* x, double* moments);
+void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* moments, float* running_mean,
+                        float* running_var, float* save_mean, float* save_invstd);
+void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
+                         const float* save_mean, const float* save_invstd, float* y);
+void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* save_mean,
+                         const float* save_invstd, double* sums);
+// sum_dy, sum_dyxhat: the whole batch's sums as floats; count: its N·S.
+void batchnorm_grad_input(const BatchNormShape& sh, double count, const float* x, const float* dy, const float* gamma,
+                          const float* save_mean, const float* save_invstd, const float* sum_dy,
+                          const float* sum_dyxhat, float* dx);
 }  // namespace cpu
 
 namespace cuda {
@@ -44,6 +93,16 @@ void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, 
 void batchnorm_backward_train(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,
                               const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
                               float* dbeta, cudaStream_t st);
+void batchnorm_moments(const BatchNormShape& sh, const float* x, double* moments, cudaStream_t st);
+void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* moments, float* running_mean,
+                        float* running_var, float* save_mean, float* save_invstd, cudaStream_t st);
+void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
+                         const float* save_mean, const float* save_invstd, float* y, cudaStream_t st);
+void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* save_mean,
+                         const float* save_invstd, double* sums, cudaStream_t st);
+void batchnorm_grad_input(const BatchNormShape& sh, double count, const float* x, const float* dy, const float* gamma,
+                          const float* save_mean, const float* save_invstd, const float* sum_dy,
+                          const float* sum_dyxhat, float* dx, cudaStream_t st);
 }  // namespace cuda
 
 }  // namespace sse

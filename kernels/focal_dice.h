@@ -4,6 +4,7 @@
 //   loss = λ_a · F + λ_b · DL
 //   F    = −(1/M) Σ_{counted v} (1 − p_t)^γ · log p_t          (γ = 0: cross entropy; M = 0 → F = 0)
 //   DL   = 1 − (1/N) Σ_n D_n,  D_n over the foreground classes k = 1..C−1 (class 0 excluded):
+//          (M and N may be those of a larger batch: FocalDiceParams::counted_total, images_total)
 //          pooled:    D_n = (2 Σ_k I_nk + ε) / (Σ_k P_nk + Σ_k Y_nk + ε)
 //          per_class: D_n = 1/(C−1) Σ_k (2 I_nk + ε) / (P_nk + Y_nk + ε)
 //          I_nk = Σ_v p_vk y_vk, P_nk = Σ_v p_vk, Y_nk = Σ_v y_vk over the counted voxels of image n.
@@ -49,6 +50,11 @@ struct FocalDiceParams {
   float lambda_b = 1.0f;    // weight of the Dice loss term
   bool per_class = false;   // Dice: average of per-class coefficients instead of one pooled coefficient
   std::int32_t ignore_index = -1;
+  // Denominators of a whole batch that these N images are a part of (data-parallel ranks; 0: these
+  // images are the whole batch): F divides by counted_total instead of M and the Dice term by
+  // images_total instead of N, i.e. F = −(1/M_total) Σ ..., DL = (1/N_total) Σ_n (1 − D_n). The parts'
+  // losses (and gradients) then add up to the whole batch's.
+  double counted_total = 0.0, images_total = 0.0;
 };
 
 // Voxels per reduction chunk (one CUDA block, one CPU task).
@@ -230,6 +236,7 @@ SSE_HD inline void focal_dice_finalize(index_t n_img, int c, const FocalDicePara
   double focal = 0.0, counted = 0.0, bad = 0.0, dice_sum = 0.0;
   const double w = prm.per_class ? 1.0 / kf : 1.0;
   const double eps = prm.eps;
+  const double images = prm.images_total > 0.0 ? prm.images_total : static_cast<double>(n_img);
   for (index_t n = 0; n < n_img; ++n) {
     const double* tn = totals + n * q;
     focal += tn[0];
@@ -242,7 +249,7 @@ SSE_HD inline void focal_dice_finalize(index_t n_img, int c, const FocalDicePara
         const double den = tn[3 + 3 * k + 1] + tn[3 + 3 * k + 2] + eps;
         const double dk = (2.0 * tn[3 + 3 * k] + eps) / den;
         dn += dk;
-        coef[2 * k] = static_cast<float>(prm.lambda_b * w / (static_cast<double>(n_img) * den));
+        coef[2 * k] = static_cast<float>(prm.lambda_b * w / (images * den));
         coef[2 * k + 1] = static_cast<float>(dk);
       }
       dice_sum += dn * w;
@@ -255,19 +262,21 @@ SSE_HD inline void focal_dice_finalize(index_t n_img, int c, const FocalDicePara
       const double d = (2.0 * inter + eps) / den;
       dice_sum += d;
       for (int k = 0; k < kf; ++k) {
-        coef[2 * k] = static_cast<float>(prm.lambda_b / (static_cast<double>(n_img) * den));
+        coef[2 * k] = static_cast<float>(prm.lambda_b / (images * den));
         coef[2 * k + 1] = static_cast<float>(d);
       }
     }
   }
-  const double f = counted > 0.0 ? focal / counted : 0.0;
-  const double dl = n_img > 0 ? 1.0 - dice_sum / static_cast<double>(n_img) : 0.0;
+  const double m = prm.counted_total > 0.0 ? prm.counted_total : counted;
+  const double f = m > 0.0 ? focal / m : 0.0;
+  // n_img / images is exactly 1 for a whole batch: the same value as 1 − dice_sum / N.
+  const double dl = n_img > 0 ? static_cast<double>(n_img) / images - dice_sum / images : 0.0;
   stats[kFdLoss] = static_cast<float>(prm.lambda_a * f + prm.lambda_b * dl);
   stats[kFdFocal] = static_cast<float>(f);
   stats[kFdDiceLoss] = static_cast<float>(dl);
   stats[kFdCounted] = static_cast<float>(counted);
   stats[kFdBadLabels] = static_cast<float>(bad);
-  stats[kFdFocalCoef] = counted > 0.0 ? static_cast<float>(prm.lambda_a / counted) : 0.0f;
+  stats[kFdFocalCoef] = m > 0.0 ? static_cast<float>(prm.lambda_a / m) : 0.0f;
 }
 
 // Host-side argument checks shared by both devices (throws KernelError).

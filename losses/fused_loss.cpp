@@ -14,10 +14,10 @@ class FusedLoss final : public Loss {
  public:
   explicit FusedLoss(const LossConfig& cfg) : Loss(cfg) {}
 
-  Tensor forward(const Tensor& logits, const Tensor& labels) override {
+  Tensor forward(const Tensor& logits, const Tensor& labels, const LossShare& share) override {
     const char* who = "loss (fused)";
     const FocalDiceShape sh = check_inputs(who, logits, labels, cfg_);
-    const FocalDiceParams prm = params_of(*this);
+    const FocalDiceParams prm = params_of(*this, share);
     const Device dev = logits.device();
     Tensor partials = Tensor::empty(Shape{focal_dice_partials_size(sh)}, DType::F32, dev);
     Tensor stats = Tensor::empty(Shape{focal_dice_stats_size(sh)}, DType::F32, dev);

@@ -11,8 +11,8 @@ namespace sse::losses::detail {
 // Checks dtypes, ranks, shapes and device of (logits, labels) and that ignore_index is not a class;
 // returns the kernel shape (N, C, S).
 FocalDiceShape check_inputs(const char* who, const Tensor& logits, const Tensor& labels, const LossConfig& cfg);
-// The kernel parameters implied by the configuration (γ, λ per loss name).
-FocalDiceParams params_of(const Loss& loss);
+// The kernel parameters implied by the configuration (γ, λ per loss name) and the share.
+FocalDiceParams params_of(const Loss& loss, const LossShare& share);
 
 struct LabelScan {
   double counted = 0.0;

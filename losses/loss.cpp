@@ -93,7 +93,7 @@ FocalDiceShape check_inputs(const char* who, const Tensor& logits, const Tensor&
   return FocalDiceShape{logits.dim(0), static_cast<int>(c), logits.shape().tail(2)};
 }
 
-FocalDiceParams params_of(const Loss& loss) {
+FocalDiceParams params_of(const Loss& loss, const LossShare& share) {
   const LossConfig& cfg = loss.config();
   FocalDiceParams p;
   p.gamma = loss.gamma();
@@ -102,6 +102,8 @@ FocalDiceParams params_of(const Loss& loss) {
   p.lambda_b = loss.weight_dice();
   p.per_class = cfg.per_class;
   p.ignore_index = cfg.ignore_index;
+  p.counted_total = share.counted;
+  p.images_total = share.images;
   return p;
 }
 

@@ -50,7 +50,15 @@ struct LossConfig {
   bool fused = true;            // false: the unfused composition of engine ops (oracle, slower)
 };
 
-// The values of the last forward, for logging (host floats).
+// When a forward sees only part of a batch (data-parallel ranks, or whole chains passed one at a
+// time), the whole batch's counted voxels and images: the focal term then divides by `counted` and
+// the Dice term by `images` (kernels/focal_dice.h), so the parts' losses and gradients add up to the
+// whole batch's. Zeros: this forward's images are the whole batch.
+struct LossShare {
+  double counted = 0.0, images = 0.0;
+};
+
+// The values of the last forward, for logging (host floats; with a LossShare, this part's share).
 struct LossTerms {
   float loss = 0.0f;        // what forward returned
   float first = 0.0f;       // F: mean CE (γ = 0) or FCE (γ > 0) over counted voxels; CE for "dl"
@@ -66,7 +74,9 @@ class Loss {
   Loss& operator=(const Loss&) = delete;
 
   // logits (N, C, ...) float, labels (N, ...) int32 → rank-0 loss, wired into autograd.
-  virtual Tensor forward(const Tensor& logits, const Tensor& labels) = 0;
+  Tensor forward(const Tensor& logits, const Tensor& labels) { return forward(logits, labels, LossShare{}); }
+  // The share of these images in a larger batch's loss.
+  virtual Tensor forward(const Tensor& logits, const Tensor& labels, const LossShare& share) = 0;
 
   const LossConfig& config() const { return cfg_; }
   const std::string& name() const { return cfg_.name; }

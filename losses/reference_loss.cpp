@@ -20,7 +20,7 @@ class UnfusedLoss final : public Loss {
  public:
   explicit UnfusedLoss(const LossConfig& cfg) : Loss(cfg) {}
 
-  Tensor forward(const Tensor& logits, const Tensor& labels) override {
+  Tensor forward(const Tensor& logits, const Tensor& labels, const LossShare& share) override {
     const char* who = "loss (unfused)";
     const FocalDiceShape sh = check_inputs(who, logits, labels, cfg_);
     const LabelScan scan = scan_labels(labels, sh.c, cfg_.ignore_index);
@@ -52,7 +52,8 @@ class UnfusedLoss final : public Loss {
         const Tensor one_minus_pt = ops::sum_channels(ops::mul(p, not_y));
         term = ops::mul(ops::pow(one_minus_pt, g), log_pt);
       }
-      first = ops::scale(ops::sum(term), scan.counted > 0 ? static_cast<float>(-1.0 / scan.counted) : 0.0f);
+      const double m = share.counted > 0.0 ? share.counted : scan.counted;
+      first = ops::scale(ops::sum(term), m > 0 ? static_cast<float>(-1.0 / m) : 0.0f);
     }
 
     // DL = 1 − mean_n D_n over the foreground channels 1..C−1 of the counted voxels.
@@ -73,7 +74,9 @@ class UnfusedLoss final : public Loss {
         dice = ops::div(ops::add_scalar(ops::scale(ops::sum_channels(inter), 2.0f), cfg_.eps),
                         ops::add_scalar(ops::add(ops::sum_channels(psum), ops::sum_channels(ysum)), cfg_.eps));
       }
-      dice_loss = ops::add_scalar(ops::scale(ops::sum(dice), -1.0f / static_cast<float>(sh.n)), 1.0f);
+      // (1/N_total) Σ_n (1 − D_n); n/N is exactly 1 for a whole batch
+      const float images = share.images > 0.0 ? static_cast<float>(share.images) : static_cast<float>(sh.n);
+      dice_loss = ops::add_scalar(ops::scale(ops::sum(dice), -1.0f / images), static_cast<float>(sh.n) / images);
     }
 
     Tensor loss;

@@ -88,7 +88,7 @@ Tensor UNet3d::forward_padded(const Tensor& x) {
     t = down_[i]->forward(t);
     if (i + 1 == down_.size()) break;
     skips.push_back(t);  // the skip carries the block output before dropout
-    t = ops::max_pool3d(ops::dropout(t, cfg_.dropout, train, dropout_rng_));
+    t = ops::max_pool3d(ops::dropout(t, cfg_.dropout, train, dropout_rng_, first_sample_));
   }
   for (std::size_t j = 0; j < up_.size(); ++j) {
     LayerScope scope("up_" + std::to_string(j + 1));
@@ -98,7 +98,7 @@ Tensor UNet3d::forward_padded(const Tensor& x) {
     t = up_block_[j]->forward(up, skip);  // the block on concat(up, skip)
     up = Tensor();
     skip = Tensor();
-    t = ops::dropout(t, cfg_.dropout, train, dropout_rng_);
+    t = ops::dropout(t, cfg_.dropout, train, dropout_rng_, first_sample_);
   }
   LayerScope scope("out");
   return out_->forward(t);

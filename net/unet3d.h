@@ -41,6 +41,10 @@ class UNet3d : public Module {
   const UNetConfig& config() const { return cfg_; }
   // The generator dropout draws from; part of the training state a checkpoint saves.
   Generator& dropout_rng() { return dropout_rng_; }
+  // The index of the input's first sample in the step's whole batch, of which data-parallel ranks
+  // hold parts: dropout masks are drawn per sample from it (ops::dropout), so they do not depend on
+  // the rank count. 0 (the default) for a whole batch.
+  void set_first_sample(index_t n) { first_sample_ = n; }
   // D, H, W must be multiples of this for the inner network (forward pads to it).
   index_t size_multiple() const { return index_t{1} << (cfg_.levels - 1); }
 
@@ -54,6 +58,7 @@ class UNet3d : public Module {
   std::vector<ConvBlock*> up_block_;
   Conv3d* out_ = nullptr;
   Generator dropout_rng_;
+  index_t first_sample_ = 0;
 };
 
 }  // namespace sse::net

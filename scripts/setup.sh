@@ -5,7 +5,8 @@
 set -euo pipefail
 pkgs=(g++ cmake ninja-build make pkg-config
       libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libopenblas-dev gemmi-dev tao-pegtl-dev zlib1g-dev nlohmann-json3-dev
-      libcairo2-dev fonts-dejavu-core)
+      libcairo2-dev fonts-dejavu-core
+      libopenmpi-dev openmpi-bin)  # MPI: data-parallel training (optional at build time; CI tests 2 ranks)
 # Test oracles and fixture generators (optional at run time; tests that need them skip without them):
 # chromium renders the HTML reports in a headless browser (about 15 s to install, 1.3 s per check).
 extras=(python3-mrcfile dssp chromium)

@@ -13,17 +13,9 @@ void Sample::validate() const {
 
 namespace {
 
-// Maps each output voxel to a source voxel through a per-axis permutation and flip, shared by the
-// volume and the labels.
-struct Transform {
-  std::array<int, 3> perm{0, 1, 2};   // output axis a reads source axis perm[a] (axes z, y, x)
-  std::array<bool, 3> flip{false, false, false};  // flip applied on the output axis
-};
-
 template <typename T>
-std::vector<T> apply(const std::vector<T>& src, const std::array<int, 3>& sdim, const Transform& t,
-                     std::array<int, 3>& odim) {
-  for (int a = 0; a < 3; ++a) odim[static_cast<std::size_t>(a)] = sdim[static_cast<std::size_t>(t.perm[static_cast<std::size_t>(a)])];
+std::vector<T> apply(const std::vector<T>& src, const std::array<int, 3>& sdim, const Augmentation& t,
+                     const std::array<int, 3>& odim) {
   std::vector<T> out(src.size());
   std::array<int, 3> o{}, s{};
   std::size_t i = 0;
@@ -39,9 +31,17 @@ std::vector<T> apply(const std::vector<T>& src, const std::array<int, 3>& sdim, 
   return out;
 }
 
+}  // namespace
+
+std::array<int, 3> Augmentation::shape(int d, int h, int w) const {
+  const std::array<int, 3> sdim{d, h, w};
+  return {sdim[static_cast<std::size_t>(perm[0])], sdim[static_cast<std::size_t>(perm[1])],
+          sdim[static_cast<std::size_t>(perm[2])]};
+}
+
 // A rotation by k·90° in the plane of axes (a, b) is a swap of a and b (for odd k) plus a flip.
-Transform draw(Generator& g) {
-  Transform t;
+Augmentation draw_augmentation(Generator& g) {
+  Augmentation t;
   const std::uint64_t r = random_index(g, 1ull << 40);
   for (std::size_t a = 0; a < 3; ++a) t.flip[a] = (r >> a) & 1;
   const int plane = static_cast<int>((r >> 3) % 3), k = static_cast<int>((r >> 5) % 4);
@@ -52,13 +52,9 @@ Transform draw(Generator& g) {
   return t;
 }
 
-}  // namespace
-
-Sample augment(const Sample& s, Generator& g) {
+Sample apply_augmentation(const Sample& s, const Augmentation& t) {
   s.validate();
-  const Transform t = draw(g);
-  const std::array<int, 3> sdim{s.d, s.h, s.w};
-  std::array<int, 3> odim{};
+  const std::array<int, 3> sdim{s.d, s.h, s.w}, odim = t.shape(s.d, s.h, s.w);
   Sample out;
   out.name = s.name;
   out.volume = apply(s.volume, sdim, t, odim);
@@ -67,6 +63,11 @@ Sample augment(const Sample& s, Generator& g) {
   out.h = odim[1];
   out.w = odim[2];
   return out;
+}
+
+Sample augment(const Sample& s, Generator& g) {
+  s.validate();
+  return apply_augmentation(s, draw_augmentation(g));
 }
 
 Sample crop(const Sample& s, int pd, int ph, int pw, int z0, int y0, int x0) {

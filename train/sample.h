@@ -7,6 +7,7 @@
 // plane of unequal sides swaps those sides.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,7 +27,19 @@ struct Sample {
   void validate() const;  // throws std::invalid_argument naming the sample
 };
 
-// Applies a random flip/rotation drawn from `g` (one draw per call).
+// A flip/rotation: output axis a (z, y, x) reads source axis perm[a], flipped when flip[a].
+struct Augmentation {
+  std::array<int, 3> perm{0, 1, 2};
+  std::array<bool, 3> flip{false, false, false};
+  // The (d, h, w) of a d×h×w sample after the transform (a rotation swaps sides).
+  std::array<int, 3> shape(int d, int h, int w) const;
+};
+
+// A random flip/rotation (one draw from `g`).
+Augmentation draw_augmentation(Generator& g);
+// The transform applied to volume and labels alike.
+Sample apply_augmentation(const Sample& s, const Augmentation& t);
+// apply_augmentation(s, draw_augmentation(g)).
 Sample augment(const Sample& s, Generator& g);
 // Crops (or zero-pads, labels kIgnoreLabel) to a cube-like patch of size (pd, ph, pw) at the
 // origin (z0, y0, x0); origins may be negative or extend past the sample.

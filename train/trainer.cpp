@@ -1,8 +1,12 @@
 #include "train/trainer.h"
 
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/ops.h"
@@ -49,6 +53,60 @@ std::vector<std::uint8_t> argmax(const std::vector<float>& logits, index_t c, in
 void append_line(const std::string& path, const std::string& line) {
   std::ofstream out(path, std::ios::app);
   out << line << "\n";
+}
+
+// Voxels the loss counts (labels other than kIgnoreLabel; invalid ones make the loss throw).
+double counted_voxels(const std::vector<Sample>& samples) {
+  double n = 0.0;
+  for (const Sample& s : samples)
+    for (std::uint8_t l : s.labels) n += l != kIgnoreLabel;
+  return n;
+}
+
+// One process applies the B whole samples' running-statistics updates r ← (1 − m)·r + m·x_b in
+// order: r_B = (1 − m)^B·r_0 + Σ_b m(1 − m)^(B−1−b)·x_b. A rank holding samples [first, first + k)
+// runs its updates from zero, which gives its terms times (1 − m)^(first + k − B); the ranks' terms
+// are scaled back, summed, and added to (1 − m)^B·r_0. The momentum is every BatchNorm3d's default
+// (net/layers.h).
+class SequentialRunningStats {
+ public:
+  explicit SequentialRunningStats(NamedTensors buffers) : buffers_(std::move(buffers)) {
+    for (auto& [name, t] : buffers_) {
+      start_.push_back(t.to_vector<float>());
+      t.fill_(0.0f);
+    }
+  }
+  void combine(dist::Comm& comm, int batch, int first, int count) {
+    const double keep = 1.0 - static_cast<double>(BatchNormParams{}.momentum);
+    const double scale = std::pow(keep, batch - first - count), decay = std::pow(keep, batch);
+    std::vector<double> terms;
+    for (const auto& [name, t] : buffers_)
+      for (float v : t.to_vector<float>()) terms.push_back(v * scale);
+    comm.sum(terms.data(), terms.size());
+    std::size_t i = 0;
+    for (std::size_t b = 0; b < buffers_.size(); ++b) {
+      std::vector<float> r(start_[b].size());
+      for (std::size_t j = 0; j < r.size(); ++j, ++i) r[j] = static_cast<float>(decay * start_[b][j] + terms[i]);
+      Tensor& t = buffers_[b].second;
+      t.copy_(Tensor::from_vector(r, t.shape(), t.device()));
+    }
+  }
+
+ private:
+  NamedTensors buffers_;
+  std::vector<std::vector<float>> start_;
+};
+
+// FNV-1a over the 32-bit words of every tensor: equal states, equal hashes.
+std::uint64_t state_hash(const NamedTensors& state) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const auto& [name, t] : state)
+    for (float v : t.to_vector<float>()) {
+      std::uint32_t w;
+      std::memcpy(&w, &v, sizeof w);
+      h = (h ^ w) * 1099511628211ULL;
+    }
+  return h;
 }
 
 }  // namespace
@@ -115,11 +173,17 @@ std::pair<Tensor, Tensor> to_tensors(const std::vector<Sample>& batch, Device de
           Tensor::from_vector(lab, Shape{n, first.d, first.h, first.w}, dev)};
 }
 
-Trainer::Trainer(const TrainConfig& cfg, std::vector<Sample> train, std::vector<Sample> val, Device dev)
-    : cfg_(cfg), train_(std::move(train)), val_(std::move(val)), dev_(dev) {
+Trainer::Trainer(const TrainConfig& cfg, std::vector<Sample> train, std::vector<Sample> val, Device dev,
+                 std::shared_ptr<dist::Comm> comm)
+    : cfg_(cfg), train_(std::move(train)), val_(std::move(val)), dev_(dev), comm_(std::move(comm)) {
   if (train_.empty()) throw std::invalid_argument("training needs at least one sample");
-  if (cfg.batch < 1 || (cfg.batch > 1 && cfg.patch < 1))
-    throw std::invalid_argument("batch > 1 needs a patch size (whole samples differ in size)");
+  if (cfg.batch < 1) throw std::invalid_argument("batch must be at least 1");
+  if (comm_->size() > cfg.batch)
+    throw std::invalid_argument(std::to_string(comm_->size()) + " ranks need a batch of at least " +
+                                std::to_string(comm_->size()) + " (each rank takes part of every batch), got " +
+                                std::to_string(cfg.batch));
+  comm_->check_same(static_cast<double>(train_.size()), "the number of training samples");
+  comm_->check_same(static_cast<double>(val_.size()), "the number of validation samples");
   for (const Sample& s : train_) s.validate();
   for (const Sample& s : val_) s.validate();
   model_ = std::make_unique<net::UNet3d>(cfg.model, cfg.seed);
@@ -139,6 +203,10 @@ Trainer::Trainer(const TrainConfig& cfg, std::vector<Sample> train, std::vector<
     throw std::invalid_argument("unknown lr schedule '" + cfg.schedule + "' (step or cosine)");
   }
   loss_ = losses::make_loss(cfg.loss);
+  if (comm_->parallel()) {
+    comm_->bind_device(dev);
+    buckets_ = std::make_unique<GradBuckets>(comm_, model_->parameters());
+  }
 }
 
 long long Trainer::steps_per_epoch() const {
@@ -155,7 +223,9 @@ std::vector<std::size_t> Trainer::epoch_order(int epoch) const {
   return order;
 }
 
-std::vector<Sample> Trainer::batch_for(long long step) const {
+// Every sample of the batch makes its draws (cheap), so that a sample's augmentation and patch do
+// not depend on which of them this rank materializes (transforms and crops: the costly part).
+std::vector<Sample> Trainer::batch_for(long long step, int first, int count) const {
   const long long per = steps_per_epoch();
   const int epoch = static_cast<int>(step / per);
   const long long pos = step % per;
@@ -165,37 +235,94 @@ std::vector<Sample> Trainer::batch_for(long long step) const {
   std::vector<Sample> batch;
   for (int b = 0; b < cfg_.batch; ++b) {
     const Sample& src = train_[order[static_cast<std::size_t>((pos * cfg_.batch + b) % static_cast<long long>(order.size()))]];
-    Sample s = cfg_.augment ? augment(src, g) : src;
+    const Augmentation t = cfg_.augment ? draw_augmentation(g) : Augmentation{};
+    std::array<int, 3> origin{};
     if (cfg_.patch > 0) {
       const int p = cfg_.patch;
-      auto origin = [&](int size) {  // anywhere the patch overlaps the sample, centred if the sample is small
-        return size > p ? static_cast<int>(random_index(g, static_cast<std::uint64_t>(size - p + 1))) : (size - p) / 2;
-      };
-      const int z0 = origin(s.d), y0 = origin(s.h), x0 = origin(s.w);
-      s = crop(s, p, p, p, z0, y0, x0);
+      const std::array<int, 3> size = t.shape(src.d, src.h, src.w);
+      for (std::size_t a = 0; a < 3; ++a)  // anywhere the patch overlaps the sample, centred if the sample is small
+        origin[a] = size[a] > p ? static_cast<int>(random_index(g, static_cast<std::uint64_t>(size[a] - p + 1)))
+                                : (size[a] - p) / 2;
     }
+    if (b < first || b >= first + count) continue;
+    Sample s = cfg_.augment ? apply_augmentation(src, t) : src;
+    if (cfg_.patch > 0) s = crop(s, cfg_.patch, cfg_.patch, cfg_.patch, origin[0], origin[1], origin[2]);
     batch.push_back(std::move(s));
   }
   return batch;
 }
 
 double Trainer::step() {
-  const auto [x, y] = to_tensors(batch_for(step_), dev_, cfg_.loss.ignore_index);
+  const long long n = comm_->size(), r = comm_->rank();
+  const int first = static_cast<int>(cfg_.batch * r / n), end = static_cast<int>(cfg_.batch * (r + 1) / n);
+  const std::vector<Sample> part = batch_for(step_, first, end - first);
   opt_->set_lr(sched_->lr(step_));
   opt_->zero_grad();
-  Tensor loss = loss_->forward(model_->forward(x), y);
-  const double value = loss.item();
-  loss.backward();
+  double loss = 0.0;
+  try {
+    loss = cfg_.patch > 0 ? patch_pass(part, first) : sample_passes(part, first);
+  } catch (const EngineError& e) {  // e.g. a label no class has: say which samples were in play
+    std::string names;
+    for (const Sample& s : part) names += (names.empty() ? "" : ", ") + s.name;
+    throw EngineError("step " + std::to_string(step_ + 1) + " (samples " + names + "): " + e.what());
+  }
+  if (buckets_) buckets_->finish();
   opt_->step();
   ++step_;
+  return comm_->sum(loss);
+}
+
+double Trainer::patch_pass(const std::vector<Sample>& part, int first) {
+  const double counted = comm_->sum(counted_voxels(part));
+  const auto [x, y] = to_tensors(part, dev_, cfg_.loss.ignore_index);
+  std::optional<ops::SyncBatchNorm> sync;
+  if (comm_->parallel()) sync.emplace(*comm_);
+  model_->set_first_sample(first);
+  return backward(loss_->forward(model_->forward(x), y, {counted, static_cast<double>(cfg_.batch)}), true);
+}
+
+double Trainer::sample_passes(const std::vector<Sample>& part, int first) {
+  Generator& rng = model_->dropout_rng();
+  const std::uint64_t offset = rng.offset;
+  std::optional<SequentialRunningStats> running;
+  if (comm_->parallel()) running.emplace(model_->named_buffers());
+  const double batch = cfg_.batch;
+  double total = 0.0;
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    rng.offset = offset;  // each sample draws the step's dropout offsets, its masks told apart by its index
+    model_->set_first_sample(first + static_cast<index_t>(i));
+    const auto [x, y] = to_tensors({part[i]}, dev_, cfg_.loss.ignore_index);
+    const losses::LossShare share{counted_voxels({part[i]}) * batch, batch};  // its mean's 1/B of the step
+    total += backward(loss_->forward(model_->forward(x), y, share), i + 1 == part.size());
+  }
+  if (running) running->combine(*comm_, cfg_.batch, first, static_cast<int>(part.size()));
+  return total;
+}
+
+double Trainer::backward(const Tensor& loss, bool last) {
+  const double value = loss.item();
+  const std::unique_ptr<GradReadyHook> hook = buckets_ && last ? buckets_->watch() : nullptr;
+  loss.backward();
   return value;
+}
+
+void Trainer::check_in_sync() const {
+  if (!comm_->parallel()) return;
+  const std::uint64_t h = state_hash(model_->state());
+  const std::string what = "the model state after step " + std::to_string(step_) +
+                           " (the ranks' gradient sums differed; report this with the MPI/NCCL versions)";
+  comm_->check_same(static_cast<double>(h >> 32), what);
+  comm_->check_same(static_cast<double>(h & 0xffffffffULL), what);
 }
 
 Validation Trainer::evaluate(const std::vector<Sample>& samples) {
   Validation v;
   model_->eval();
   NoGradGuard no_grad;
-  for (const Sample& s : samples) {
+  const std::size_t n = samples.size(), ranks = static_cast<std::size_t>(comm_->size()),
+                    r = static_cast<std::size_t>(comm_->rank());
+  for (std::size_t i = n * r / ranks; i < n * (r + 1) / ranks; ++i) {  // this rank's share
+    const Sample& s = samples[i];
     const auto [x, y] = to_tensors({s}, dev_, cfg_.loss.ignore_index);
     Tensor logits = model_->forward(x);
     v.loss += loss_->forward(logits, y).item() / static_cast<double>(samples.size());
@@ -204,6 +331,15 @@ Validation Trainer::evaluate(const std::vector<Sample>& samples) {
     v.sheet.add(count_class(pred, s.labels, 2));
   }
   model_->train();
+  if (comm_->parallel()) {
+    double t[7] = {v.loss,
+                   double(v.helix.tp), double(v.helix.fp), double(v.helix.fn),
+                   double(v.sheet.tp), double(v.sheet.fp), double(v.sheet.fn)};
+    comm_->sum(t, 7);
+    v.loss = t[0];
+    v.helix = {std::int64_t(t[1]), std::int64_t(t[2]), std::int64_t(t[3])};
+    v.sheet = {std::int64_t(t[4]), std::int64_t(t[5]), std::int64_t(t[6])};
+  }
   return v;
 }
 
@@ -270,8 +406,10 @@ void Trainer::run(const std::string& out_dir, const std::function<void(const Ste
   const long long period = cfg_.val_every > 0 ? cfg_.val_every : per;
   double epoch_loss = 0.0, epoch_t0 = now_s();
   long long epoch_steps = 0;
+  const bool writes = !out_dir.empty() && comm_->rank() == 0;
   while (step_ < total) {
-    if (stop && stop->load()) break;
+    stopped_ = comm_->any(stop && stop->load());  // a signal may reach the ranks at different steps
+    if (stopped_) break;
     const double t0 = now_s();
     const double loss = step();
     epoch_loss += loss;
@@ -282,7 +420,8 @@ void Trainer::run(const std::string& out_dir, const std::function<void(const Ste
     EpochInfo info{epoch + 1, step_, epoch_loss / static_cast<double>(epoch_steps), validate(), now_s() - epoch_t0, false};
     info.best = val_.empty() ? false : info.val.score() > best_score_;
     if (info.best) best_score_ = info.val.score();
-    if (!out_dir.empty()) {
+    check_in_sync();
+    if (writes) {
       save(out_dir + "/last.ckpt");
       if (info.best) save(out_dir + "/best.ckpt");
       if (cfg_.keep_checkpoints) save(out_dir + "/step_" + std::to_string(step_) + ".ckpt");
@@ -306,7 +445,7 @@ void Trainer::run(const std::string& out_dir, const std::function<void(const Ste
     epoch_steps = 0;
     epoch_t0 = now_s();
   }
-  if (!out_dir.empty() && stop && stop->load()) save(out_dir + "/last.ckpt");
+  if (writes && stopped_) save(out_dir + "/last.ckpt");
 }
 
 }  // namespace sse::train

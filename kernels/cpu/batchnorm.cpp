@@ -1,3 +1,6 @@
+// CPU batch normalization (contract in kernels/batchnorm.h). Per-channel pieces, composed channel by
+// channel for one process (a channel's data is read while it is in cache) and one piece at a time
+// for the synchronized form.
 #include "kernels/batchnorm.h"
 
 #include <cmath>
@@ -12,39 +15,70 @@ template <typename F> void for_channel(const BatchNormShape& sh, index_t c, F&& 
   for (index_t n = 0; n < sh.n; ++n) f(n * sh.c * sh.s + c * sh.s);
 }
 
+bool parallel(const BatchNormShape& sh) { return sh.n * sh.c * sh.s > kParallelGrain; }
+
+BnMoments<double> channel_moments(const BatchNormShape& sh, const float* x, index_t c) {
+  const double m = static_cast<double>(sh.n * sh.s);
+  double sum = 0.0, sq = 0.0;
+  for_channel(sh, c, [&](index_t o) { for (index_t i = 0; i < sh.s; ++i) sum += x[o + i]; });
+  const double mean = sum / m;
+  // Second pass on centred values: exact enough in double even for large offsets.
+  for_channel(sh, c, [&](index_t o) {
+    for (index_t i = 0; i < sh.s; ++i) { const double d = x[o + i] - mean; sq += d * d; }
+  });
+  return {m, mean, sq};
+}
+
+void normalize_channel(const BatchNormShape& sh, const float* x, float g, float b, float mean, float invstd, float* y,
+                       index_t c) {
+  for_channel(sh, c, [&](index_t o) {
+    for (index_t i = 0; i < sh.s; ++i) y[o + i] = (x[o + i] - mean) * invstd * g + b;
+  });
+}
+
+// {Σdy, Σdy·x̂} of channel c.
+std::pair<double, double> channel_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, float mean,
+                                            float invstd, index_t c) {
+  double sdy = 0.0, sdyx = 0.0;
+  for_channel(sh, c, [&](index_t o) {
+    for (index_t i = 0; i < sh.s; ++i) {
+      sdy += dy[o + i];
+      sdyx += static_cast<double>(dy[o + i]) * ((x[o + i] - mean) * invstd);
+    }
+  });
+  return {sdy, sdyx};
+}
+
+// dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) over the M values of the whole batch.
+void channel_grad_input(const BatchNormShape& sh, double m, const float* x, const float* dy, float gamma, float mean,
+                        float invstd, float a, float bsum, float* dx, index_t c) {
+  const float k = static_cast<float>(gamma * invstd / m), mf = static_cast<float>(m);
+  for_channel(sh, c, [&](index_t o) {
+    for (index_t i = 0; i < sh.s; ++i) {
+      const float xhat = (x[o + i] - mean) * invstd;
+      dx[o + i] = k * (mf * dy[o + i] - a - xhat * bsum);
+    }
+  });
+}
+
 }  // namespace
 
 void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
                              const float* gamma, const float* beta, float* running_mean, float* running_var,
                              float* y, float* save_mean, float* save_invstd) {
-  const double m = static_cast<double>(sh.n * sh.s);
-  kernel_check(m > 1, "batchnorm_forward_train", "needs more than one value per channel in training");
-#pragma omp parallel for if (sh.n * sh.c * sh.s > kParallelGrain)
+  kernel_check(sh.n * sh.s > 1, "batchnorm_forward_train", "needs more than one value per channel in training");
+#pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c) {
-    double sum = 0.0, sq = 0.0;
-    for_channel(sh, c, [&](index_t o) { for (index_t i = 0; i < sh.s; ++i) sum += x[o + i]; });
-    const double mean = sum / m;
-    // Second pass on centred values: exact enough in double even for large offsets.
-    for_channel(sh, c, [&](index_t o) {
-      for (index_t i = 0; i < sh.s; ++i) { const double d = x[o + i] - mean; sq += d * d; }
-    });
-    const double var = sq / m;
-    const float invstd = static_cast<float>(1.0 / std::sqrt(var + p.eps));
-    const float meanf = static_cast<float>(mean), g = gamma[c], b = beta[c];
-    for_channel(sh, c, [&](index_t o) {
-      for (index_t i = 0; i < sh.s; ++i) y[o + i] = (x[o + i] - meanf) * invstd * g + b;
-    });
-    save_mean[c] = meanf;
-    save_invstd[c] = invstd;
-    running_mean[c] = (1.0f - p.momentum) * running_mean[c] + p.momentum * meanf;
-    running_var[c] = (1.0f - p.momentum) * running_var[c] + p.momentum * static_cast<float>(var * m / (m - 1));
+    batchnorm_finalize_channel(p, channel_moments(sh, x, c), running_mean + c, running_var + c, save_mean + c,
+                               save_invstd + c);
+    normalize_channel(sh, x, gamma[c], beta[c], save_mean[c], save_invstd[c], y, c);
   }
 }
 
 void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
                             const float* gamma, const float* beta, const float* running_mean,
                             const float* running_var, bool relu, float* y) {
-#pragma omp parallel for collapse(2) if (sh.n * sh.c * sh.s > kParallelGrain)
+#pragma omp parallel for collapse(2) if (parallel(sh))
   for (index_t n = 0; n < sh.n; ++n) {
     for (index_t c = 0; c < sh.c; ++c) {
       const float scale = gamma[c] / std::sqrt(running_var[c] + p.eps);
@@ -62,28 +96,56 @@ void batchnorm_backward_train(const BatchNormShape& sh, const float* x, const fl
                               const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
                               float* dbeta) {
   const double m = static_cast<double>(sh.n * sh.s);
-#pragma omp parallel for if (sh.n * sh.c * sh.s > kParallelGrain)
+#pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c) {
-    const float mean = save_mean[c], invstd = save_invstd[c];
-    double sdy = 0.0, sdyx = 0.0;
-    for_channel(sh, c, [&](index_t o) {
-      for (index_t i = 0; i < sh.s; ++i) {
-        sdy += dy[o + i];
-        sdyx += static_cast<double>(dy[o + i]) * ((x[o + i] - mean) * invstd);
-      }
-    });
+    const auto [sdy, sdyx] = channel_grad_sums(sh, x, dy, save_mean[c], save_invstd[c], c);
     dbeta[c] = static_cast<float>(sdy);
     dgamma[c] = static_cast<float>(sdyx);
-    // dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
-    const float k = static_cast<float>(gamma[c] * invstd / m);
-    const float a = static_cast<float>(sdy), bsum = static_cast<float>(sdyx), mf = static_cast<float>(m);
-    for_channel(sh, c, [&](index_t o) {
-      for (index_t i = 0; i < sh.s; ++i) {
-        const float xhat = (x[o + i] - mean) * invstd;
-        dx[o + i] = k * (mf * dy[o + i] - a - xhat * bsum);
-      }
-    });
+    channel_grad_input(sh, m, x, dy, gamma[c], save_mean[c], save_invstd[c], dbeta[c], dgamma[c], dx, c);
   }
+}
+
+void batchnorm_moments(const BatchNormShape& sh, const float* x, double* moments) {
+#pragma omp parallel for if (parallel(sh))
+  for (index_t c = 0; c < sh.c; ++c) {
+    const BnMoments<double> t = channel_moments(sh, x, c);
+    moments[3 * c] = t.n;
+    moments[3 * c + 1] = t.mean;
+    moments[3 * c + 2] = t.m2;
+  }
+}
+
+void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* moments, float* running_mean,
+                        float* running_var, float* save_mean, float* save_invstd) {
+  for (index_t k = 0; k < c; ++k) {
+    const BnMoments<double> t{moments[3 * k], moments[3 * k + 1], moments[3 * k + 2]};
+    kernel_check(t.n > 1, "batchnorm_finalize", "needs more than one value per channel in training");
+    batchnorm_finalize_channel(p, t, running_mean + k, running_var + k, save_mean + k, save_invstd + k);
+  }
+}
+
+void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
+                         const float* save_mean, const float* save_invstd, float* y) {
+#pragma omp parallel for if (parallel(sh))
+  for (index_t c = 0; c < sh.c; ++c) normalize_channel(sh, x, gamma[c], beta[c], save_mean[c], save_invstd[c], y, c);
+}
+
+void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* save_mean,
+                         const float* save_invstd, double* sums) {
+#pragma omp parallel for if (parallel(sh))
+  for (index_t c = 0; c < sh.c; ++c) {
+    const auto [sdy, sdyx] = channel_grad_sums(sh, x, dy, save_mean[c], save_invstd[c], c);
+    sums[2 * c] = sdy;
+    sums[2 * c + 1] = sdyx;
+  }
+}
+
+void batchnorm_grad_input(const BatchNormShape& sh, double count, const float* x, const float* dy, const float* gamma,
+                          const float* save_mean, const float* save_invstd, const float* sum_dy,
+                          const float* sum_dyxhat, float* dx) {
+#pragma omp parallel for if (parallel(sh))
+  for (index_t c = 0; c < sh.c; ++c)
+    channel_grad_input(sh, count, x, dy, gamma[c], save_mean[c], save_invstd[c], sum_dy[c], sum_dyxhat[c], dx, c);
 }
 
 }  // namespace sse::cpu

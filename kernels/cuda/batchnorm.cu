@@ -8,6 +8,8 @@
 //      save_invstd and the running statistics;
 //   3. an element-wise pass normalizes.
 // Backward: the same two-level shape sums Σdy and Σdy·x̂ (double), then an element-wise pass forms dx.
+// The synchronized pieces (kernels/batchnorm.h) are the same kernels with the merged moments or the
+// sums written out as doubles in between, and a one-thread-per-channel finalize.
 // Nothing depends on timing and no atomics are used, so results repeat bit for bit. The per-element
 // expressions are the CPU's (kernels/cpu/batchnorm.cpp), term by term.
 #include <cmath>
@@ -21,9 +23,7 @@ namespace {
 
 // ---- Welford / Chan statistics -------------------------------------------------------------------
 
-template <typename T> struct Moments {
-  T n, mean, m2;  // count, mean, Σ(x − mean)²
-};
+template <typename T> using Moments = BnMoments<T>;
 
 template <typename T> __device__ inline void welford_push(Moments<T>& a, T x) {
   a.n += T(1);
@@ -32,12 +32,8 @@ template <typename T> __device__ inline void welford_push(Moments<T>& a, T x) {
   a.m2 += d * (x - a.mean);
 }
 
-// Chan's parallel merge; either side may be empty.
 template <typename T> __device__ inline Moments<T> chan_merge(const Moments<T>& a, const Moments<T>& b) {
-  const T n = a.n + b.n;
-  if (n == T(0)) return a;
-  const T d = b.mean - a.mean, fb = b.n / n;
-  return Moments<T>{n, a.mean + d * fb, a.m2 + b.m2 + d * d * a.n * fb};
+  return batchnorm_merge(a, b);
 }
 
 __device__ inline Moments<float> shfl_down(const Moments<float>& a, int o) {
@@ -70,9 +66,8 @@ __global__ void stats_partial_kernel(SegPlan p, const float* x, Moments<float>* 
 
 // One block per channel: merges the channel's partials in order. Thread t takes pieces t, t + B, ...
 // (their order fixed), then the threads are merged pairwise in a fixed tree through shared memory.
-__global__ void stats_final_kernel(index_t parts, const Moments<float>* partial, BatchNormParams prm,
-                                   float* running_mean, float* running_var, float* save_mean, float* save_invstd) {
-  __shared__ Moments<double> sm[kBlock];
+// The result is valid in thread 0.
+__device__ Moments<double> merge_partials(index_t parts, const Moments<float>* partial, Moments<double>* sm) {
   const index_t c = blockIdx.x;
   Moments<double> a{0.0, 0.0, 0.0};
   for (index_t q = threadIdx.x; q < parts; q += blockDim.x) {
@@ -85,15 +80,36 @@ __global__ void stats_final_kernel(index_t parts, const Moments<float>* partial,
     if (threadIdx.x < half) sm[threadIdx.x] = chan_merge(sm[threadIdx.x], sm[threadIdx.x + half]);
     __syncthreads();
   }
-  if (threadIdx.x != 0) return;
-  const Moments<double> t = sm[0];
-  const double m = t.n, var = t.m2 / m;
-  const float invstd = static_cast<float>(1.0 / sqrt(var + prm.eps));
-  const float meanf = static_cast<float>(t.mean);
-  save_mean[c] = meanf;
-  save_invstd[c] = invstd;
-  running_mean[c] = (1.0f - prm.momentum) * running_mean[c] + prm.momentum * meanf;
-  running_var[c] = (1.0f - prm.momentum) * running_var[c] + prm.momentum * static_cast<float>(var * m / (m - 1));
+  return sm[0];
+}
+
+__global__ void stats_final_kernel(index_t parts, const Moments<float>* partial, BatchNormParams prm,
+                                   float* running_mean, float* running_var, float* save_mean, float* save_invstd) {
+  __shared__ Moments<double> sm[kBlock];
+  const Moments<double> t = merge_partials(parts, partial, sm);
+  const index_t c = blockIdx.x;
+  if (threadIdx.x == 0)
+    batchnorm_finalize_channel(prm, t, running_mean + c, running_var + c, save_mean + c, save_invstd + c);
+}
+
+// The synchronized form's first piece: the merged moments themselves, 3 doubles per channel.
+__global__ void stats_moments_kernel(index_t parts, const Moments<float>* partial, double* moments) {
+  __shared__ Moments<double> sm[kBlock];
+  const Moments<double> t = merge_partials(parts, partial, sm);
+  const index_t c = blockIdx.x;
+  if (threadIdx.x == 0) {
+    moments[3 * c] = t.n;
+    moments[3 * c + 1] = t.mean;
+    moments[3 * c + 2] = t.m2;
+  }
+}
+
+__global__ void finalize_kernel(index_t channels, BatchNormParams prm, const double* moments, float* running_mean,
+                                float* running_var, float* save_mean, float* save_invstd) {
+  const index_t c = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x;
+  if (c >= channels) return;
+  const Moments<double> t{moments[3 * c], moments[3 * c + 1], moments[3 * c + 2]};
+  batchnorm_finalize_channel(prm, t, running_mean + c, running_var + c, save_mean + c, save_invstd + c);
 }
 
 // ---- element-wise passes: row r of the (N·C) rows of S floats has channel r % C --------------------
@@ -146,8 +162,8 @@ __global__ void grad_partial_kernel(SegPlan p, const float* x, const float* dy, 
   if (threadIdx.x == 0) partial[b] = GradSums{sdy, sdyx};
 }
 
-__global__ void grad_final_kernel(index_t parts, const GradSums* partial, float* dgamma, float* dbeta) {
-  __shared__ double scratch[32];
+// Block c sums its channel's partials (valid in thread 0).
+__device__ GradSums sum_partials(index_t parts, const GradSums* partial, double* scratch) {
   const index_t c = blockIdx.x;
   double sdy = 0.0, sdyx = 0.0;
   for (index_t q = threadIdx.x; q < parts; q += blockDim.x) {
@@ -156,21 +172,35 @@ __global__ void grad_final_kernel(index_t parts, const GradSums* partial, float*
   }
   sdy = block_sum(sdy, scratch);
   sdyx = block_sum(sdyx, scratch);
+  return GradSums{sdy, sdyx};
+}
+
+__global__ void grad_final_kernel(index_t parts, const GradSums* partial, float* dgamma, float* dbeta) {
+  __shared__ double scratch[32];
+  const GradSums t = sum_partials(parts, partial, scratch);
   if (threadIdx.x == 0) {
-    dbeta[c] = static_cast<float>(sdy);
-    dgamma[c] = static_cast<float>(sdyx);
+    dbeta[blockIdx.x] = static_cast<float>(t.dy);
+    dgamma[blockIdx.x] = static_cast<float>(t.dyxhat);
   }
 }
 
-// dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)), with Σdy = dbeta and Σ(dy·x̂) = dgamma.
-__global__ void grad_input_kernel(BatchNormShape sh, const float* x, const float* dy, const float* gamma,
-                                  const float* save_mean, const float* save_invstd, const float* dgamma,
-                                  const float* dbeta, float* dx) {
-  const double m = static_cast<double>(sh.n * sh.s);
+__global__ void grad_sums_kernel(index_t parts, const GradSums* partial, double* sums) {
+  __shared__ double scratch[32];
+  const GradSums t = sum_partials(parts, partial, scratch);
+  if (threadIdx.x == 0) {
+    sums[2 * blockIdx.x] = t.dy;
+    sums[2 * blockIdx.x + 1] = t.dyxhat;
+  }
+}
+
+// dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) over the M values of the whole batch.
+__global__ void grad_input_kernel(BatchNormShape sh, double m, const float* x, const float* dy, const float* gamma,
+                                  const float* save_mean, const float* save_invstd, const float* sum_dy,
+                                  const float* sum_dyxhat, float* dx) {
   const float mf = static_cast<float>(m);
   for (index_t r = blockIdx.y; r < sh.n * sh.c; r += gridDim.y) {
     const index_t c = r % sh.c;
-    const float mean = save_mean[c], invstd = save_invstd[c], a = dbeta[c], bsum = dgamma[c];
+    const float mean = save_mean[c], invstd = save_invstd[c], a = sum_dy[c], bsum = sum_dyxhat[c];
     const float k = static_cast<float>(gamma[c] * invstd / m);
     const float* xr = x + r * sh.s;
     const float* dyr = dy + r * sh.s;
@@ -182,6 +212,20 @@ __global__ void grad_input_kernel(BatchNormShape sh, const float* x, const float
   }
 }
 
+GradSums* grad_partials(const SegPlan& plan, const float* x, const float* dy,
+                        const float* save_mean, const float* save_invstd, cudaStream_t st) {
+  auto* partial = static_cast<GradSums*>(workspace(plan.blocks() * sizeof(GradSums), st));
+  launch(grad_partial_kernel, dim3(static_cast<unsigned>(plan.blocks())), dim3(kBlock), 0, st, plan, x, dy,
+         save_mean, save_invstd, partial);
+  return partial;
+}
+
+Moments<float>* stats_partials(const SegPlan& plan, const float* x, cudaStream_t st) {
+  auto* partial = static_cast<Moments<float>*>(workspace(plan.blocks() * sizeof(Moments<float>), st));
+  launch(stats_partial_kernel, dim3(static_cast<unsigned>(plan.blocks())), dim3(kBlock), 0, st, plan, x, partial);
+  return partial;
+}
+
 }  // namespace
 
 void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
@@ -190,12 +234,10 @@ void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p,
   kernel_check(sh.n * sh.s > 1, "batchnorm_forward_train", "needs more than one value per channel in training");
   if (sh.c <= 0) return;
   const SegPlan plan = make_seg_plan(sh.n, sh.c, sh.s);
-  auto* partial = static_cast<Moments<float>*>(workspace(plan.blocks() * sizeof(Moments<float>), st));
-  launch(stats_partial_kernel, dim3(static_cast<unsigned>(plan.blocks())), dim3(kBlock), 0, st, plan, x, partial);
-  launch(stats_final_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg,
-         static_cast<const Moments<float>*>(partial), p, running_mean, running_var, save_mean, save_invstd);
-  launch(normalize_kernel, rows_grid(sh.n * sh.c, sh.s), dim3(kBlock), 0, st, sh, x, gamma, beta,
-         static_cast<const float*>(save_mean), static_cast<const float*>(save_invstd), y);
+  const Moments<float>* partial = stats_partials(plan, x, st);
+  launch(stats_final_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg, partial, p,
+         running_mean, running_var, save_mean, save_invstd);
+  batchnorm_normalize(sh, x, gamma, beta, save_mean, save_invstd, y, st);
 }
 
 void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
@@ -211,13 +253,49 @@ void batchnorm_backward_train(const BatchNormShape& sh, const float* x, const fl
                               float* dbeta, cudaStream_t st) {
   if (sh.c <= 0 || sh.n * sh.s <= 0) return;
   const SegPlan plan = make_seg_plan(sh.n, sh.c, sh.s);
-  auto* partial = static_cast<GradSums*>(workspace(plan.blocks() * sizeof(GradSums), st));
-  launch(grad_partial_kernel, dim3(static_cast<unsigned>(plan.blocks())), dim3(kBlock), 0, st, plan, x, dy,
-         save_mean, save_invstd, partial);
-  launch(grad_final_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg,
-         static_cast<const GradSums*>(partial), dgamma, dbeta);
-  launch(grad_input_kernel, rows_grid(sh.n * sh.c, sh.s), dim3(kBlock), 0, st, sh, x, dy, gamma, save_mean,
-         save_invstd, static_cast<const float*>(dgamma), static_cast<const float*>(dbeta), dx);
+  const GradSums* partial = grad_partials(plan, x, dy, save_mean, save_invstd, st);
+  launch(grad_final_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg, partial,
+         dgamma, dbeta);
+  batchnorm_grad_input(sh, static_cast<double>(sh.n * sh.s), x, dy, gamma, save_mean, save_invstd, dbeta, dgamma, dx,
+                       st);
+}
+
+void batchnorm_moments(const BatchNormShape& sh, const float* x, double* moments, cudaStream_t st) {
+  if (sh.c <= 0) return;
+  const SegPlan plan = make_seg_plan(sh.n, sh.c, sh.s);
+  const Moments<float>* partial = stats_partials(plan, x, st);
+  launch(stats_moments_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg, partial,
+         moments);
+}
+
+void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* moments, float* running_mean,
+                        float* running_var, float* save_mean, float* save_invstd, cudaStream_t st) {
+  if (c <= 0) return;
+  launch(finalize_kernel, dim3(grid_for(c)), dim3(kBlock), 0, st, c, p, moments, running_mean, running_var, save_mean,
+         save_invstd);
+}
+
+void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
+                         const float* save_mean, const float* save_invstd, float* y, cudaStream_t st) {
+  if (sh.n * sh.c <= 0 || sh.s <= 0) return;
+  launch(normalize_kernel, rows_grid(sh.n * sh.c, sh.s), dim3(kBlock), 0, st, sh, x, gamma, beta, save_mean,
+         save_invstd, y);
+}
+
+void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* save_mean,
+                         const float* save_invstd, double* sums, cudaStream_t st) {
+  if (sh.c <= 0 || sh.n * sh.s <= 0) return;
+  const SegPlan plan = make_seg_plan(sh.n, sh.c, sh.s);
+  const GradSums* partial = grad_partials(plan, x, dy, save_mean, save_invstd, st);
+  launch(grad_sums_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg, partial, sums);
+}
+
+void batchnorm_grad_input(const BatchNormShape& sh, double count, const float* x, const float* dy, const float* gamma,
+                          const float* save_mean, const float* save_invstd, const float* sum_dy,
+                          const float* sum_dyxhat, float* dx, cudaStream_t st) {
+  if (sh.n * sh.c <= 0 || sh.s <= 0) return;
+  launch(grad_input_kernel, rows_grid(sh.n * sh.c, sh.s), dim3(kBlock), 0, st, sh, count, x, dy, gamma, save_mean,
+         save_invstd, sum_dy, sum_dyxhat, dx);
 }
 
 }  // namespace sse::cuda

@@ -61,6 +61,23 @@ TEST(Dropout, MaskRepeatsFromSeedAndKeepsTheRightFraction) {
   EXPECT_THROW(ops::dropout(x, 1.0f, true, g4), EngineError);
 }
 
+// Masks are per sample (ops.h): a batch's rows equal those samples dropped alone with their index,
+// which is what lets data-parallel ranks reproduce a one-process batch.
+TEST(Dropout, MasksArePerSample) {
+  const Shape s{3, 2, 5, 5, 5};
+  Tensor x = Tensor::full(s, 1.0f);  // the output is the mask (0 or 2)
+  Generator g(9);
+  const std::vector<float> whole = ops::dropout(x, 0.5f, true, g).to_vector<float>();
+  const std::size_t per = static_cast<std::size_t>(s.tail(1));
+  for (index_t n = 0; n < 3; ++n) {
+    Generator gn(9);
+    const std::vector<float> alone = ops::dropout(x.slice_batch(n, n + 1), 0.5f, true, gn, n).to_vector<float>();
+    EXPECT_EQ(alone, std::vector<float>(whole.begin() + n * per, whole.begin() + (n + 1) * per)) << n;
+  }
+  // Different samples, different masks.
+  EXPECT_NE(std::vector<float>(whole.begin(), whole.begin() + per), std::vector<float>(whole.begin() + per, whole.begin() + 2 * per));
+}
+
 TEST(MaxPool, IndicesAndOddSizes) {
   std::vector<float> v(8);
   for (int i = 0; i < 8; ++i) v[i] = static_cast<float>((i * 5) % 8);  // max 7 at i = 3

@@ -120,17 +120,28 @@ TEST_F(CudaLayers, MaxPoolRejectsOddSizes) {
 struct BnCase {
   index_t n, c, s;
 };
+const BnCase kBnCases[] = {{2, 3, 5 * 7 * 6}, {2, 2, 9001}};
+
+// A case's inputs (x far from zero mean), drawn from seeds seed .. seed + 3, on host and device.
+struct BnInputs {
+  BnInputs(const BnCase& k, std::uint64_t seed)
+      : sh{k.n, k.c, k.s}, x(rnd(k.n * k.c * k.s, seed, 2.0f, 5.0f)), dy(rnd(k.n * k.c * k.s, seed + 1)),
+        gamma(rnd(k.c, seed + 2, 0.5f, 1.5f)), beta(rnd(k.c, seed + 3)), d_x(x), d_dy(dy), d_g(gamma), d_b(beta) {}
+  BatchNormShape sh;
+  std::vector<float> x, dy, gamma, beta;
+  DeviceBuffer<float> d_x, d_dy, d_g, d_b;
+};
 
 TEST_F(CudaLayers, BatchNormTrainForwardBackwardMatchCpu) {
-  for (const BnCase& k : {BnCase{2, 3, 5 * 7 * 6}, BnCase{2, 2, 9001}}) {
-    const BatchNormShape sh{k.n, k.c, k.s};
+  for (const BnCase& k : kBnCases) {
+    BnInputs in(k, 8);
+    const BatchNormShape& sh = in.sh;
     const BatchNormParams p{1e-5f, 0.1f};
-    const index_t total = k.n * k.c * k.s;
-    const auto x = rnd(total, 8, 2.0f, 5.0f), dy = rnd(total, 9);
-    const auto gamma = rnd(k.c, 10, 0.5f, 1.5f), beta = rnd(k.c, 11);
+    const auto &x = in.x, &dy = in.dy, &gamma = in.gamma, &beta = in.beta;
+    auto &d_x = in.d_x, &d_dy = in.d_dy, &d_g = in.d_g, &d_b = in.d_b;
     auto rm = rnd(k.c, 12), rv = rnd(k.c, 13, 0.5f, 1.0f);
     std::vector<float> y(x.size()), mean(k.c), invstd(k.c), dx(x.size()), dg(k.c), db(k.c);
-    DeviceBuffer<float> d_x(x), d_dy(dy), d_g(gamma), d_b(beta), d_rm(rm), d_rv(rv);
+    DeviceBuffer<float> d_rm(rm), d_rv(rv);
     DeviceBuffer<float> d_y(x.size()), d_mean(k.c), d_inv(k.c), d_dx(x.size()), d_dg(k.c), d_db(k.c);
 
     cpu::batchnorm_forward_train(sh, p, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(),
@@ -151,6 +162,65 @@ TEST_F(CudaLayers, BatchNormTrainForwardBackwardMatchCpu) {
     EXPECT_TRUE(test::all_close(d_db.to_host(), db, 1e-5));
     EXPECT_TRUE(test::all_close(d_dg.to_host(), dg, 1e-5));
     EXPECT_TRUE(test::all_close(d_dx.to_host(), dx, 1e-4));
+  }
+}
+
+std::vector<float> as_floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
+
+// The pieces of synchronized batch norm (kernels/batchnorm.h) on both devices, each from the same
+// inputs; tolerances as above (moments and sums in double on both; the mean itself to 1e-7).
+TEST_F(CudaLayers, BatchNormSynchronizedPiecesMatchCpu) {
+  for (const BnCase& k : kBnCases) {
+    BnInputs in(k, 18);
+    const BatchNormShape& sh = in.sh;
+    const BatchNormParams p{1e-5f, 0.1f};
+    const auto &x = in.x, &dy = in.dy, &gamma = in.gamma, &beta = in.beta;
+    auto &d_x = in.d_x, &d_dy = in.d_dy, &d_g = in.d_g, &d_b = in.d_b;
+    std::vector<double> moments(static_cast<std::size_t>(3 * k.c));
+    DeviceBuffer<double> d_moments(moments.size());
+    cpu::batchnorm_moments(sh, x.data(), moments.data());
+    cuda::batchnorm_moments(sh, d_x.get(), d_moments.get(), nullptr);
+    EXPECT_TRUE(test::all_close(as_floats(d_moments.to_host()), as_floats(moments), 1e-6));
+
+    // A merged count twice this part's (another rank's part alike), as the engine passes them.
+    for (index_t c = 0; c < k.c; ++c) {
+      moments[static_cast<std::size_t>(3 * c)] *= 2;
+      moments[static_cast<std::size_t>(3 * c + 2)] *= 2;
+    }
+    auto rm = rnd(k.c, 22), rv = rnd(k.c, 23, 0.5f, 1.0f);
+    std::vector<float> mean(k.c), invstd(k.c), y(x.size()), dx(x.size());
+    DeviceBuffer<double> c_moments(moments);
+    DeviceBuffer<float> d_rm(rm), d_rv(rv), d_mean(k.c), d_inv(k.c), d_y(x.size()), d_dx(x.size());
+    cpu::batchnorm_finalize(k.c, p, moments.data(), rm.data(), rv.data(), mean.data(), invstd.data());
+    cuda::batchnorm_finalize(k.c, p, c_moments.get(), d_rm.get(), d_rv.get(), d_mean.get(), d_inv.get(), nullptr);
+    EXPECT_TRUE(bit_equal(d_mean.to_host(), mean));  // the same SSE_HD function on the same doubles
+    EXPECT_TRUE(test::all_close(d_inv.to_host(), invstd, 1e-6));
+    EXPECT_TRUE(test::all_close(d_rm.to_host(), rm, 1e-6));
+    EXPECT_TRUE(test::all_close(d_rv.to_host(), rv, 1e-6));
+
+    DeviceBuffer<float> c_mean(mean), c_inv(invstd);
+    cpu::batchnorm_normalize(sh, x.data(), gamma.data(), beta.data(), mean.data(), invstd.data(), y.data());
+    cuda::batchnorm_normalize(sh, d_x.get(), d_g.get(), d_b.get(), c_mean.get(), c_inv.get(), d_y.get(), nullptr);
+    EXPECT_TRUE(test::all_close(d_y.to_host(), y, 1e-5));
+
+    std::vector<double> sums(static_cast<std::size_t>(2 * k.c));
+    DeviceBuffer<double> d_sums(sums.size());
+    cpu::batchnorm_grad_sums(sh, x.data(), dy.data(), mean.data(), invstd.data(), sums.data());
+    cuda::batchnorm_grad_sums(sh, d_x.get(), d_dy.get(), c_mean.get(), c_inv.get(), d_sums.get(), nullptr);
+    EXPECT_TRUE(test::all_close(as_floats(d_sums.to_host()), as_floats(sums), 1e-5));
+
+    std::vector<float> sdy(k.c), sdyx(k.c);
+    for (index_t c = 0; c < k.c; ++c) {
+      sdy[static_cast<std::size_t>(c)] = static_cast<float>(2 * sums[static_cast<std::size_t>(2 * c)]);
+      sdyx[static_cast<std::size_t>(c)] = static_cast<float>(2 * sums[static_cast<std::size_t>(2 * c + 1)]);
+    }
+    DeviceBuffer<float> d_sdy(sdy), d_sdyx(sdyx);
+    const double count = 2.0 * static_cast<double>(k.n * k.s);
+    cpu::batchnorm_grad_input(sh, count, x.data(), dy.data(), gamma.data(), mean.data(), invstd.data(), sdy.data(),
+                              sdyx.data(), dx.data());
+    cuda::batchnorm_grad_input(sh, count, d_x.get(), d_dy.get(), d_g.get(), c_mean.get(), c_inv.get(), d_sdy.get(),
+                               d_sdyx.get(), d_dx.get(), nullptr);
+    EXPECT_TRUE(test::all_close(d_dx.to_host(), dx, 1e-5));
   }
 }
 

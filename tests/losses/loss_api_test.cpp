@@ -189,5 +189,39 @@ TEST(LossApi, RecordsAutogradOnlyWhenAsked) {
   EXPECT_GT(norm, 0.0);
 }
 
+
+// Parts of a batch with the whole batch's denominators (LossShare) add up to the whole batch: the
+// losses, and each part's gradient is the whole gradient's rows. The data-parallel trainer relies on
+// it. Uneven parts (1 and 3 images) and ignored voxels make the shares differ from 1/2. Tolerance:
+// float sums over ~200 voxels in another order, ~1e-6 relative.
+TEST(LossApi, SharesOfABatchAddUpToTheBatch) {
+  const Shape xs{4, 3, 3, 4, 5};
+  const Tensor y = labels_for(Shape{4, 3, 4, 5}, 15);
+  double counted = 0;
+  for (std::int32_t l : y.to_vector<std::int32_t>()) counted += l != 255;
+  for (bool fused : {true, false}) {
+    for (bool per_class : {false, true}) {
+      LossConfig cfg = config("fce_dl", 2.0f, per_class);
+      cfg.fused = fused;
+      auto loss = losses::make_loss(cfg);
+      Tensor whole = test::uniform(xs, 16, -2.0f, 2.0f).set_requires_grad(true);
+      const Tensor l = loss->forward(whole, y);
+      l.backward();
+      const std::vector<float> g = whole.grad().to_vector<float>();
+      double sum = 0;
+      for (const auto& [b, e] : {std::pair<index_t, index_t>{0, 1}, {1, 4}}) {
+        Tensor part = whole.detach().slice_batch(b, e).clone().set_requires_grad(true);
+        const Tensor lp = loss->forward(part, y.slice_batch(b, e), losses::LossShare{counted, 4.0});
+        sum += lp.item();
+        lp.backward();
+        const std::vector<float> gp = part.grad().to_vector<float>();
+        const std::size_t off = static_cast<std::size_t>(b * xs.tail(1));
+        for (std::size_t i = 0; i < gp.size(); ++i) ASSERT_NEAR(gp[i], g[off + i], 1e-6f * (1.0f + std::fabs(g[off + i])));
+      }
+      EXPECT_NEAR(sum, l.item(), 2e-6 * std::fabs(l.item())) << "fused " << fused << " per_class " << per_class;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sse

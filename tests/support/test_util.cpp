@@ -115,4 +115,24 @@ double pearson(const std::vector<float>& a, const std::vector<float>& b) {
   return ab / std::sqrt(aa * bb);
 }
 
+namespace {
+bool noise_driven(const std::string& name) {
+  for (const char* s : {"conv.0.bias", "conv.3.bias", "running_mean"})
+    if (name.find(s) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+double max_state_difference(const NamedTensors& a, const NamedTensors& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0.0;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    if (noise_driven(a[i].first)) continue;
+    const std::vector<float> x = a[i].second.to_vector<float>(), y = b[i].second.to_vector<float>();
+    for (std::size_t j = 0; j < x.size() && j < y.size(); ++j) worst = std::max(worst, double(std::fabs(x[j] - y[j])));
+  }
+  return worst;
+}
+
 }  // namespace sse::test

@@ -41,4 +41,18 @@ int check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& f, 
 // Pearson correlation of two equally long samples (in double).
 double pearson(const std::vector<float>& a, const std::vector<float>& b);
 
+// The largest |a − b| between two model states with the same names, for comparing training runs
+// whose sums ran in another order (e.g. on another number of ranks). Left out: the biases of the
+// convolutions that batch norm follows (every conv of a U-Net block, "conv.0" and "conv.3") and the
+// running means that absorb them. Batch norm subtracts a per-channel constant, so their exact
+// gradient is zero and backward's value is rounding noise, which Adam's m/√v turns into steps of up
+// to ~lr of either sign in any two such runs (measured: 1e-3 after 2 steps); they do not change the
+// training-mode function, so compare the runs' losses too.
+double max_state_difference(const NamedTensors& a, const NamedTensors& b);
+// N ranks and one process training the same steps differ in max_state_difference by 1e-7 to 7e-7
+// after 3 to 10 steps (measured; mostly running variances ~1, from the merge of the ranks' moments);
+// a statistic or gradient share taken over the wrong samples moves weights by 1e-3 to 1 (measured:
+// no batch-norm sync 0.13, no running-statistics combination 4.4).
+constexpr double kRankWeightTolerance = 1e-5;
+
 }  // namespace sse::test

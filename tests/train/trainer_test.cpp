@@ -11,6 +11,7 @@
 #include "train/synthetic.h"
 #include "train/trainer.h"
 #include "tests/support/test_util.h"
+#include "tests/support/thread_comm.h"
 
 namespace sse::train {
 namespace {
@@ -194,13 +195,144 @@ TEST(Trainer, StepsMatchAcrossDevicesAndCheckpointsMove) {
   fs::remove(ck);
 }
 
-TEST(Trainer, BatchedPatchesNeedAPatchSize) {
+TEST(Trainer, BatchedPatchesTrainAndAnEmptyBatchIsRefused) {
   TrainConfig c = small_config();
   c.batch = 2;
-  EXPECT_THROW(Trainer(c, synthetic_set(2, 1, 8), {}, Device::cpu()), std::invalid_argument);
   c.patch = 8;
   Trainer t(c, synthetic_set(2, 1, 12), {}, Device::cpu());
   EXPECT_TRUE(std::isfinite(t.step()));
+  c.batch = 0;
+  EXPECT_THROW(Trainer(c, synthetic_set(2, 1, 12), {}, Device::cpu()), std::invalid_argument);
+}
+
+// Without a patch, a batch of whole samples (of different sizes) passes them one at a time: the
+// step's loss is the mean of the samples' own losses (each normalized by its own voxels).
+TEST(Trainer, ABatchOfWholeSamplesAveragesTheirLosses) {
+  TrainConfig c = small_config();
+  c.model.dropout = 0.0f;
+  c.augment = false;
+  const Sample a = synthetic_set(1, 41, 12)[0], b = synthetic_set(1, 42, 10)[0];
+  c.batch = 2;
+  Trainer both(c, {a, b}, {}, Device::cpu());
+  c.batch = 1;
+  Trainer only_a(c, {a}, {}, Device::cpu()), only_b(c, {b}, {}, Device::cpu());
+  EXPECT_NEAR(both.step(), 0.5 * (only_a.step() + only_b.step()), 1e-6);
+}
+
+// ---- data parallel: ranks as threads (tests/support/thread_comm.h); the MPI transport is tested
+// through the command line in tests/mpi -------------------------------------------------------
+
+struct RankRun {
+  std::vector<double> losses;
+  NamedTensors state;  // rank 0's model state after the steps
+};
+
+// `steps` steps of `c` on `ranks` ranks as threads — or, for ranks = 0, one plain process
+// (dist::single_process(): no buckets, no synchronized batch norm) — optionally continuing the
+// checkpoint `load` and saving rank 0's state to `save` afterwards.
+RankRun train_on(int ranks, const TrainConfig& c, const std::vector<Sample>& data, int steps,
+                 const std::string& load = "", const std::string& save = "") {
+  RankRun run;
+  const auto body = [&](dist::Comm& comm) {
+    Trainer t(c, data, {}, Device::cpu(), std::shared_ptr<dist::Comm>(&comm, [](dist::Comm*) {}));
+    if (!load.empty()) t.load(load);
+    std::vector<double> losses;
+    for (int i = 0; i < steps; ++i) losses.push_back(t.step());
+    if (comm.rank() != 0) return;
+    if (!save.empty()) t.save(save);
+    run.losses = losses;
+    for (const auto& [name, v] : t.model().state()) run.state.emplace_back(name, v.clone());
+  };
+  if (ranks == 0) {
+    body(*dist::single_process());
+  } else {
+    test::run_ranks(ranks, body);
+  }
+  return run;
+}
+
+void expect_same_training(const RankRun& one, const RankRun& many, int ranks) {
+  const double diff = test::max_state_difference(one.state, many.state);
+  std::printf("%d ranks vs 1 process: max |weight difference| %.3g\n", ranks, diff);
+  EXPECT_LT(diff, test::kRankWeightTolerance) << ranks << " ranks";
+  ASSERT_EQ(one.losses.size(), many.losses.size());
+  for (std::size_t i = 0; i < one.losses.size(); ++i) EXPECT_NEAR(many.losses[i], one.losses[i], 1e-5) << i;
+}
+
+TEST(DataParallel, PatchBatchesOnOneTwoAndThreeRanksTrainTheOneProcessWeights) {
+  TrainConfig c = small_config();
+  c.batch = 4;
+  c.patch = 8;
+  const auto data = synthetic_set(5, 500, 12);
+  const RankRun one = train_on(0, c, data, 3);
+  for (int ranks : {1, 2, 3}) expect_same_training(one, train_on(ranks, c, data, 3), ranks);  // 3: parts of 1, 1, 2
+}
+
+TEST(DataParallel, WholeSamplesOnTwoRanksTrainTheOneProcessWeights) {
+  TrainConfig c = small_config();
+  c.batch = 3;  // parts of 1 and 2 samples, of different sizes
+  auto data = synthetic_set(2, 600, 12);
+  for (Sample& s : synthetic_set(2, 700, 10)) data.push_back(std::move(s));
+  expect_same_training(train_on(0, c, data, 3), train_on(2, c, data, 3), 2);
+}
+
+TEST(DataParallel, ACheckpointResumesOnAnotherRankCount) {
+  TrainConfig c = small_config();
+  c.batch = 2;
+  c.patch = 8;
+  const auto data = synthetic_set(3, 800, 12);
+  const std::string ck = (fs::temp_directory_path() / "sse_dp_resume.ckpt").string();
+  const RankRun straight = train_on(0, c, data, 4);
+  train_on(2, c, data, 2, "", ck);
+  const RankRun two_then_one = train_on(0, c, data, 2, ck);
+  EXPECT_LT(test::max_state_difference(straight.state, two_then_one.state), test::kRankWeightTolerance);
+  train_on(0, c, data, 2, "", ck);
+  const RankRun one_then_two = train_on(2, c, data, 2, ck);
+  EXPECT_LT(test::max_state_difference(straight.state, one_then_two.state), test::kRankWeightTolerance);
+  EXPECT_NEAR(one_then_two.losses[1], straight.losses[3], 1e-5);
+  fs::remove(ck);
+}
+
+TEST(DataParallel, ValidationIsSplitOverTheRanksAndSummed) {
+  TrainConfig c = small_config();
+  c.batch = 3;  // a batch per rank (validation does not use it)
+  c.patch = 8;
+  const auto data = synthetic_set(2, 900, 8), val = synthetic_set(5, 950, 8);
+  Trainer alone(c, data, val, Device::cpu());
+  const Validation want = alone.validate();
+  test::run_ranks(3, [&](dist::Comm& comm) {
+    Trainer t(c, data, val, Device::cpu(), std::shared_ptr<dist::Comm>(&comm, [](dist::Comm*) {}));
+    const Validation got = t.validate();
+    EXPECT_EQ(got.helix.tp, want.helix.tp);
+    EXPECT_EQ(got.helix.fp, want.helix.fp);
+    EXPECT_EQ(got.helix.fn, want.helix.fn);
+    EXPECT_EQ(got.sheet.tp, want.sheet.tp);
+    EXPECT_EQ(got.sheet.fn, want.sheet.fn);
+    EXPECT_NEAR(got.loss, want.loss, 1e-6);
+  });
+}
+
+TEST(DataParallel, EveryRankTakesPartOfEachBatch) {
+  TrainConfig c = small_config();  // batch 1
+  try {
+    train_on(2, c, synthetic_set(2, 1, 8), 1);
+    FAIL() << "2 ranks with a batch of 1 were accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("2 ranks need a batch of at least 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DataParallel, AStopRequestOnOneRankStopsThemAll) {
+  TrainConfig c = small_config();
+  c.batch = 2;
+  c.patch = 8;
+  test::run_ranks(2, [&](dist::Comm& comm) {
+    Trainer t(c, synthetic_set(2, 1, 12), {}, Device::cpu(), std::shared_ptr<dist::Comm>(&comm, [](dist::Comm*) {}));
+    const std::atomic<bool> flag(comm.rank() == 1);  // only rank 1 got the signal
+    t.run("", {}, {}, &flag);
+    EXPECT_TRUE(t.stopped());
+    EXPECT_EQ(t.steps_done(), 0);
+  });
 }
 
 // The learning check: a width-8 U-Net trained with FCE_DL (γ = 5) on generated rods and
