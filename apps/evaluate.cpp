@@ -20,6 +20,7 @@
 //    count, precision, recall and F1 at both levels; they are written only when every row succeeded.
 //  * --report FILE: a self-contained HTML page with the table (precision, recall, F1), per-chain F1
 //    bars and per-chain slices of truth against prediction (apps/evaluate_report.h).
+//  * The scoring of rows is shared with `reproduce` through apps/evaluate.h.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -31,6 +32,7 @@
 
 #include "apps/app.h"
 #include "apps/dataset.h"
+#include "apps/evaluate.h"
 #include "apps/evaluate_report.h"
 #include "apps/inference.h"
 #include "apps/inputs.h"
@@ -53,10 +55,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct EvalOptions {
-  std::string manifest, pred_dir, model, split = "test", csv, json_path, level = "voxel", report;
-  double radius = 5.0;
-  bool dssp = false;
-  TileOptions tiles;
+  std::string manifest, model, split = "test", csv, json_path, level = "voxel", report;
+  EvalSettings s;  // --pred-dir, --radius, --dssp, tiles
   DecisionFlags decision;  // with --model: --helix-weight / --sheet-weight over the model's rule
 };
 
@@ -109,7 +109,7 @@ io::LabelGrid mask_on(const std::string& path, const io::GridGeometry& g) {
 // ---- one row ---------------------------------------------------------------------------------
 
 struct EvalContext {
-  const EvalOptions& o;
+  const EvalSettings& s;
   LoadedModel* model;  // null with --pred-dir
   Device dev;
   const Reporter& reporter;
@@ -128,22 +128,22 @@ struct EvalContext {
 Masks predict_masks(const EvalContext& cx, const io::ManifestRow& row, const io::Grid& map, const ChainInput& in,
                     const io::Grid& zone) {
   if (!cx.model) {
-    const PredFiles f = find_predictions(cx.o.pred_dir, row);
+    const PredFiles f = find_predictions(cx.s.pred_dir, row);
     return {mask_on(f.helix, zone), mask_on(f.sheet, zone)};
   }
   cx.announce();
   // The network sees the chain's surroundings as predict would on the whole map, not the zeroed zone.
   return masks_from(
-      predict_on_zone(*cx.model->net, chain_context_at_1A(map, row.map, in, cx.o.radius), zone, cx.o.tiles, cx.dev),
+      predict_on_zone(*cx.model->net, chain_context_at_1A(map, row.map, in, cx.s.radius), zone, cx.s.tiles, cx.dev),
       cx.decision);
 }
 
 RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {
   const io::Grid map = read_input_map(row.map);
-  const ChainInput in = read_chain(row.model, row.chain, {row.ss_file, cx.o.dssp}, &map);
-  const io::Grid zone = chain_zone_at_1A(map, row.map, in, cx.o.radius);
+  const ChainInput in = read_chain(row.model, row.chain, {row.ss_file, cx.s.dssp}, &map);
+  const io::Grid zone = chain_zone_at_1A(map, row.map, in, cx.s.radius);
   Masks m = predict_masks(cx, row, map, in, zone);
-  const io::LabelGrid inside = io::zone_mask(zone, in.chain().atoms, cx.o.radius);
+  const io::LabelGrid inside = io::zone_mask(zone, in.chain().atoms, cx.s.radius);
   for (std::size_t i = 0; i < inside.data.size(); ++i) {
     m.helix.data[i] &= inside.data[i];
     m.sheet.data[i] &= inside.data[i];
@@ -153,7 +153,7 @@ RowScores evaluate_row(const EvalContext& cx, const io::ManifestRow& row) {
   r.resolution = row.resolution;
   for (const io::Residue& res : in.chain().residues) r.other_ca += res.has_ca;
   r.other_ca -= r.s.helix_ca + r.s.sheet_ca;
-  if (!cx.o.report.empty()) r.picture = chain_picture(zone, io::make_labels(zone, in.chain(), in.classes), m, inside);
+  if (cx.s.pictures) r.picture = chain_picture(zone, io::make_labels(zone, in.chain(), in.classes), m, inside);
   return r;
 }
 
@@ -206,7 +206,9 @@ json averages_json(const std::vector<io::ChainScores>& scores, io::Level level) 
           {"chains_sheet", a.chains_sheet}};
 }
 
-json report_json(const std::vector<RowScores>& rows) {
+}  // namespace
+
+json scores_json(const std::vector<RowScores>& rows) {
   json chains = json::array();
   std::vector<io::ChainScores> scores;
   for (const RowScores& r : rows) {
@@ -225,6 +227,8 @@ json report_json(const std::vector<RowScores>& rows) {
       {"averages",
        {{"voxel", averages_json(scores, io::Level::voxel)}, {"residue", averages_json(scores, io::Level::residue)}}}};
 }
+
+namespace {
 
 std::string csv_cell(std::optional<double> v) { return v ? format_score(v, 6) : ""; }
 
@@ -248,45 +252,66 @@ std::string report_csv(const std::vector<RowScores>& rows) {
 }
 
 // The run's settings as the report lists them.
-std::vector<std::pair<std::string, std::string>> report_settings(const EvalOptions& o, const EvalContext& cx) {
+std::vector<std::pair<std::string, std::string>> report_settings(const EvalOptions& o, const LoadedModel* model,
+                                                                 const Decision& decision) {
   char radius[32];
-  std::snprintf(radius, sizeof radius, "%g A", o.radius);
+  std::snprintf(radius, sizeof radius, "%g A", o.s.radius);
   std::vector<std::pair<std::string, std::string>> out{{"manifest", o.manifest}, {"split", o.split},
                                                        {"level", o.level}, {"zone radius", radius}};
-  if (cx.model)
-    out.push_back({"model", cx.model->path + " (" + describe(*cx.model) + ")" + (o.tiles.tta ? ", 8-view TTA" : "") +
-                                "; mask rule " + describe(cx.decision, cx.model->calibrated && cx.decision == cx.model->decision)});
+  if (model)
+    out.push_back({"model", model->path + " (" + describe(*model) + ")" + (o.s.tiles.tta ? ", 8-view TTA" : "") +
+                                "; mask rule " + describe(decision, model->calibrated && decision == model->decision)});
   else
-    out.push_back({"predictions", o.pred_dir});
-  out.push_back({"truth", o.dssp ? "built-in DSSP (rows without ss_file)" : "ss_file, else HELIX/SHEET records, else DSSP"});
+    out.push_back({"predictions", o.s.pred_dir});
+  out.push_back({"truth", o.s.dssp ? "built-in DSSP (rows without ss_file)" : "ss_file, else HELIX/SHEET records, else DSSP"});
   out.push_back({"written by", "sseunet " SSEUNET_VERSION});
   return out;
 }
 
 // ---- command -----------------------------------------------------------------------------------
 
-std::vector<io::ManifestRow> selected_rows(const EvalOptions& o) {
-  std::vector<io::ManifestRow> out;
-  for (const io::ManifestRow& r : io::read_manifest(o.manifest))
-    if (o.split == "all" || o.split == io::split_name(r.split)) out.push_back(r);
-  if (out.empty()) throw io::file_error(o.manifest, "no rows with split " + o.split + " (use --split all)");
-  return out;
-}
-
 int run_evaluate(const EvalOptions& o, const GlobalOptions& g) {
   apply_global_options(g);
   const Reporter reporter(g);
-  check_tiles(o.tiles);
-  const std::vector<io::ManifestRow> rows = selected_rows(o);
+  check_tiles(o.s.tiles);
+  const std::vector<io::ManifestRow> rows = rows_of_split(o.manifest, o.split, "use --split all");
   const Device dev = choose_device(g);
   std::optional<LoadedModel> model;
-  if (o.pred_dir.empty()) model = load_model(resolve_model_path(o.model), dev);
-  if (!model && (o.decision.helix->count() || o.decision.sheet->count() || o.tiles.tta))
+  if (o.s.pred_dir.empty()) model = load_model(resolve_model_path(o.model), dev);
+  if (!model && (o.decision.helix->count() || o.decision.sheet->count() || o.s.tiles.tta))
     throw UsageError("--helix-weight, --sheet-weight and --tta need --model (they act on the network's output)");
-  const EvalContext cx{o, model ? &*model : nullptr, dev, reporter,
-                       model ? resolve_decision(o.decision, *model) : Decision{}};
+  const Decision decision = model ? resolve_decision(o.decision, *model) : Decision{};
+  EvalSettings settings = o.s;
+  settings.pictures = !o.report.empty();
+  const std::vector<RowScores> scores = evaluate_rows(rows, settings, model ? &*model : nullptr, decision, dev, reporter);
+  const io::Level level = o.level == "residue" ? io::Level::residue : io::Level::voxel;
+  const std::string table = markdown(scores, level);
+  if (!o.csv.empty()) write_text_output(o.csv, report_csv(scores));
+  if (!o.json_path.empty()) write_text_output(o.json_path, scores_json(scores).dump(2) + "\n");
+  if (!o.report.empty())
+    write_text_output(o.report, evaluate_report_html("sseunet evaluate: " + fs::path(o.manifest).filename().string(),
+                                                     scores, level, report_settings(o, model ? &*model : nullptr, decision)));
+  std::cout << table;
+  return kOk;
+}
+
+}  // namespace
+
+std::vector<io::ManifestRow> rows_of_split(const std::string& manifest, const std::string& split,
+                                           const std::string& why_needed) {
+  std::vector<io::ManifestRow> out;
+  for (const io::ManifestRow& r : io::read_manifest(manifest))
+    if (split == "all" || split == io::split_name(r.split)) out.push_back(r);
+  if (out.empty()) throw io::file_error(manifest, "no rows with split " + split + " (" + why_needed + ")");
+  return out;
+}
+
+std::vector<RowScores> evaluate_rows(const std::vector<io::ManifestRow>& rows, const EvalSettings& settings,
+                                     LoadedModel* model, const Decision& decision, Device dev,
+                                     const Reporter& reporter) {
+  const EvalContext cx{settings, model, dev, reporter, decision};
   std::vector<RowScores> scores;
-  InterruptScope signals;  // Ctrl-C: no report is written
+  InterruptScope signals;  // Ctrl-C: the caller writes no report
   Progress bar(reporter, "evaluate", "chains", static_cast<long long>(rows.size()));
   for (const io::ManifestRow& row : rows) {
     scores.push_back(evaluate_row(cx, row));
@@ -294,18 +319,8 @@ int run_evaluate(const EvalOptions& o, const GlobalOptions& g) {
     bar.update(static_cast<long long>(scores.size()), row_name(row));
   }
   bar.finish();
-  const io::Level level = o.level == "residue" ? io::Level::residue : io::Level::voxel;
-  const std::string table = markdown(scores, level);
-  if (!o.csv.empty()) write_text_output(o.csv, report_csv(scores));
-  if (!o.json_path.empty()) write_text_output(o.json_path, report_json(scores).dump(2) + "\n");
-  if (!o.report.empty())
-    write_text_output(o.report, evaluate_report_html("sseunet evaluate: " + fs::path(o.manifest).filename().string(),
-                                                     scores, level, report_settings(o, cx)));
-  std::cout << table;
-  return kOk;
+  return scores;
 }
-
-}  // namespace
 
 Command add_evaluate(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<EvalOptions>();
@@ -315,7 +330,7 @@ Command add_evaluate(CLI::App& app, GlobalOptions& g) {
                      "sseunet evaluate --manifest data/test.tsv --pred-dir preds/ --csv scores.csv");
   sub->add_option("--manifest,-m", o->manifest, "TSV manifest: map model chain resolution split [ss_file] [name]")
       ->required();
-  auto* pred = sub->add_option("--pred-dir", o->pred_dir, "folder with predicted masks per row (see README)");
+  auto* pred = sub->add_option("--pred-dir", o->s.pred_dir, "folder with predicted masks per row (see README)");
   auto* model = sub->add_option("--model", o->model,
                                 "checkpoint to predict with instead (default: $SSEUNET_MODEL, models/default.ckpt)");
   pred->excludes(model);
@@ -330,12 +345,12 @@ Command add_evaluate(CLI::App& app, GlobalOptions& g) {
   sub->add_option("--report", o->report,
                   "write an HTML page: the table with P/R/F1, per-chain F1 bars, slices of truth vs prediction "
                   "(TP/FP/FN) per chain, e.g. --report eval.html");
-  sub->add_option("--radius", o->radius, "chain zone radius (A): predictions farther from the chain are ignored")
+  sub->add_option("--radius", o->s.radius, "chain zone radius (A): predictions farther from the chain are ignored")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  sub->add_flag("--dssp", o->dssp,
+  sub->add_flag("--dssp", o->s.dssp,
                 "truth from the built-in DSSP instead of HELIX/SHEET records (rows without ss_file)");
-  add_tile_options(*sub, o->tiles, "with --model: ");
+  add_tile_options(*sub, o->s.tiles, "with --model: ");
   add_decision_options(*sub, o->decision, "with --model: ");
   return {sub, [o, &g] { return run_evaluate(*o, g); }};
 }

@@ -10,6 +10,7 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 std::atomic<long long> g_first_signal_ns{0};
+int g_depth = 0;  // live scopes; only the outermost installs and restores the handlers
 
 long long monotonic_ns() {  // clock_gettime is async-signal-safe
   timespec t{};
@@ -29,12 +30,14 @@ extern "C" void on_signal(int sig) {
 }  // namespace
 
 InterruptScope::InterruptScope() {
+  if (g_depth++ > 0) return;
   g_stop.store(false);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 }
 
 InterruptScope::~InterruptScope() {
+  if (--g_depth > 0) return;
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
 }

@@ -5,7 +5,9 @@
 // exits 0, `predict` and `evaluate` throw Interrupted (exit 130) so that no partial output stays
 // behind. Another signal more than a second later kills the process at once (a user insisting);
 // repeats within that second are the same request delivered twice (e.g. `timeout` signals both the
-// process and its group). Outside a scope the default actions apply.
+// process and its group). Outside a scope the default actions apply. Scopes nest (e.g. `reproduce`
+// around each configuration's training): an inner scope neither clears a signal the outer one saw
+// nor restores the default actions when it ends.
 #pragma once
 
 #include <atomic>

@@ -27,6 +27,7 @@
 //    a rank that fails prints "sseunet: rank R of N: <problem>" and aborts the whole job (MPI_Abort),
 //    so no rank waits forever; checkpoints are written to a temporary name and renamed, so none is
 //    ever half-written.
+//  * The run itself goes through run_training() (apps/train.h), the entry point `reproduce` shares.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -44,6 +45,7 @@
 #include "apps/interrupt.h"
 #include "apps/output.h"
 #include "apps/progress.h"
+#include "apps/train.h"
 #include "engine/checkpoint.h"
 #include "engine/device.h"
 #include "engine/distributed.h"
@@ -62,71 +64,32 @@ using nlohmann::json;
 struct TrainOptions {
   std::string manifest, out, resume, cache, init;
   std::vector<std::string> samples;
-  train::TrainConfig cfg;
-  std::string dice = "pooled";
-  bool no_augment = false;
+  TrainFlags flags;  // with --loss and --gamma in flags.cfg.loss
 };
 
 // ---- configuration -------------------------------------------------------------------------
 
-// Flags that define the run; on --resume the checkpoint defines it instead.
-const char* const kConfigFlags[] = {"--loss", "--gamma",        "--dice",  "--width", "--levels",     "--dropout",
-                                    "--lr",   "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule",
-                                    "--val-every", "--keep-checkpoints"};
-
-struct RunFiles {
-  std::string dir, manifest, cache;
-  std::vector<std::string> samples;
-  std::string init;  // --init checkpoint ("" = random initialization)
-  std::string checkpoint() const { return dir + "/last.ckpt"; }
-  std::string run_json() const { return dir + "/run.json"; }
-};
-
-// Every rank takes part of each batch: N ranks need a global batch of N or more. Checked from the
-// launcher's environment, so every rank refuses alike before MPI starts.
-void check_batch_fits_ranks(int batch, const std::string& what) {
-  const int ranks = dist::launcher_size();
-  if (batch < ranks)
-    throw UsageError(std::to_string(ranks) + " ranks need a global batch of at least " + std::to_string(ranks) + ", but " +
-                     what + " (each rank takes part of every batch: give --batch " + std::to_string(ranks) +
-                     " or more, or start fewer ranks)");
-}
-
 train::TrainConfig fresh_config(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g) {
-  train::TrainConfig c = o.cfg;
-  const bool focal = c.loss.name == "fce" || c.loss.name == "fce_dl";
-  if (!focal && sub.count("--gamma")) throw UsageError("--gamma applies to the focal losses fce and fce_dl only");
-  if (!focal) c.loss.gamma = 0;
-  check_batch_fits_ranks(c.batch, "--batch " + std::to_string(c.batch));
-  c.loss.per_class = o.dice == "per-class";
-  c.loss.ignore_index = train::kIgnoreLabel;  // patch padding is excluded from the loss
-  c.augment = !o.no_augment;
-  c.seed = g.seed;
-  return c;
+  const std::string& loss = o.flags.cfg.loss.name;
+  if (!losses::has_focal(loss) && sub.count("--gamma")) throw UsageError("--gamma applies to the focal losses fce and fce_dl only");
+  return training_config(o.flags, loss, o.flags.cfg.loss.gamma, g.seed);
 }
 
 // Configuration and files of a resumed run.
 train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, RunFiles& files) {
-  for (const char* flag : kConfigFlags)
-    if (sub.count(flag) > 0)
-      throw UsageError(std::string(flag) + " cannot change on --resume (the run's configuration is in its checkpoint)");
-  files.dir = o.resume;
-  const Checkpoint ck = load_checkpoint(files.checkpoint());
-  if (!ck.meta.contains("train"))
-    throw io::file_error(files.checkpoint(), "not a training checkpoint (no training configuration)");
-  train::TrainConfig c = train::TrainConfig::from_json(ck.meta["train"].dump());
-  if (sub.count("--epochs")) c.epochs = o.cfg.epochs;
-  if (sub.count("--max-steps")) c.max_steps = o.cfg.max_steps;
+  std::vector<std::string> fixed = fixed_config_flags();
+  fixed.insert(fixed.end(), {"--loss", "--gamma"});
+  for (const std::string& flag : fixed)
+    if (sub.count(flag) > 0) throw UsageError(flag + " cannot change on --resume (the run's configuration is in its checkpoint)");
+  StoredRun stored = read_stored_run(o.resume);
+  files = stored.files;
+  if (!o.manifest.empty()) files.manifest = o.manifest;
+  if (!o.cache.empty()) files.cache = o.cache;
+  if (!o.samples.empty()) files.samples = o.samples;
+  train::TrainConfig c = stored.cfg;
+  if (sub.count("--epochs")) c.epochs = o.flags.cfg.epochs;
+  if (sub.count("--max-steps")) c.max_steps = o.flags.cfg.max_steps;
   check_batch_fits_ranks(c.batch, "the run in " + files.dir + " has a batch of " + std::to_string(c.batch));
-  try {
-    const json run = json::parse(io::read_text_file(files.run_json()));
-    files.manifest = o.manifest.empty() ? run.at("manifest").get<std::string>() : o.manifest;
-    files.cache = o.cache.empty() ? run.at("cache").get<std::string>() : o.cache;
-    files.samples = o.samples.empty() ? run.value("samples", std::vector<std::string>{}) : o.samples;
-    files.init = run.value("init", std::string());
-  } catch (const json::exception& e) {
-    throw io::file_error(files.run_json(), std::string("unreadable run description (") + e.what() + ")");
-  }
   return c;
 }
 
@@ -259,43 +222,6 @@ void train_loop(train::Trainer& t, const RunFiles& f, const Reporter& reporter, 
   bar.finish();
 }
 
-// The run after its configuration is settled (every rank).
-int train_run(const TrainOptions& o, const GlobalOptions& g, const train::TrainConfig& cfg, const RunFiles& files,
-              const std::shared_ptr<dist::Comm>& comm) {
-  const bool resume = !o.resume.empty(), first = comm->rank() == 0;
-  const Reporter reporter = first ? Reporter(g) : Reporter::muted();
-  std::optional<OutputDir> out;
-  if (first) out.emplace(files.dir);  // created and proved writable before the data is built
-  const Device dev = rank_device(g, *comm);
-  Data data = load_data_in_turn(files, reporter, *comm);
-  train::Trainer trainer(cfg, std::move(data.train), std::move(data.val), dev, comm);
-  if (resume) trainer.load(files.checkpoint());
-  if (!resume && !o.init.empty()) trainer.init_weights(o.init);
-  if (first) {
-    write_run_json(files, cfg, dev, *comm);
-    out->commit();
-  }
-  const std::string ranks =
-      comm->parallel() ? "; " + std::to_string(comm->size()) + " rank(s) (" + comm->transport() + ")" : "";
-  reporter.info("start",
-                "device " + dev.str() + ranks + "; " +
-                    (resume ? "resuming at step " + std::to_string(trainer.steps_done()) : "new run") + " in " +
-                    files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width),
-                {{"device", dev.str()},
-                 {"ranks", comm->size()},
-                 {"step", trainer.steps_done()},
-                 {"config", json::parse(cfg.to_json())}});
-  train_loop(trainer, files, reporter, first);
-  if (trainer.stopped()) {
-    reporter.info("interrupted", "interrupted at step " + std::to_string(trainer.steps_done()) +
-                                     ", checkpoint saved to " + files.checkpoint() +
-                                     " (continue with: sseunet train --resume " + files.dir + ")");
-    return kOk;
-  }
-  reporter.info("done", "trained " + std::to_string(trainer.steps_done()) + " steps; checkpoints in " + files.dir);
-  return kOk;
-}
-
 // A rank of several that failed: its peers may wait for it in a collective, so it says why and ends
 // the whole job.
 [[noreturn]] void abort_ranks(dist::Comm& comm, const std::string& what) {
@@ -313,22 +239,158 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
   if (!resume) files = fresh_files(o);
   const std::shared_ptr<dist::Comm> comm = dist::from_environment();
-  if (!comm->parallel()) return train_run(o, g, cfg, files, comm);
-  try {
-    return train_run(o, g, cfg, files, comm);
-  } catch (const std::bad_alloc&) {
-    abort_ranks(*comm, "out of memory (try a smaller --patch or --width, or fewer --threads)");
-  } catch (const std::exception& e) {
-    abort_ranks(*comm, e.what());
-  }
+  return run_on_ranks(*comm, [&] {
+    const Reporter reporter = rank_reporter(g, *comm);
+    const TrainResult r = run_training(files, cfg, resume, g, comm);
+    if (r.interrupted) {
+      reporter.info("interrupted", "interrupted at step " + std::to_string(r.steps) + ", checkpoint saved to " +
+                                       files.checkpoint() + " (continue with: sseunet train --resume " + files.dir + ")");
+      return kOk;
+    }
+    reporter.info("done", "trained " + std::to_string(r.steps) + " steps; checkpoints in " + files.dir);
+    return kOk;
+  });
 }
 
 }  // namespace
 
+// ---- the training entry point (apps/train.h) ---------------------------------------------------
+
+const std::vector<std::string>& fixed_config_flags() {
+  static const std::vector<std::string> names{"--dice",  "--width", "--levels",     "--dropout",  "--lr",
+                                              "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule",
+                                              "--val-every", "--keep-checkpoints"};
+  return names;
+}
+
+train::TrainConfig training_config(const TrainFlags& flags, const std::string& loss, float gamma,
+                                   std::uint64_t seed) {
+  train::TrainConfig c = flags.cfg;
+  check_batch_fits_ranks(c.batch, "--batch " + std::to_string(c.batch));
+  c.loss.name = loss;
+  c.loss.gamma = losses::has_focal(loss) ? gamma : 0;
+  c.loss.per_class = flags.dice == "per-class";
+  c.loss.ignore_index = train::kIgnoreLabel;  // patch padding is excluded from the loss
+  c.augment = !flags.no_augment;
+  c.seed = seed;
+  return c;
+}
+
+// Every rank takes part of each batch: N ranks need a global batch of N or more. Checked from the
+// launcher's environment, so every rank refuses alike before MPI starts.
+void check_batch_fits_ranks(int batch, const std::string& what) {
+  const int ranks = dist::launcher_size();
+  if (batch < ranks)
+    throw UsageError(std::to_string(ranks) + " ranks need a global batch of at least " + std::to_string(ranks) + ", but " +
+                     what + " (each rank takes part of every batch: give --batch " + std::to_string(ranks) +
+                     " or more, or start fewer ranks)");
+}
+
+StoredRun read_stored_run(const std::string& dir) {
+  StoredRun r;
+  r.files.dir = dir;
+  const Checkpoint ck = load_checkpoint(r.files.checkpoint());
+  if (!ck.meta.contains("train"))
+    throw io::file_error(r.files.checkpoint(), "not a training checkpoint (no training configuration)");
+  r.cfg = train::TrainConfig::from_json(ck.meta["train"].dump());
+  try {
+    const json run = json::parse(io::read_text_file(r.files.run_json()));
+    r.files.manifest = run.at("manifest").get<std::string>();
+    r.files.cache = run.at("cache").get<std::string>();
+    r.files.samples = run.value("samples", std::vector<std::string>{});
+    r.files.init = run.value("init", std::string());
+  } catch (const json::exception& e) {
+    throw io::file_error(r.files.run_json(), std::string("unreadable run description (") + e.what() + ")");
+  }
+  return r;
+}
+
+TrainResult run_training(const RunFiles& files, const train::TrainConfig& cfg, bool resume, const GlobalOptions& g,
+                         const std::shared_ptr<dist::Comm>& comm) {
+  const bool first = comm->rank() == 0;
+  const Reporter reporter = rank_reporter(g, *comm);
+  std::optional<OutputDir> out;
+  if (first) out.emplace(files.dir);  // created and proved writable before the data is built
+  const Device dev = rank_device(g, *comm);
+  Data data = load_data_in_turn(files, reporter, *comm);
+  train::Trainer trainer(cfg, std::move(data.train), std::move(data.val), dev, comm);
+  if (resume) trainer.load(files.checkpoint());
+  if (!resume && !files.init.empty()) trainer.init_weights(files.init);
+  if (first) {
+    write_run_json(files, cfg, dev, *comm);
+    out->commit();
+  }
+  const std::string ranks =
+      comm->parallel() ? "; " + std::to_string(comm->size()) + " rank(s) (" + comm->transport() + ")" : "";
+  reporter.info("start",
+                "device " + dev.str() + ranks + "; " +
+                    (resume ? "resuming at step " + std::to_string(trainer.steps_done()) : "new run") + " in " +
+                    files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width),
+                {{"device", dev.str()},
+                 {"ranks", comm->size()},
+                 {"step", trainer.steps_done()},
+                 {"config", json::parse(cfg.to_json())}});
+  train_loop(trainer, files, reporter, first);
+  return {trainer.steps_done(), trainer.stopped()};
+}
+
+int run_on_ranks(dist::Comm& comm, const std::function<int()>& body) {
+  if (!comm.parallel()) return body();
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    abort_ranks(comm, "out of memory (try a smaller --patch or --width, or fewer --threads)");
+  } catch (const std::exception& e) {
+    abort_ranks(comm, e.what());
+  }
+}
+
+Reporter rank_reporter(const GlobalOptions& g, const dist::Comm& comm) {
+  return comm.rank() == 0 ? Reporter(g) : Reporter::muted();
+}
+
+void add_training_flags(CLI::App& sub, TrainFlags& f) {
+  train::TrainConfig& c = f.cfg;
+  sub.add_option("--dice", f.dice, "Dice over helix+sheet pooled, or the mean of per-class coefficients")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pooled", "per-class"}));
+  sub.add_option("--epochs", c.epochs, "passes over the training rows")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--max-steps", c.max_steps, "stop after this many steps in total (0 = all epochs)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("--width", c.model.width, "channels of the first level (the study: 64)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--levels", c.model.levels, "U-Net depth")->capture_default_str()->check(CLI::Range(1, 6));
+  sub.add_option("--dropout", c.model.dropout, "dropout probability")->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  sub.add_option("--lr", c.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--weight-decay", c.weight_decay, "Adam weight decay")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("--batch", c.batch,
+                 "samples per step, over all ranks: with --patch one tensor of patches, without it whole chains "
+                 "one at a time (e.g. mpirun -np 4 sseunet train ... --batch 8 --patch 64)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--patch", c.patch, "random patch edge (0 = whole chains, as in the study)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("--val-every", c.val_every, "validate and checkpoint every N steps (0 = at the end of each epoch)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub.add_flag("--keep-checkpoints", c.keep_checkpoints,
+               "also keep step_<N>.ckpt at every validation (choose one later, e.g. `sseunet calibrate --model "
+               "DIR/step_*.ckpt`)");
+  sub.add_flag("--no-augment", f.no_augment, "no random flips and 90-degree rotations");
+  sub.add_option("--schedule", c.schedule, "learning-rate schedule: step (x0.95 every 100 steps) or cosine")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"step", "cosine"}));
+}
+
 Command add_train(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<TrainOptions>();
-  train::TrainConfig& c = o->cfg;
-  c.loss.gamma = 5.0f;  // FCE_DL with γ = 5: the study's best sheet F1
+  losses::LossConfig& loss = o->flags.cfg.loss;
+  loss.gamma = 5.0f;  // FCE_DL with γ = 5: the study's best sheet F1
   CLI::App* sub =
       add_subcommand(app, g, "train", "Train the U-Net on a manifest and/or built samples; checkpoints and metrics.jsonl in DIR",
                      "sseunet train --manifest data/train.tsv --out run/ --loss fce_dl --gamma 5 --epochs 50\n"
@@ -341,50 +403,13 @@ Command add_train(CLI::App& app, GlobalOptions& g) {
   sub->add_option("--init", o->init, "start from this checkpoint's weights (fine-tuning; same --width and --levels)");
   sub->add_option("--samples", o->samples,
                   "also use every sample built in this folder (e.g. by `build --simulate`), in the split it records");
-  sub->add_option("--loss", c.loss.name, "ce, fce, dl, ce_dl or fce_dl")
+  sub->add_option("--loss", loss.name, "ce, fce, dl, ce_dl or fce_dl")
       ->capture_default_str()
       ->check(CLI::IsMember({"ce", "fce", "dl", "ce_dl", "fce_dl"}));
-  sub->add_option("--gamma", c.loss.gamma, "focal exponent of fce / fce_dl (the study's best fce_dl: 5)")
+  sub->add_option("--gamma", loss.gamma, "focal exponent of fce / fce_dl (the study's best fce_dl: 5)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  sub->add_option("--dice", o->dice, "Dice over helix+sheet pooled, or the mean of per-class coefficients")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"pooled", "per-class"}));
-  sub->add_option("--epochs", c.epochs, "passes over the training rows")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--max-steps", c.max_steps, "stop after this many steps in total (0 = all epochs)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--width", c.model.width, "channels of the first level (the study: 64)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--levels", c.model.levels, "U-Net depth")->capture_default_str()->check(CLI::Range(1, 6));
-  sub->add_option("--dropout", c.model.dropout, "dropout probability")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.99));
-  sub->add_option("--lr", c.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--weight-decay", c.weight_decay, "Adam weight decay")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--batch", c.batch,
-                  "samples per step, over all ranks: with --patch one tensor of patches, without it whole chains "
-                  "one at a time (e.g. mpirun -np 4 sseunet train ... --batch 8 --patch 64)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--patch", c.patch, "random patch edge (0 = whole chains, as in the study)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--val-every", c.val_every, "validate and checkpoint every N steps (0 = at the end of each epoch)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub->add_flag("--keep-checkpoints", c.keep_checkpoints,
-                "also keep step_<N>.ckpt at every validation (choose one later, e.g. `sseunet calibrate --model "
-                "DIR/step_*.ckpt`)");
-  sub->add_flag("--no-augment", o->no_augment, "no random flips and 90-degree rotations");
-  sub->add_option("--schedule", c.schedule, "learning-rate schedule: step (x0.95 every 100 steps) or cosine")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"step", "cosine"}));
+  add_training_flags(*sub, o->flags);
   return {sub, [o, sub, &g] { return run_train(*o, *sub, g); }};
 }
 

@@ -7,9 +7,11 @@
 #include "losses/internal.h"
 
 namespace sse::losses {
-namespace {
 
 bool has_focal(const std::string& n) { return n == "fce" || n == "fce_dl"; }
+
+namespace {
+
 bool has_first(const std::string& n) { return n != "dl"; }
 bool has_dice(const std::string& n) { return n == "dl" || n == "ce_dl" || n == "fce_dl"; }
 bool combined(const std::string& n) { return n == "ce_dl" || n == "fce_dl"; }

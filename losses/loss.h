@@ -97,6 +97,8 @@ class Loss {
 
 // The five names, in the order of the study.
 const std::vector<std::string>& loss_names();
+// True for the losses with a focal term (fce, fce_dl): the ones a γ applies to.
+bool has_focal(const std::string& name);
 // Validates the configuration (LossError: unknown name listing the valid ones, γ < 0, γ ≠ 0 for a
 // loss without a focal term, ε ≤ 0, negative or non-finite λ) and makes the loss.
 std::unique_ptr<Loss> make_loss(const LossConfig& cfg);
