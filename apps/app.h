@@ -6,7 +6,8 @@
 //
 // Exit codes: 0 success, 1 a failure reported as one line "sseunet: <file>: <problem>" on stderr,
 // 2 a usage error (CLI11 parse errors, and UsageError thrown by an action for option combinations
-// CLI11 cannot express), 130 a `predict` or `evaluate` stopped by Ctrl-C (unfinished outputs removed).
+// CLI11 cannot express), 130 a `predict`, `evaluate` or `reproduce` stopped by Ctrl-C (unfinished outputs
+// removed; reproduce keeps its finished configurations and the stopped one's checkpoint).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -34,7 +35,7 @@ struct Command {
   std::function<int()> run;
 };
 
-constexpr int kOk = 0, kFailure = 1, kUsage = 2;
+constexpr int kOk = 0, kFailure = 1, kUsage = 2, kInterrupted = 130;
 
 // A combination of options that makes no sense (exit code 2, like a CLI11 parse error).
 struct UsageError : std::runtime_error {
@@ -66,5 +67,6 @@ Command add_build(CLI::App& app, GlobalOptions& g);
 Command add_info(CLI::App& app, GlobalOptions& g);
 Command add_simulate(CLI::App& app, GlobalOptions& g);
 Command add_calibrate(CLI::App& app, GlobalOptions& g);
+Command add_reproduce(CLI::App& app, GlobalOptions& g);
 
 }  // namespace sse::app

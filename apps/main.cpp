@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   add_global_options(app, g);
   const std::vector<Command> commands{add_predict(app, g), add_train(app, g), add_evaluate(app, g),
                                       add_label(app, g),   add_build(app, g), add_info(app, g),
-                                      add_simulate(app, g), add_calibrate(app, g)};
+                                      add_simulate(app, g), add_calibrate(app, g), add_reproduce(app, g)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
       return code;
     } catch (const Interrupted& e) {
       std::cerr << "sseunet: " << e.what() << "\n";
-      return 130;  // the shell's convention for SIGINT
+      return kInterrupted;  // the shell's convention for SIGINT
     } catch (const UsageError& e) {
       std::cerr << "sseunet " << c.sub->get_name() << ": " << e.what() << "\nRun with --help for more information.\n";
       return kUsage;
