@@ -34,6 +34,7 @@
 //    reproduce_quick. Minutes on two cores: a check of the pipeline, not a trained model.
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "apps/app.h"
@@ -266,12 +267,14 @@ int write_report(const std::string& out_dir, const std::vector<StudyConfig>& gri
   if (scores.empty()) throw io::file_error(out_dir, "no finished configuration of the study to report");
   if (!missing.empty()) reporter.warn("not finished, left out of the report: " + join(missing));
   const StudyReport report = study_report(scores, report_settings(out_dir, scores));
-  OutputDir out(out_dir), figures(out_dir + "/figure5");
+  OutputDir out(out_dir);
+  std::optional<OutputDir> figures;  // created with its first picture (a single loss has no pairs)
   for (const auto& [path, bytes] : report.files) {
-    OutputDir& d = path.rfind("figure5/", 0) == 0 ? figures : out;
-    io::write_file_atomically(d.stage(fs::path(path).filename().string()), bytes);
+    const bool picture = path.rfind("figure5/", 0) == 0;
+    if (picture && !figures) figures.emplace(out_dir + "/figure5");
+    io::write_file_atomically((picture ? *figures : out).stage(fs::path(path).filename().string()), bytes);
   }
-  figures.commit();
+  if (figures) figures->commit();
   out.commit();
   std::cout << report.summary;
   reporter.info("report", "Tables I and II, paired tests, figure5/ and report.html in " + out_dir);
@@ -302,6 +305,25 @@ Study prepare_study(const ReproduceOptions& o, const GlobalOptions& g, const Rep
   return st;
 }
 
+// Every configuration of `todo` in turn; false, after saying where, when Ctrl-C stopped one.
+bool run_configs(const Study& st, const std::vector<StudyConfig>& todo, const Reporter& reporter) {
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    reporter.info("config", "configuration " + std::to_string(i + 1) + " of " + std::to_string(todo.size()) + ": " +
+                                todo[i].name, {{"config", todo[i].name}});
+    bool done = false;
+    try {
+      done = !interrupted() && run_config(st, todo[i], reporter);
+    } catch (const Interrupted&) {
+    }
+    if (!done) {
+      std::cerr << "sseunet: interrupted in configuration " << todo[i].name
+                << "; its checkpoint and the finished configurations are kept: run the same command again to continue\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 int run_reproduce(ReproduceOptions o, const CLI::App& sub, const GlobalOptions& g) {
   apply_global_options(g);
   const Reporter reporter(g);
@@ -320,21 +342,7 @@ int run_reproduce(ReproduceOptions o, const CLI::App& sub, const GlobalOptions& 
   if (o.report) return write_report(o.out, grid, reporter);
   const std::vector<StudyConfig> todo = chosen_configs(grid, o.only);
   InterruptScope signals;  // over the whole study: Ctrl-C while building or scoring is caught too
-  const Study st = prepare_study(o, g, reporter);
-  for (std::size_t i = 0; i < todo.size(); ++i) {
-    reporter.info("config", "configuration " + std::to_string(i + 1) + " of " + std::to_string(todo.size()) + ": " +
-                                todo[i].name, {{"config", todo[i].name}});
-    bool done = false;
-    try {
-      done = !interrupted() && run_config(st, todo[i], reporter);
-    } catch (const Interrupted&) {
-    }
-    if (!done) {
-      std::cerr << "sseunet: interrupted in configuration " << todo[i].name
-                << "; its checkpoint and the finished configurations are kept: run the same command again to continue\n";
-      return kInterrupted;
-    }
-  }
+  if (!run_configs(prepare_study(o, g, reporter), todo, reporter)) return kInterrupted;
   if (!o.only.empty()) {
     reporter.info("done", o.only + " finished; gather the study with: sseunet reproduce --out " + o.out + " --report");
     return kOk;
