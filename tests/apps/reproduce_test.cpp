@@ -1,8 +1,12 @@
-// `sseunet reproduce` without training: the grid's names and the requests it refuses (the whole
-// pipeline runs in reproduce_slow_test.cpp).
+// `sseunet reproduce` without training: the grid's names, the requests it refuses, and --report on
+// a study folder made by hand from `evaluate`'s scores of DeepSSETracer's published masks (the
+// whole pipeline runs in reproduce_slow_test.cpp).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/apps/apps_test_util.h"
+#include "train/trainer.h"
 
 namespace sse::app::test {
 namespace {
@@ -28,6 +32,45 @@ TEST(Reproduce, ListsTheGridAndRefusesBadRequests) {
   EXPECT_EQ(noval.code, 1);
   EXPECT_NE(noval.err.find("no rows with split val"), std::string::npos) << noval.err;
   EXPECT_FALSE(fs::exists(s.path("q")));
+}
+
+// A finished configuration as reproduce leaves it: run.json, and evaluate's val.json and test.json
+// (here the published masks of the authors' chains, the same for every configuration).
+void finished_config(const Scratch& s, const std::string& name, const std::string& loss, int width) {
+  fs::create_directories(s.path("q/" + name));
+  train::TrainConfig c;
+  c.loss.name = loss;
+  c.model.width = width;
+  const nlohmann::json run{{"manifest", example_manifest()}, {"samples", nlohmann::json::array()}, {"device", "cpu"},
+                           {"config", nlohmann::json::parse(c.to_json())}};
+  std::ofstream(s.path("q/" + name + "/run.json")) << run.dump(2);
+  for (const char* split : {"val", "test"})
+    ASSERT_EQ(sseunet("evaluate -m " + example_manifest() + " --pred-dir " + io_data("real") + " --split " + split +
+                          " -q --json q/" + name + "/" + split + ".json",
+                      s.path())
+                  .code,
+              0);
+}
+
+TEST(Reproduce, ReportGathersTheFinishedConfigurations) {
+  Scratch s;
+  finished_config(s, "ce", "ce", 4);
+  finished_config(s, "dl", "dl", 4);
+  const RunResult r = sseunet("reproduce -o q --report --losses ce,dl,fce --gammas 2", s.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("not finished, left out of the report: fce_g2"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("| CE | – | – | 0.792 | NA | 25.3 | 60.1 | 34.2 | 45.4 | 1 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no test (no chain where the two differ)"), std::string::npos) << r.out;  // the same masks
+  const nlohmann::json t2 = nlohmann::json::parse(slurp(s.path("q/table2.json")));
+  EXPECT_EQ(t2["chains"][0]["name"], "6149_3j8g_X");
+  EXPECT_NEAR(t2["chains"][0]["f1"]["dl"]["sheet"].get<double>(), 0.34194626558683633, 1e-12);  // evaluate's figure
+  for (const char* f : {"table1.csv", "table2.md", "wilcoxon.csv", "report.html", "figure5/ce_vs_dl.svg", "figure5/ce_vs_dl.png"})
+    EXPECT_TRUE(fs::exists(s.path(std::string("q/") + f))) << f;
+  // Configurations trained with other settings than their loss are not one study.
+  finished_config(s, "ce_dl", "ce_dl", 8);
+  const RunResult mixed = sseunet("reproduce -o q --report --losses ce,dl,ce_dl", s.path());
+  EXPECT_EQ(mixed.code, 1);
+  EXPECT_NE(mixed.err.find("trained with another config.model.width (8 there, 4 here)"), std::string::npos) << mixed.err;
 }
 
 }  // namespace
