@@ -327,7 +327,8 @@ json tests_json(const std::vector<ConfigScores>& s, const std::vector<PairTest>&
 
 plot::ScatterPlot dot_plot(const std::vector<ConfigScores>& s, const PairTest& t) {
   plot::ScatterPlot sp;
-  sp.axes.title = t.cls + " F1, " + std::to_string(t.fa.size()) + " chains: p = " +
+  const std::string differ = t.r.zeros > 0 ? " (" + std::to_string(t.r.n) + " differ)" : "";
+  sp.axes.title = t.cls + " F1, " + std::to_string(t.fa.size()) + " chains" + differ + ": p = " +
                   (std::isnan(t.r.p) ? "NA" : number(t.r.p, "%.3g")) + ", r = " +
                   (std::isnan(t.r.rank_biserial) ? "NA" : number(t.r.rank_biserial, "%+.2f"));
   sp.axes.xlabel = s[t.a].config.label();
