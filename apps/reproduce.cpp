@@ -24,6 +24,11 @@
 //    warning). Without either: every configuration in turn, then the report.
 //  * The report: OUT/table1.*, table2.*, wilcoxon.*, report.html and OUT/figure5/*, staged and renamed
 //    into place when all are written; Table I and the paired tests are printed on stdout.
+//  * Under mpirun/mpiexec/srun (engine/distributed.h) every configuration trains data-parallel over
+//    the ranks, as `train` does (run_training: rank 0 builds the data first and alone writes the run
+//    folder); rank 0 alone scores each configuration and writes the report, while the others wait
+//    for it before the next configuration. A rank that fails ends the job (apps/train.h
+//    run_on_ranks). --report needs no ranks: under a launcher, rank 0 alone writes it.
 //  * Ctrl-C or SIGTERM (apps/interrupt.h): a configuration in training finishes its step and saves
 //    last.ckpt, one being scored writes nothing; the command says where it stopped and exits 130.
 //    Running the same command again continues there, finished configurations untouched.
@@ -74,6 +79,7 @@ struct Study {
   std::vector<io::ManifestRow> val_rows, test_rows;
   const GlobalOptions* g = nullptr;  // device, threads, printing: as every command
   Device dev;                        // for scoring
+  std::shared_ptr<dist::Comm> comm;  // the ranks that train each configuration together
 };
 
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
@@ -184,7 +190,8 @@ bool run_config(const Study& st, const StudyConfig& c, const Reporter& reporter)
     reporter.info("skip", c.name + ": finished (" + run.dir + "/test.json), skipped", {{"config", c.name}});
     return true;
   }
-  if (run_training(run, cfg, started, *st.g, dist::single_process()).interrupted) return false;
+  if (run_training(run, cfg, started, *st.g, st.comm).interrupted) return false;
+  if (st.comm->rank() != 0) return true;  // rank 0 alone scores and writes
   score_config(st, run.dir, reporter);
   reporter.info("scored", c.name + ": scored on " + std::to_string(st.val_rows.size()) + " validation and " +
                               std::to_string(st.test_rows.size()) + " test rows",
@@ -225,7 +232,7 @@ json training_settings(const std::string& out, const std::vector<ConfigScores>& 
     json run = read_json(path);
     run["config"]["loss"].erase("name");
     run["config"]["loss"].erase("gamma");
-    run.erase("device");
+    for (const char* how : {"device", "ranks", "transport"}) run.erase(how);  // N ranks train one process's weights
     if (first.is_null()) {
       first = run;
       continue;
@@ -293,31 +300,37 @@ std::vector<StudyConfig> chosen_configs(const std::vector<StudyConfig>& grid, co
   throw UsageError("--only " + only + " is not a configuration of the grid (" + join(names) + ")");
 }
 
-Study prepare_study(const ReproduceOptions& o, const GlobalOptions& g, const Reporter& reporter) {
-  if (o.manifest.empty()) throw UsageError("give --manifest M (rows of splits train, val and test) and --out DIR, or --quick");
+Study prepare_study(const ReproduceOptions& o, const GlobalOptions& g, const std::shared_ptr<dist::Comm>& comm,
+                    const Reporter& reporter) {
   Study st{o.out, o.manifest, o.cache.empty() ? o.out + "/cache" : o.cache, o.samples, o.flags, g.seed, {}, {}, &g,
-           Device()};
-  training_config(o.flags, "ce", 0, g.seed);  // refuses bad flag combinations before any work
+           Device(), comm};
   st.val_rows = rows_of_split(o.manifest, "val", "Table I chooses each loss's γ on the validation rows");
   st.test_rows = rows_of_split(o.manifest, "test", "the tables score the test rows");
-  if (o.quick) build_quick_samples(o.samples.front(), g.seed, reporter);
+  // Rank 0 alone builds them; the other ranks read OUT/sim only after rank 0 has loaded its data
+  // (run_training's load in turn).
+  if (o.quick && comm->rank() == 0) build_quick_samples(o.samples.front(), g.seed, reporter);
   st.dev = choose_device(g);
   return st;
 }
 
-// Every configuration of `todo` in turn; false, after saying where, when Ctrl-C stopped one.
+// Every configuration of `todo` in turn; false, after saying where, when Ctrl-C stopped one. The
+// ranks agree before and after each configuration (a signal reaches them at different moments, and
+// rank 0 alone scores): they train the same configurations, decide what is finished from the same
+// files, and stop together.
 bool run_configs(const Study& st, const std::vector<StudyConfig>& todo, const Reporter& reporter) {
+  dist::Comm& comm = *st.comm;
   for (std::size_t i = 0; i < todo.size(); ++i) {
     reporter.info("config", "configuration " + std::to_string(i + 1) + " of " + std::to_string(todo.size()) + ": " +
                                 todo[i].name, {{"config", todo[i].name}});
     bool done = false;
     try {
-      done = !interrupted() && run_config(st, todo[i], reporter);
+      done = !comm.any(interrupted()) && run_config(st, todo[i], reporter);
     } catch (const Interrupted&) {
     }
-    if (!done) {
-      std::cerr << "sseunet: interrupted in configuration " << todo[i].name
-                << "; its checkpoint and the finished configurations are kept: run the same command again to continue\n";
+    if (comm.any(!done)) {
+      if (comm.rank() == 0)
+        std::cerr << "sseunet: interrupted in configuration " << todo[i].name
+                  << "; its checkpoint and the finished configurations are kept: run the same command again to continue\n";
       return false;
     }
   }
@@ -339,15 +352,22 @@ int run_reproduce(ReproduceOptions o, const CLI::App& sub, const GlobalOptions& 
     return kOk;
   }
   if (o.out.empty()) throw UsageError("give --out DIR (or --quick)");
-  if (o.report) return write_report(o.out, grid, reporter);
+  if (o.report) return dist::launcher_rank() == 0 ? write_report(o.out, grid, reporter) : kOk;  // one writer
   const std::vector<StudyConfig> todo = chosen_configs(grid, o.only);
-  InterruptScope signals;  // over the whole study: Ctrl-C while building or scoring is caught too
-  if (!run_configs(prepare_study(o, g, reporter), todo, reporter)) return kInterrupted;
-  if (!o.only.empty()) {
-    reporter.info("done", o.only + " finished; gather the study with: sseunet reproduce --out " + o.out + " --report");
-    return kOk;
-  }
-  return write_report(o.out, grid, reporter);
+  if (o.manifest.empty()) throw UsageError("give --manifest M (rows of splits train, val and test) and --out DIR, or --quick");
+  training_config(o.flags, "ce", 0, g.seed);  // bad flags refused by every rank alike, before MPI starts
+  const std::shared_ptr<dist::Comm> comm = dist::from_environment();
+  return run_on_ranks(*comm, [&] {
+    const Reporter out = rank_reporter(g, *comm);
+    InterruptScope signals;  // over the whole study: Ctrl-C while building or scoring is caught too
+    if (!run_configs(prepare_study(o, g, comm, out), todo, out)) return kInterrupted;
+    if (comm->rank() != 0) return kOk;
+    if (!o.only.empty()) {
+      out.info("done", o.only + " finished; gather the study with: sseunet reproduce --out " + o.out + " --report");
+      return kOk;
+    }
+    return write_report(o.out, grid, out);
+  });
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// `mpirun -np 2 sseunet train` end to end on the shipped example data (examples/chains.tsv): the MPI
-// transport, the command line's rank handling and the failure path. Built only with MPI; each test
+// `mpirun -np 2 sseunet train` (and `reproduce`, which trains through the same entry point) end to
+// end on the shipped example data (examples/chains.tsv): the MPI transport, the command line's rank
+// handling and the failure path. Built only with MPI; each test
 // starts mpirun itself (ctest does not run under a launcher). Runs as root too (CI): the Open MPI
 // variables below allow it, and --oversubscribe lets 2 ranks start on a 1-core machine.
 //
@@ -105,6 +106,30 @@ TEST(MpiTrain, ARunResumesOnAnotherNumberOfRanks) {
   const RunResult three = sseunet("train --resume up --max-steps 5", s.path(), mpirun(3));
   EXPECT_NE(three.code, 0);
   EXPECT_NE(three.err.find("3 ranks need a global batch of at least 3"), std::string::npos) << three.err;
+}
+
+// `mpirun -np 2 sseunet reproduce`: every configuration trains data-parallel through train's entry
+// point (the one-process run's weights, run.json says 2 ranks), rank 0 alone scores them and writes
+// the report (printed once).
+TEST(MpiReproduce, TwoRanksTrainEachConfigurationAndRankZeroReports) {
+  Scratch s;
+  build_cache(s);
+  const std::string study = "reproduce -m " + example_manifest() +
+                            " --cache cache --losses ce,dl --width 4 --batch 2 --patch 16 --max-steps 3 -q ";
+  ASSERT_EQ(sseunet(study + "--out one", s.path()).code, 0);
+  const RunResult r = sseunet(study + "--out two", s.path(), mpirun(2, "timeout 300"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const std::string c : {"ce", "dl"}) {
+    expect_same_run(s, "one/" + c, "two/" + c);
+    EXPECT_EQ(json::parse(slurp(s.path("two/" + c + "/run.json")))["ranks"], 2) << c;
+    EXPECT_TRUE(fs::exists(s.path("two/" + c + "/test.json"))) << c;
+  }
+  for (const char* f : {"table1.md", "table2.json", "wilcoxon.csv", "report.html"})
+    EXPECT_TRUE(fs::exists(s.path(std::string("two/") + f))) << f;
+  const std::string heading = "Paired tests\n\n";  // a line of the printed summary
+  const std::size_t first = r.out.find(heading);
+  ASSERT_NE(first, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(heading, first + 1), std::string::npos) << "the report printed by more than one rank:\n" << r.out;
 }
 
 // Two training samples, the second with labels no loss accepts: the rank that draws it fails in
