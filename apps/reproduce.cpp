@@ -380,7 +380,8 @@ Command add_reproduce(CLI::App& app, GlobalOptions& g) {
       "sseunet reproduce --manifest study.tsv --out runs/ --epochs 50\n"
       "  sseunet reproduce --quick                          # minutes on the shipped data: a check of the pipeline\n"
       "  sseunet reproduce -m study.tsv -o runs/ --only fce_dl_g5   # one task of a SLURM array (see --list)\n"
-      "  sseunet reproduce -o runs/ --report                 # gather the finished configurations");
+      "  sseunet reproduce -o runs/ --report                 # gather the finished configurations\n"
+      "  mpirun -np 4 sseunet reproduce -m study.tsv -o runs/ --batch 4 --patch 64   # each configuration on 4 ranks");
   sub->add_option("--manifest,-m", o->manifest, "TSV manifest with train, val (chooses gamma) and test rows");
   sub->add_option("--out,-o", o->out, "study folder: a run folder per configuration, the tables and figures");
   sub->add_option("--samples", o->samples, "also train on every sample built in this folder (as train --samples)");
