@@ -38,7 +38,9 @@ constexpr int kCombineThreads = 1024;
 static_assert(4 * kThreads == kFocalDiceChunk, "a vectorized pass-1 thread owns 4 voxels of the chunk");
 
 __device__ inline float lane_of(const float4& v, int j) { return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w; }
-__device__ inline std::int32_t lane_of(const int4& v, int j) { return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w; }
+__device__ inline std::int32_t lane_of(const int4& v, int j) {
+  return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w;
+}
 
 // Pass 1 of the 4 voxels at v (all inside the image): float4 loads and stores, per class.
 template <int kC>
@@ -207,7 +209,8 @@ void focal_dice_backward(const FocalDiceShape& sh, const FocalDiceParams& prm, c
   kernel_check(sh.n <= 65535, "focal_dice", "at most 65535 images per batch");
   const bool vec = vectorizable(sh, {probs, labels, dlogits});
   const index_t per_thread = vec ? 4 : 1;
-  const index_t blocks = std::min<index_t>((sh.s + kThreads * per_thread - 1) / (kThreads * per_thread), index_t{1} << 20);
+  const index_t per_block = kThreads * per_thread;
+  const index_t blocks = std::min<index_t>((sh.s + per_block - 1) / per_block, index_t{1} << 20);
   const dim3 grid(static_cast<unsigned>(blocks), static_cast<unsigned>(sh.n));
   if (vec) {
     launch(pass2_for<true>(sh.c), grid, dim3(kThreads), 0, st, sh, prm, probs, labels, stats, grad_out, dlogits);

@@ -180,7 +180,8 @@ inline index_t tiles(index_t m, index_t n, int bm, int bn) { return ((m + bm - 1
 
 // GEMMs with a short K and many columns (weights × activations: forward, backward data): the largest
 // tile whose grid still fills the device, narrow tiles when the GEMM has few rows (channels).
-template <OperandRound R = OperandRound::None, class P> void run_igemm_simt_wx(const P& p, int slices, cudaStream_t st) {
+template <OperandRound R = OperandRound::None, class P>
+void run_igemm_simt_wx(const P& p, int slices, cudaStream_t st) {
   using Large = TileCfg<128, 128, 8, 8, 8>;
   using Mid = TileCfg<64, 128, 8, 4, 8>;
   using Small = TileCfg<64, 64, 8, 4, 4>;
@@ -196,7 +197,8 @@ template <OperandRound R = OperandRound::None, class P> void run_igemm_simt_wx(c
 
 // Split-K GEMMs (weight gradients): both operands run along K, so BK = 16 keeps loads coalesced.
 // (On an H100 a 64 × 128 tile for M ≤ 64 measured slower than 64 × 64: 7.6 vs 5.6 ms for 64→64 @64.)
-template <OperandRound R = OperandRound::None, class P> void run_igemm_simt_wg(const P& p, int slices, cudaStream_t st) {
+template <OperandRound R = OperandRound::None, class P>
+void run_igemm_simt_wg(const P& p, int slices, cudaStream_t st) {
   using Large = TileCfg<128, 128, 16, 8, 8>;
   using Small = TileCfg<64, 64, 16, 4, 4>;
   using Narrow = TileCfg<32, 64, 16, 4, 4>;

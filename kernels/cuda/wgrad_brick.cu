@@ -233,6 +233,34 @@ __device__ void step_simt(const std::uint32_t* as, const std::uint32_t* bs, int 
   }
 }
 
+// ---- staging -------------------------------------------------------------------------------------------
+
+// This thread's words e = t, t + T, ... (< Words) of one operand tile (Op: ATile or a geometry), at
+// `origin` (the tile's first row or channel): fp32 formats issue cp.async copies into `tile` (no
+// registers held); BF16 loads the pairs into `regs` (packed into the tile by stage_end).
+template <class Op, bool kPairs, int N, int T, int Words, int R>
+__device__ void stage_begin(const BrickProblem& p, const BrickPos& bp, int origin, std::uint32_t* tile,
+                            std::uint32_t (&regs)[R], int t) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) {
+    const int e = t + i * T;
+    if (e >= Words) continue;
+    if constexpr (kPairs) {
+      regs[i] = pack_bf16x2(load_or_zero(Op::src(p, bp, origin, e, false)),
+                            load_or_zero(Op::src(p, bp, origin, e, true)));
+    } else {
+      cp_async4(reinterpret_cast<float*>(tile + Op::index(e)), Op::src(p, bp, origin, e, false));
+    }
+  }
+}
+
+template <class Op, int N, int T, int Words, int R>
+__device__ void stage_end(std::uint32_t* tile, const std::uint32_t (&regs)[R], int t) {
+#pragma unroll
+  for (int i = 0; i < N; ++i)
+    if (t + i * T < Words) tile[Op::index(t + i * T)] = regs[i];
+}
+
 // ---- the kernel ---------------------------------------------------------------------------------------
 
 template <class Cfg> __global__ void __launch_bounds__(Cfg::kThreads, 1) wgrad_brick_kernel(const BrickProblem p) {
@@ -250,45 +278,20 @@ template <class Cfg> __global__ void __launch_bounds__(Cfg::kThreads, 1) wgrad_b
   const int row0 = wm * Cfg::FM * 16, tap_base = G::warp_tap_base(wt);
 
   // Staging of one brick into pipeline buffer `buf`, in two halves around the multiply of the
-  // previous brick: fp32 formats issue cp.async copies in `begin` (no registers held); BF16 loads
-  // pairs into registers in `begin` and packs them into shared memory in `end`.
+  // previous brick (stage_begin / stage_end above).
   [[maybe_unused]] std::uint32_t ra[F::kPairs ? NA : 1], rb[F::kPairs ? NB : 1];
   auto begin = [&](index_t b, int buf) {
     const BrickPos bp = brick_pos(p, b, Cfg::KY);
     std::uint32_t* as = smem + buf * Cfg::kStage;
-    std::uint32_t* bs = as + Cfg::BM * A::ld;
-#pragma unroll
-    for (int i = 0; i < NA; ++i) {
-      const int e = t + i * T;
-      if (e >= Cfg::kAWords) continue;
-      if constexpr (F::kPairs) {
-        ra[i] = pack_bf16x2(load_or_zero(A::src(p, bp, m0, e, false)), load_or_zero(A::src(p, bp, m0, e, true)));
-      } else {
-        cp_async4(reinterpret_cast<float*>(as + A::index(e)), A::src(p, bp, m0, e, false));
-      }
-    }
-#pragma unroll
-    for (int i = 0; i < NB; ++i) {
-      const int e = t + i * T;
-      if (e >= Cfg::kBWords) continue;
-      if constexpr (F::kPairs) {
-        rb[i] = pack_bf16x2(load_or_zero(G::src(p, bp, c0, e, false)), load_or_zero(G::src(p, bp, c0, e, true)));
-      } else {
-        cp_async4(reinterpret_cast<float*>(bs + G::index(e)), G::src(p, bp, c0, e, false));
-      }
-    }
+    stage_begin<A, F::kPairs, NA, T, Cfg::kAWords>(p, bp, m0, as, ra, t);
+    stage_begin<G, F::kPairs, NB, T, Cfg::kBWords>(p, bp, c0, as + Cfg::BM * A::ld, rb, t);
     cp_async_commit();
   };
   auto end = [&](int buf) {
     if constexpr (F::kPairs) {
       std::uint32_t* as = smem + buf * Cfg::kStage;
-      std::uint32_t* bs = as + Cfg::BM * A::ld;
-#pragma unroll
-      for (int i = 0; i < NA; ++i)
-        if (t + i * T < Cfg::kAWords) as[A::index(t + i * T)] = ra[i];
-#pragma unroll
-      for (int i = 0; i < NB; ++i)
-        if (t + i * T < Cfg::kBWords) bs[G::index(t + i * T)] = rb[i];
+      stage_end<A, NA, T, Cfg::kAWords>(as, ra, t);
+      stage_end<G, NB, T, Cfg::kBWords>(as + Cfg::BM * A::ld, rb, t);
     }
   };
 
@@ -338,7 +341,8 @@ template <class Cfg> __global__ void __launch_bounds__(Cfg::kThreads, 1) wgrad_b
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
           const int m = m0 + row0 + fm * 16 + g + 8 * (i >> 1), c = c0 + fn * 8 + 2 * q + (i & 1);
-          if (m < p.M && c < p.Cn) out[(static_cast<index_t>(m) * p.Cn + c) * G::kTaps + wt * Cfg::FT + ft] = acc[fm][ft][fn][i];
+          if (m < p.M && c < p.Cn)
+            out[(static_cast<index_t>(m) * p.Cn + c) * G::kTaps + wt * Cfg::FT + ft] = acc[fm][ft][fn][i];
         }
 }
 

@@ -74,24 +74,54 @@ void expect_matches(const std::vector<float>& got, WgradMath m, const std::vecto
       << name(m) << " vs fp32 CPU";
 }
 
-// ---- conv3 -----------------------------------------------------------------------------------------
+// ---- the two operations' sizes, CPU references and brick kernels, for one fixture ---------------------
 
-struct Conv3Case {
-  Conv3dShape s;
+index_t x_count(const Conv3dShape& s) { return s.n * s.c_in * s.voxels(); }
+index_t dy_count(const Conv3dShape& s) { return s.n * s.c_out * s.voxels(); }
+index_t dw_count(const Conv3dShape& s) { return s.c_out * s.c_in * 27; }
+index_t k_terms(const Conv3dShape& s) { return s.n * s.voxels(); }
+void cpu_dw(const Conv3dShape& s, const float* x, const float* dy, float* dw) {
+  cpu::conv3d_backward_weight(s, x, dy, dw, nullptr);
+}
+void brick_dw(const Conv3dShape& s, const float* x, const float* dy, float* dw, WgradMath m, BrickTile tile,
+              int slices) {
+  cuda::brick_wgrad_conv3(s, x, dy, dw, m, nullptr, tile, slices);
+}
+
+index_t x_count(const ConvT3dShape& s) { return s.n * s.c_in * s.in_voxels(); }
+index_t dy_count(const ConvT3dShape& s) { return s.n * s.c_out * s.out_voxels(); }
+index_t dw_count(const ConvT3dShape& s) { return s.c_in * s.c_out * 8; }
+index_t k_terms(const ConvT3dShape& s) { return s.n * s.in_voxels(); }
+void cpu_dw(const ConvT3dShape& s, const float* x, const float* dy, float* dw) {
+  cpu::conv_transpose3d_backward_weight(s, x, dy, dw, nullptr);
+}
+void brick_dw(const ConvT3dShape& s, const float* x, const float* dy, float* dw, WgradMath m, BrickTile,
+              int slices) {
+  cuda::brick_wgrad_up2(s, x, dy, dw, m, nullptr, slices);
+}
+
+// Random inputs of one layer, its CPU weight gradient and the brick kernel's.
+template <class Shape> struct Case {
+  Shape s;
   std::vector<float> x, dy;
-  explicit Conv3Case(const Conv3dShape& shape)
-      : s(shape), x(rnd(s.n * s.c_in * s.voxels(), 11)), dy(rnd(s.n * s.c_out * s.voxels(), 12)) {}
+  explicit Case(const Shape& shape) : s(shape), x(rnd(x_count(s), 11)), dy(rnd(dy_count(s), 12)) {}
   std::vector<float> cpu(const std::vector<float>& xv, const std::vector<float>& dyv) const {
-    std::vector<float> dw(static_cast<std::size_t>(s.c_out * s.c_in * 27));
-    cpu::conv3d_backward_weight(s, xv.data(), dyv.data(), dw.data(), nullptr);
+    std::vector<float> dw(static_cast<std::size_t>(dw_count(s)));
+    cpu_dw(s, xv.data(), dyv.data(), dw.data());
     return dw;
   }
   std::vector<float> brick(WgradMath m, BrickTile tile, int slices) const {
-    DeviceBuffer<float> xd(x), dyd(dy), dw(static_cast<std::size_t>(s.c_out * s.c_in * 27));
-    cuda::brick_wgrad_conv3(s, xd.get(), dyd.get(), dw.get(), m, nullptr, tile, slices);
+    DeviceBuffer<float> xd(x), dyd(dy), dw(static_cast<std::size_t>(dw_count(s)));
+    brick_dw(s, xd.get(), dyd.get(), dw.get(), m, tile, slices);
     return dw.to_host();
   }
+  void expect_matches_cpu(WgradMath m, BrickTile tile, int slices) const {
+    expect_matches(brick(m, tile, slices), m, x, dy, k_terms(s),
+                   [&](const std::vector<float>& xv, const std::vector<float>& dyv) { return cpu(xv, dyv); });
+  }
 };
+using Conv3Case = Case<Conv3dShape>;
+using Up2Case = Case<ConvT3dShape>;
 
 std::string str(const Conv3dShape& s) {
   return "n" + std::to_string(s.n) + " " + std::to_string(s.c_in) + "→" + std::to_string(s.c_out) + " " +
@@ -124,8 +154,7 @@ TEST_F(CudaBrickWgrad, Conv3MatchesCpuInEveryMathTileAndSplit) {
         for (int slices : {1, 3}) {
           SCOPED_TRACE(str(s) + " " + name(m) + (tile == BrickTile::Small ? " small" : " large") + " slices " +
                        std::to_string(slices));
-          expect_matches(c.brick(m, tile, slices), m, c.x, c.dy, s.n * s.voxels(),
-                         [&](const std::vector<float>& xv, const std::vector<float>& dyv) { return c.cpu(xv, dyv); });
+          c.expect_matches_cpu(m, tile, slices);
         }
   }
 }
@@ -141,23 +170,6 @@ TEST_F(CudaBrickWgrad, Conv3SplitsAddInAFixedOrder) {
 
 // ---- up2 (transposed convolution) --------------------------------------------------------------------
 
-struct Up2Case {
-  ConvT3dShape s;
-  std::vector<float> x, dy;
-  explicit Up2Case(const ConvT3dShape& shape)
-      : s(shape), x(rnd(s.n * s.c_in * s.in_voxels(), 13)), dy(rnd(s.n * s.c_out * s.out_voxels(), 14)) {}
-  std::vector<float> cpu(const std::vector<float>& xv, const std::vector<float>& dyv) const {
-    std::vector<float> dw(static_cast<std::size_t>(s.c_in * s.c_out * 8));
-    cpu::conv_transpose3d_backward_weight(s, xv.data(), dyv.data(), dw.data(), nullptr);
-    return dw;
-  }
-  std::vector<float> brick(WgradMath m, int slices) const {
-    DeviceBuffer<float> xd(x), dyd(dy), dw(static_cast<std::size_t>(s.c_in * s.c_out * 8));
-    cuda::brick_wgrad_up2(s, xd.get(), dyd.get(), dw.get(), m, nullptr, slices);
-    return dw.to_host();
-  }
-};
-
 TEST_F(CudaBrickWgrad, Up2MatchesCpuInEveryMathAndSplit) {
   // The second shape crosses a brick column (w = 17) and has more channels than one 16-wide tile.
   for (const ConvT3dShape& s : {ConvT3dShape{2, 6, 10, 2, 3, 5}, ConvT3dShape{1, 3, 19, 1, 5, 17}}) {
@@ -166,8 +178,7 @@ TEST_F(CudaBrickWgrad, Up2MatchesCpuInEveryMathAndSplit) {
       for (int slices : {1, 3}) {
         SCOPED_TRACE("up2 " + std::to_string(s.c_in) + "→" + std::to_string(s.c_out) + " " + name(m) + " slices " +
                      std::to_string(slices));
-        expect_matches(c.brick(m, slices), m, c.x, c.dy, s.n * s.in_voxels(),
-                       [&](const std::vector<float>& xv, const std::vector<float>& dyv) { return c.cpu(xv, dyv); });
+        c.expect_matches_cpu(m, BrickTile::Auto, slices);
       }
   }
 }
@@ -203,7 +214,8 @@ TEST_F(CudaBrickWgrad, AutoTakesTheBrickKernelFromEightChannels) {
 
 TEST_F(CudaBrickWgrad, TensorAlgorithmsSelectTheirMath) {
   const Conv3Case c(kConv3Shapes[0]);
-  for (auto [algo, m] : {std::pair{ConvAlgo::TensorTF32, WgradMath::TF32}, std::pair{ConvAlgo::TensorBF16, WgradMath::BF16}}) {
+  for (auto [algo, m] :
+       {std::pair{ConvAlgo::TensorTF32, WgradMath::TF32}, std::pair{ConvAlgo::TensorBF16, WgradMath::BF16}}) {
     cuda::set_conv_algo(algo);
     EXPECT_TRUE(bit_equal(engine_dw(c), c.brick(m, BrickTile::Auto, 0))) << name(m);
   }
@@ -216,11 +228,11 @@ TEST_F(CudaBrickWgrad, ResultsDoNotDependOnThreadOrder) {
   const Up2Case u(ConvT3dShape{1, 4, 9, 2, 2, 3});
   for (WgradMath m : {WgradMath::Simt, WgradMath::BF16}) {
     SCOPED_TRACE(name(m));
-    const std::vector<float> base = c.brick(m, BrickTile::Auto, 2), base_up = u.brick(m, 2);
+    const std::vector<float> base = c.brick(m, BrickTile::Auto, 2), base_up = u.brick(m, BrickTile::Auto, 2);
     for (const sim::Schedule& sched : {sim::Schedule::reverse(), sim::Schedule::shuffled(5)}) {
       const sim::ScopedSchedule scoped(sched);
       EXPECT_TRUE(bit_equal(c.brick(m, BrickTile::Auto, 2), base));
-      EXPECT_TRUE(bit_equal(u.brick(m, 2), base_up));
+      EXPECT_TRUE(bit_equal(u.brick(m, BrickTile::Auto, 2), base_up));
     }
   }
 }
@@ -243,10 +255,12 @@ TEST_F(CudaBrickWgrad, TensorCoresAgreeWithTheSimtTwinOnUnetLayers) {
     }
   }
   const Up2Case u(ConvT3dShape{1, 128, 128, 12, 12, 12});
-  const std::vector<float> simt = u.brick(WgradMath::Simt, 0);
+  const std::vector<float> simt = u.brick(WgradMath::Simt, BrickTile::Auto, 0);
   EXPECT_TRUE(test::all_close(simt, u.cpu(u.x, u.dy), fp32_rtol(u.s.in_voxels())));
   for (WgradMath m : {WgradMath::TF32, WgradMath::BF16})
-    EXPECT_TRUE(test::all_close(u.brick(m, 0), simt, 8.0 * std::sqrt(2.0) * unit_roundoff(m), rms(simt))) << name(m);
+    EXPECT_TRUE(test::all_close(u.brick(m, BrickTile::Auto, 0), simt, 8.0 * std::sqrt(2.0) * unit_roundoff(m),
+                                rms(simt)))
+        << name(m);
 }
 
 }  // namespace
