@@ -27,6 +27,8 @@
 //    a rank that fails prints "sseunet: rank R of N: <problem>" and aborts the whole job (MPI_Abort),
 //    so no rank waits forever; checkpoints are written to a temporary name and renamed, so none is
 //    ever half-written.
+//  * --precision (engine/precision.h) chooses how CUDA convolutions compute; not fp32 on a CPU device
+//    (usage error). Part of the run's configuration: kept on --resume.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -47,6 +49,7 @@
 #include "engine/checkpoint.h"
 #include "engine/device.h"
 #include "engine/distributed.h"
+#include "engine/precision.h"
 #include "io/error.h"
 #include "io/file_util.h"
 #include "io/manifest.h"
@@ -70,9 +73,10 @@ struct TrainOptions {
 // ---- configuration -------------------------------------------------------------------------
 
 // Flags that define the run; on --resume the checkpoint defines it instead.
-const char* const kConfigFlags[] = {"--loss", "--gamma",        "--dice",  "--width", "--levels",     "--dropout",
-                                    "--lr",   "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule",
-                                    "--val-every", "--keep-checkpoints"};
+const char* const kConfigFlags[] = {"--loss",     "--gamma",     "--dice",         "--width",     "--levels",
+                                    "--dropout",  "--lr",        "--weight-decay", "--batch",     "--patch",
+                                    "--no-augment", "--schedule", "--val-every",   "--keep-checkpoints",
+                                    "--precision"};
 
 struct RunFiles {
   std::string dir, manifest, cache;
@@ -128,6 +132,14 @@ train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, Ru
     throw io::file_error(files.run_json(), std::string("unreadable run description (") + e.what() + ")");
   }
   return c;
+}
+
+// --precision computes CUDA convolutions, and this build must be able to run it: checked before any
+// work (by every rank alike, before MPI starts). Fresh and resumed runs alike (the checkpoint's).
+void check_precision(const train::TrainConfig& c, Device dev) {
+  if (dev.is_cpu() && c.precision != "fp32")
+    throw UsageError("--precision " + c.precision + " needs a CUDA device (the CPU computes in fp32)");
+  if (dev.is_cuda()) set_precision(parse_precision(c.precision));
 }
 
 RunFiles fresh_files(const TrainOptions& o) {
@@ -280,7 +292,8 @@ int train_run(const TrainOptions& o, const GlobalOptions& g, const train::TrainC
   reporter.info("start",
                 "device " + dev.str() + ranks + "; " +
                     (resume ? "resuming at step " + std::to_string(trainer.steps_done()) : "new run") + " in " +
-                    files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width),
+                    files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width) +
+                    ", precision " + cfg.precision,
                 {{"device", dev.str()},
                  {"ranks", comm->size()},
                  {"step", trainer.steps_done()},
@@ -312,6 +325,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   if (resume && !o.init.empty()) throw UsageError("--init starts a new run; a resumed run has its own weights");
   const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
   if (!resume) files = fresh_files(o);
+  check_precision(cfg, choose_device(g));
   const std::shared_ptr<dist::Comm> comm = dist::from_environment();
   if (!comm->parallel()) return train_run(o, g, cfg, files, comm);
   try {
@@ -385,6 +399,11 @@ Command add_train(CLI::App& app, GlobalOptions& g) {
   sub->add_option("--schedule", c.schedule, "learning-rate schedule: step (x0.95 every 100 steps) or cosine")
       ->capture_default_str()
       ->check(CLI::IsMember({"step", "cosine"}));
+  sub->add_option("--precision", c.precision,
+                  "CUDA convolutions: fp32, tf32 or bf16 (tensor cores; weights, activations and loss stay fp32), "
+                  "cudnn; e.g. --device cuda --precision bf16")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16", "cudnn"}));
   return {sub, [o, sub, &g] { return run_train(*o, *sub, g); }};
 }
 
