@@ -186,7 +186,8 @@ void time_shape(const FocalDiceShape& sh, int iters, double copy, double peak) {
   const double b1 = voxels * (8.0 * sh.c + 4.0), b2 = voxels * (8.0 * sh.c + 4.0);  // 28 B each (C = 3)
   auto gbs = [](double bytes, double ms) { return bytes / (ms * 1e-3) / 1e9; };
   char shape[64];
-  std::snprintf(shape, sizeof shape, "%lld×%d×%lld", static_cast<long long>(sh.n), sh.c, static_cast<long long>(sh.s));
+  std::snprintf(shape, sizeof shape, "%lld×%d×%lld", static_cast<long long>(sh.n), sh.c,
+                static_cast<long long>(sh.s));
   std::printf("| %s | %.1f | %.0f | %.1f | %.0f | %.1f | %.0f | %.0f %% | %.0f %% |\n", shape, 1e3 * tf, gbs(b1, tf),
               1e3 * tb, gbs(b2, tb), 1e3 * tt, gbs(b1 + b2, tt), 100.0 * gbs(b1 + b2, tt) / copy,
               100.0 * gbs(b1 + b2, tt) / peak);
@@ -234,7 +235,8 @@ int main(int argc, char** argv) {
       std::printf("Median of %d CUDA-event timings after 3 warm-ups. Bytes: 28 B per voxel per pass (56 B both). "
                   "Copy: device-to-device cudaMemcpy of 256 MiB in the same run, %.0f GB/s; peak %.0f GB/s.\n\n",
                   iters, copy, peak);
-      std::printf("| shape | pass 1 + combine µs | GB/s | pass 2 µs | GB/s | both µs | GB/s | of copy | of peak |\n");
+      std::printf("| shape | pass 1 + combine µs | GB/s | pass 2 µs | GB/s | both µs | GB/s | of copy | of peak "
+                  "|\n");
       std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
       for (const FocalDiceShape sh : {FocalDiceShape{1, 3, 128 * 128 * 128}, FocalDiceShape{2, 3, 96 * 96 * 96},
                                       FocalDiceShape{2, 3, 64 * 64 * 64}})
