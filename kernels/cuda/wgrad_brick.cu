@@ -295,15 +295,7 @@ template <class Cfg> __global__ void __launch_bounds__(Cfg::kThreads, 1) wgrad_b
     }
   };
 
-  float acc[Cfg::FM][Cfg::FT][Cfg::FN][4];
-#pragma unroll
-  for (int fm = 0; fm < Cfg::FM; ++fm)
-#pragma unroll
-    for (int ft = 0; ft < Cfg::FT; ++ft)
-#pragma unroll
-      for (int fn = 0; fn < Cfg::FN; ++fn)
-#pragma unroll
-        for (int i = 0; i < 4; ++i) acc[fm][ft][fn][i] = 0.0f;
+  float acc[Cfg::FM][Cfg::FT][Cfg::FN][4] = {};
 
   int buf = 0;
   if (b_begin < b_end) {
