@@ -42,27 +42,38 @@ __device__ inline std::int32_t lane_of(const int4& v, int j) {
   return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w;
 }
 
+// f(j, values, label) for the 4 voxels v + j: values[k] is class k's (one float4 load per class),
+// label the voxel's (one int4 load).
+template <int kCap, class F>
+__device__ void each_of4(const float* x, index_t s, int c, const std::int32_t* lab, index_t v, F&& f) {
+  float4 xv[kCap];
+  for (int k = 0; k < c; ++k) xv[k] = *reinterpret_cast<const float4*>(x + k * s + v);
+  const int4 lv = *reinterpret_cast<const int4*>(lab + v);
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    float xs[kCap];
+    for (int k = 0; k < c; ++k) xs[k] = lane_of(xv[k], j);
+    f(j, xs, lane_of(lv, j));
+  }
+}
+
+// vals[j][k] (voxel v + j, class k) stored as one float4 per class.
+template <int kCap>
+__device__ void store4(float* y, index_t s, int c, index_t v, const float (&vals)[4][kCap]) {
+  for (int k = 0; k < c; ++k)
+    *reinterpret_cast<float4*>(y + k * s + v) = make_float4(vals[0][k], vals[1][k], vals[2][k], vals[3][k]);
+}
+
 // Pass 1 of the 4 voxels at v (all inside the image): float4 loads and stores, per class.
 template <int kC>
 __device__ void accumulate4(const float* x, index_t s, int c, const std::int32_t* lab, index_t v, std::int32_t ignore,
                             float gamma, float* acc, float* pr) {
   constexpr int kCap = kC > 0 ? kC : kMaxSoftmaxChannels;
-  float4 xv[kCap];
-  for (int k = 0; k < c; ++k) xv[k] = *reinterpret_cast<const float4*>(x + k * s + v);
-  const int4 lv = *reinterpret_cast<const int4*>(lab + v);
-  float p[4][kCap];
-#pragma unroll
-  for (int j = 0; j < 4; ++j) {
-    float xs[kCap];
-    for (int k = 0; k < c; ++k) {
-      xs[k] = lane_of(xv[k], j);
-      p[j][k] = 0.0f;  // voxels that are not counted store zeros
-    }
-    focal_dice_accumulate_voxel(xs, 1, c, lane_of(lv, j), ignore, gamma, acc, pr ? p[j] : nullptr);
-  }
-  if (pr)
-    for (int k = 0; k < c; ++k)
-      *reinterpret_cast<float4*>(pr + k * s + v) = make_float4(p[0][k], p[1][k], p[2][k], p[3][k]);
+  float p[4][kCap] = {};  // voxels that are not counted store zeros
+  each_of4<kCap>(x, s, c, lab, v, [&](int j, const float* xs, std::int32_t t) {
+    focal_dice_accumulate_voxel(xs, 1, c, t, ignore, gamma, acc, pr ? p[j] : nullptr);
+  });
+  if (pr) store4(pr, s, c, v, p);
 }
 
 // kC > 0: the number of classes known at compile time (the loops unroll and the accumulators stay in
@@ -130,18 +141,11 @@ template <int kC>
 __device__ void grad4(const float* pr, index_t s, int c, const std::int32_t* lab, index_t v, float gamma,
                       float focal_coef, const float* coef, float scale, float* g) {
   constexpr int kCap = kC > 0 ? kC : kMaxSoftmaxChannels;
-  float4 pv[kCap];
-  for (int k = 0; k < c; ++k) pv[k] = *reinterpret_cast<const float4*>(pr + k * s + v);
-  const int4 lv = *reinterpret_cast<const int4*>(lab + v);
   float out[4][kCap];
-#pragma unroll
-  for (int j = 0; j < 4; ++j) {
-    float ps[kCap];
-    for (int k = 0; k < c; ++k) ps[k] = lane_of(pv[k], j);
-    focal_dice_grad_voxel(ps, 1, c, lane_of(lv, j), gamma, focal_coef, coef, scale, out[j]);
-  }
-  for (int k = 0; k < c; ++k)
-    *reinterpret_cast<float4*>(g + k * s + v) = make_float4(out[0][k], out[1][k], out[2][k], out[3][k]);
+  each_of4<kCap>(pr, s, c, lab, v, [&](int j, const float* ps, std::int32_t t) {
+    focal_dice_grad_voxel(ps, 1, c, t, gamma, focal_coef, coef, scale, out[j]);
+  });
+  store4(g, s, c, v, out);
 }
 
 // Grid (voxel blocks, images): no 64-bit division per voxel to find the image.
