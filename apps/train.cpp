@@ -136,9 +136,10 @@ train::TrainConfig resumed_config(const TrainOptions& o, const CLI::App& sub, Ru
 
 // --precision computes CUDA convolutions, and this build must be able to run it: checked before any
 // work (by every rank alike, before MPI starts). Fresh and resumed runs alike (the checkpoint's).
-void check_precision(const train::TrainConfig& c, Device dev) {
+// `what`: the option as given, or the resumed run that holds it.
+void check_precision(const train::TrainConfig& c, Device dev, const std::string& what) {
   if (dev.is_cpu() && c.precision != "fp32")
-    throw UsageError("--precision " + c.precision + " needs a CUDA device (the CPU computes in fp32)");
+    throw UsageError(what + " needs a CUDA device (the CPU computes in fp32)");
   if (dev.is_cuda()) set_precision(parse_precision(c.precision));
 }
 
@@ -325,7 +326,9 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   if (resume && !o.init.empty()) throw UsageError("--init starts a new run; a resumed run has its own weights");
   const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
   if (!resume) files = fresh_files(o);
-  check_precision(cfg, choose_device(g));
+  check_precision(cfg, choose_device(g),
+                  resume ? "the run in " + files.dir + " trains with --precision " + cfg.precision
+                         : "--precision " + cfg.precision);
   const std::shared_ptr<dist::Comm> comm = dist::from_environment();
   if (!comm->parallel()) return train_run(o, g, cfg, files, comm);
   try {
