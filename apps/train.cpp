@@ -28,6 +28,8 @@
 //    so no rank waits forever; checkpoints are written to a temporary name and renamed, so none is
 //    ever half-written.
 //  * The run itself goes through run_training() (apps/train.h), the entry point `reproduce` shares.
+//  * --precision (engine/precision.h) chooses how CUDA convolutions compute; not fp32 on a CPU device
+//    (usage error). Part of the run's configuration: kept on --resume.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -49,6 +51,7 @@
 #include "engine/checkpoint.h"
 #include "engine/device.h"
 #include "engine/distributed.h"
+#include "engine/precision.h"
 #include "io/error.h"
 #include "io/file_util.h"
 #include "io/manifest.h"
@@ -238,6 +241,9 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   if (resume && !o.init.empty()) throw UsageError("--init starts a new run; a resumed run has its own weights");
   const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
   if (!resume) files = fresh_files(o);
+  check_precision(cfg, choose_device(g),
+                  resume ? "the run in " + files.dir + " trains with --precision " + cfg.precision
+                         : "--precision " + cfg.precision);
   const std::shared_ptr<dist::Comm> comm = dist::from_environment();
   return run_on_ranks(*comm, [&] {
     const Reporter reporter = rank_reporter(g, *comm);
@@ -259,7 +265,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
 const std::vector<std::string>& fixed_config_flags() {
   static const std::vector<std::string> names{"--dice",  "--width", "--levels",     "--dropout",  "--lr",
                                               "--weight-decay", "--batch", "--patch", "--no-augment", "--schedule",
-                                              "--val-every", "--keep-checkpoints"};
+                                              "--val-every", "--keep-checkpoints", "--precision"};
   return names;
 }
 
@@ -278,6 +284,12 @@ train::TrainConfig training_config(const TrainFlags& flags, const std::string& l
 
 // Every rank takes part of each batch: N ranks need a global batch of N or more. Checked from the
 // launcher's environment, so every rank refuses alike before MPI starts.
+void check_precision(const train::TrainConfig& c, Device dev, const std::string& what) {
+  if (dev.is_cpu() && c.precision != "fp32")
+    throw UsageError(what + " needs a CUDA device (the CPU computes in fp32)");
+  if (dev.is_cuda()) set_precision(parse_precision(c.precision));
+}
+
 void check_batch_fits_ranks(int batch, const std::string& what) {
   const int ranks = dist::launcher_size();
   if (batch < ranks)
@@ -325,7 +337,8 @@ TrainResult run_training(const RunFiles& files, const train::TrainConfig& cfg, b
   reporter.info("start",
                 "device " + dev.str() + ranks + "; " +
                     (resume ? "resuming at step " + std::to_string(trainer.steps_done()) : "new run") + " in " +
-                    files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width),
+                    files.dir + "; loss " + cfg.loss.name + ", width " + std::to_string(cfg.model.width) +
+                    ", precision " + cfg.precision,
                 {{"device", dev.str()},
                  {"ranks", comm->size()},
                  {"step", trainer.steps_done()},
@@ -385,6 +398,11 @@ void add_training_flags(CLI::App& sub, TrainFlags& f) {
   sub.add_option("--schedule", c.schedule, "learning-rate schedule: step (x0.95 every 100 steps) or cosine")
       ->capture_default_str()
       ->check(CLI::IsMember({"step", "cosine"}));
+  sub.add_option("--precision", c.precision,
+                 "CUDA convolutions: fp32, tf32 or bf16 (tensor cores; weights, activations and loss stay fp32), "
+                 "cudnn; e.g. --device cuda --precision bf16")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16", "cudnn"}));
 }
 
 Command add_train(CLI::App& app, GlobalOptions& g) {

@@ -8,12 +8,14 @@
 //    folders, --init checkpoint).
 //  * TrainFlags / add_training_flags(): the flags that set a run's configuration apart from its loss
 //    (--dice, --epochs, --max-steps, --width, --levels, --dropout, --lr, --weight-decay, --batch,
-//    --patch, --val-every, --keep-checkpoints, --no-augment, --schedule), with train's defaults (the
+//    --patch, --val-every, --keep-checkpoints, --no-augment, --schedule, --precision), with train's defaults (the
 //    study's); fixed_config_flags() lists those a resumed run cannot change (all but --epochs and
 //    --max-steps, which only set its length). training_config() makes the configuration of a new
 //    run with a given loss and γ (γ kept for fce and fce_dl only) and seed; a --batch smaller than
 //    the number of ranks the launcher started is a UsageError (check_batch_fits_ranks(), found by
-//    every rank alike before MPI starts).
+//    every rank alike before MPI starts). check_precision(): a --precision other than fp32 needs a
+//    CUDA device this build can run it on (UsageError naming `what`, the option or the run that holds
+//    it); on a CUDA device it sets the convolutions' precision. Also called before MPI starts.
 //  * read_stored_run(dir): the configuration in DIR/last.ckpt and the inputs in DIR/run.json (what
 //    a resumed run continues with); IoError naming the file when either is not a run's.
 //  * run_training(): trains a new run in run.dir (resume false; the caller has checked that the
@@ -65,6 +67,7 @@ const std::vector<std::string>& fixed_config_flags();
 train::TrainConfig training_config(const TrainFlags& flags, const std::string& loss, float gamma,
                                    std::uint64_t seed);
 void check_batch_fits_ranks(int batch, const std::string& what);
+void check_precision(const train::TrainConfig& c, Device dev, const std::string& what);
 
 struct StoredRun {
   RunFiles files;

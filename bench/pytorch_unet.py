@@ -9,7 +9,7 @@ Prints one JSON line: {"impl": "pytorch", "mode", "device", "width", "shape", "m
 "median_cpu_ms", "cpu_times_ms", ...} (wall clock and process CPU time of all threads, in ms).
 
   python3 bench/pytorch_unet.py --mode infer --size 88 92 92 --width 64 --threads 2
-  python3 bench/pytorch_unet.py --mode train --size 64 64 64 --device cuda
+  python3 bench/pytorch_unet.py --mode train --size 64 64 64 --device cuda --bf16
 """
 import argparse
 import json
@@ -39,6 +39,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--tf32", action="store_true", help="allow TF32 tensor cores in cuDNN convolutions")
+    ap.add_argument("--bf16", action="store_true",
+                    help="mixed precision: the forward under torch.autocast(bfloat16), fp32 weights and loss")
     a = ap.parse_args()
     torch.backends.cudnn.allow_tf32 = a.tf32
     torch.backends.cuda.matmul.allow_tf32 = a.tf32
@@ -51,15 +53,21 @@ def main():
     labels = torch.randint(0, 3, (1, *a.size), device=a.device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=0.01)
 
+    def forward():
+        if not a.bf16:
+            return net(x)
+        with torch.autocast(device_type=a.device.split(":")[0], dtype=torch.bfloat16):
+            return net(x).float()
+
     def run():
         if a.mode == "infer":
             net.eval()
             with torch.no_grad():
-                torch.softmax(net(x), dim=1)
+                torch.softmax(forward(), dim=1)
         else:
             net.train()
             opt.zero_grad()
-            fce_dl(net(x), labels, gamma=5.0).backward()
+            fce_dl(forward(), labels, gamma=5.0).backward()
             opt.step()
 
     for _ in range(a.warmup):
@@ -75,6 +83,7 @@ def main():
         cpu_times.append(1e3 * (time.process_time() - c0))
     print(json.dumps({"impl": "pytorch", "version": torch.__version__, "mode": a.mode, "device": a.device,
                       "width": a.width, "shape": a.size, "threads": torch.get_num_threads(), "tf32": a.tf32,
+                      "bf16": a.bf16,
                       "median_ms": statistics.median(times), "times_ms": times,
                       "median_cpu_ms": statistics.median(cpu_times), "cpu_times_ms": cpu_times}))
 

@@ -2,7 +2,7 @@
 // can run side by side (bench/side_by_side.sh) and be compared as a ratio.
 //
 //   unet_timing --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
-//   unet_timing --mode train --size 64 64 64
+//   unet_timing --mode train --size 64 64 64 [--device cuda --precision bf16 --wgrad igemm --profile]
 // infer: eval-mode forward under NoGradGuard + softmax; train: one FCE_DL(γ=5) step with Adam.
 // Prints one JSON line with the median and every timing in ms, wall clock and process CPU time
 // (all threads; on a machine shared with other work the CPU time measures the work done, where the
@@ -18,6 +18,7 @@
 
 #include "engine/ops.h"
 #include "engine/optim.h"
+#include "engine/precision.h"
 #include "engine/profiler.h"
 #include "engine/storage.h"
 #include "kernels/conv3d.h"
@@ -30,34 +31,60 @@
 #endif
 
 
-int main(int argc, char** argv) {
-  using namespace sse;
-  CLI::App app{"sseunet U-Net timing (the counterpart of bench/pytorch_unet.py)"};
-  std::string mode = "infer", device = "cpu";
+namespace {
+
+struct Options {
+  std::string mode = "infer", device = "cpu", precision = "fp32", wgrad = "auto";
   std::vector<int> size{88, 92, 92};
   int width = 64, threads = 0, repeat = 5, warmup = 1;
   bool profile = false;
-  std::string precision = "fp32";
-  app.add_option("--mode", mode)->check(CLI::IsMember({"infer", "train"}));
-  app.add_option("--size", size)->expected(3);
-  app.add_option("--width", width);
-  app.add_option("--device", device);
-  app.add_option("--threads", threads);
-  app.add_option("--repeat", repeat);
-  app.add_option("--warmup", warmup);
-  app.add_flag("--profile", profile, "print per-op times of the timed runs");
-  app.add_option("--precision", precision, "CUDA convolution: fp32 (SIMT), tf32, bf16 (tensor cores), cudnn")
+};
+
+int time_unet(const Options& o);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sseunet U-Net timing (the counterpart of bench/pytorch_unet.py)"};
+  Options o;
+  app.add_option("--mode", o.mode)->check(CLI::IsMember({"infer", "train"}));
+  app.add_option("--size", o.size)->expected(3);
+  app.add_option("--width", o.width);
+  app.add_option("--device", o.device);
+  app.add_option("--threads", o.threads);
+  app.add_option("--repeat", o.repeat);
+  app.add_option("--warmup", o.warmup);
+  app.add_flag("--profile", o.profile, "print per-op times of the timed runs");
+  app.add_option("--precision", o.precision, "CUDA convolution: fp32 (SIMT), tf32, bf16 (tensor cores), cudnn")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16", "cudnn"}));
+  app.add_option("--wgrad", o.wgrad, "CUDA weight-gradient kernel: auto, igemm (the generic implicit GEMM), brick")
+      ->check(CLI::IsMember({"auto", "igemm", "brick"}));
   CLI11_PARSE(app, argc, argv);
-  if (threads > 0) {
-    cpu::set_num_threads(threads);
+  try {
+    return time_unet(o);
+  } catch (const std::exception& e) {
+    std::cerr << "unet_timing: " << e.what() << "\n";
+    return 1;
   }
-  const Device dev = Device::parse(device);
+}
+
+namespace {
+
+int time_unet(const Options& o) {
+  using namespace sse;
+  const std::string &mode = o.mode, &precision = o.precision;
+  const std::vector<int>& size = o.size;
+  const int width = o.width, repeat = o.repeat, warmup = o.warmup;
+  const bool profile = o.profile;
+  if (o.threads > 0) {
+    cpu::set_num_threads(o.threads);
+  }
+  const Device dev = Device::parse(o.device);
+  if (dev.is_cuda()) set_precision(parse_precision(precision));
 #if SSE_WITH_CUDA
-  cuda::set_conv_algo(precision == "tf32"   ? ConvAlgo::TensorTF32
-                      : precision == "bf16" ? ConvAlgo::TensorBF16
-                      : precision == "cudnn" ? ConvAlgo::Cudnn
-                                              : ConvAlgo::Simt);
+  cuda::set_wgrad_impl(o.wgrad == "igemm"   ? cuda::WgradImpl::Igemm
+                       : o.wgrad == "brick" ? cuda::WgradImpl::Brick
+                                            : cuda::WgradImpl::Auto);
 #endif
   net::UNetConfig cfg;
   cfg.width = width;
@@ -121,9 +148,12 @@ int main(int argc, char** argv) {
   std::sort(cpu_sorted.begin(), cpu_sorted.end());
   const nlohmann::json out{{"impl", "sseunet"}, {"mode", mode}, {"device", dev.str()}, {"width", width},
                            {"shape", size}, {"threads", omp_get_max_threads()}, {"precision", precision},
+                           {"wgrad", o.wgrad},
                            {"median_ms", sorted[sorted.size() / 2]}, {"times_ms", times},
                            {"median_cpu_ms", cpu_sorted[cpu_sorted.size() / 2]}, {"cpu_times_ms", cpu_times}};
   std::cout << out.dump() << std::endl;
   if (profile) std::cerr << profile_report();
   return 0;
 }
+
+}  // namespace

@@ -78,6 +78,19 @@ void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* d
                             cudaStream_t st);
 void set_conv_algo(ConvAlgo a);   // process-wide; Simt by default
 ConvAlgo conv_algo();
+
+// Which kernel computes the weight gradients of conv3d (k = 3) and conv_transpose3d under the
+// Simt / TensorTF32 / TensorBF16 algorithms. Auto: the brick kernels (kernels/cuda/wgrad_brick.cuh:
+// tensor-core mma.sync or its SIMT twin, each x value staged once for all 27 taps) when the operand
+// tiled in channels of 8 has at least 8 (conv3d: c_in; transposed: c_out), else the generic implicit
+// GEMM (kernels/cuda/igemm.cuh), which also serves k = 1. Igemm / Brick force one (benchmarks, tests;
+// Brick still leaves k = 1 to the implicit GEMM). Process-wide.
+enum class WgradImpl : int { Auto, Igemm, Brick };
+void set_wgrad_impl(WgradImpl impl);
+WgradImpl wgrad_impl();
+// True when the brick kernel computes the weight gradient of a layer whose tiled operand has
+// `channels` channels, under the current setting.
+bool use_brick_wgrad(index_t channels);
 }  // namespace cuda
 
 }  // namespace sse

@@ -291,7 +291,9 @@ inline void focal_dice_check(const FocalDiceShape& sh, const FocalDiceParams& pr
 namespace cpu {
 // partials: focal_dice_partials_size(sh) floats of workspace; stats: focal_dice_stats_size(sh) floats;
 // probs: null (no backward to come) or (N, C, S) floats that receive the softmax of the counted voxels
-// for focal_dice_backward — in practice the buffer that will hold the gradient.
+// for focal_dice_backward — in practice the buffer that will hold the gradient. The entries of voxels
+// that are not counted are unspecified (the CPU leaves them; the CUDA float4 path writes zeros):
+// focal_dice_backward never reads them. The layout of `partials` is each device's own.
 void focal_dice_forward(const FocalDiceShape& sh, const FocalDiceParams& prm, const float* logits,
                         const std::int32_t* labels, float* partials, float* stats, float* probs);
 // dlogits (N, C, S) = grad_out[0] · d loss / d logits (grad_out null: 1), from the probs and stats of

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/ops.h"
+#include "engine/precision.h"
 
 namespace sse::train {
 namespace {
@@ -127,7 +128,8 @@ std::string TrainConfig::to_json() const {
               {"decay_gamma", decay_gamma},
               {"decay_every", decay_every},
               {"val_every", val_every},
-              {"keep_checkpoints", keep_checkpoints}}
+              {"keep_checkpoints", keep_checkpoints},
+              {"precision", precision}}
       .dump();
 }
 
@@ -150,6 +152,7 @@ TrainConfig TrainConfig::from_json(const std::string& text) {
   c.decay_every = j.value("decay_every", c.decay_every);
   c.val_every = j.value("val_every", c.val_every);
   c.keep_checkpoints = j.value("keep_checkpoints", c.keep_checkpoints);
+  c.precision = j.value("precision", c.precision);
   return c;
 }
 
@@ -186,6 +189,11 @@ Trainer::Trainer(const TrainConfig& cfg, std::vector<Sample> train, std::vector<
   comm_->check_same(static_cast<double>(val_.size()), "the number of validation samples");
   for (const Sample& s : train_) s.validate();
   for (const Sample& s : val_) s.validate();
+  precision_ = parse_precision(cfg.precision);
+  if (dev.is_cpu() && precision_ != Precision::FP32)
+    throw std::invalid_argument(std::string("precision ") + cfg.precision +
+                                " applies to CUDA devices (the CPU computes in fp32)");
+  apply_precision();  // refuses what this build cannot run, before any work
   model_ = std::make_unique<net::UNet3d>(cfg.model, cfg.seed);
   model_->to(dev);
   model_->train();
@@ -252,7 +260,12 @@ std::vector<Sample> Trainer::batch_for(long long step, int first, int count) con
   return batch;
 }
 
+void Trainer::apply_precision() const {
+  if (dev_.is_cuda()) set_precision(precision_);
+}
+
 double Trainer::step() {
+  apply_precision();
   const long long n = comm_->size(), r = comm_->rank();
   const int first = static_cast<int>(cfg_.batch * r / n), end = static_cast<int>(cfg_.batch * (r + 1) / n);
   const std::vector<Sample> part = batch_for(step_, first, end - first);
@@ -316,6 +329,7 @@ void Trainer::check_in_sync() const {
 }
 
 Validation Trainer::evaluate(const std::vector<Sample>& samples) {
+  apply_precision();
   Validation v;
   model_->eval();
   NoGradGuard no_grad;

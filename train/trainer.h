@@ -41,6 +41,7 @@
 #include "engine/distributed.h"
 #include "engine/grad_buckets.h"
 #include "engine/optim.h"
+#include "engine/precision.h"
 #include "losses/loss.h"
 #include "net/unet3d.h"
 #include "train/metrics.h"
@@ -64,6 +65,9 @@ struct TrainConfig {
   long long decay_every = 100;
   long long val_every = 0;  // validate, checkpoint and log every this many steps (0: each epoch)
   bool keep_checkpoints = false;  // also keep step_<N>.ckpt of every validation (for choosing later)
+  // How CUDA convolutions compute (engine/precision.h: fp32, tf32, bf16, cudnn); a CPU run needs fp32.
+  // Applied at every step and evaluation (the setting is process-wide).
+  std::string precision = "fp32";
   std::string to_json() const;
   static TrainConfig from_json(const std::string& json);
 };
@@ -137,10 +141,12 @@ class Trainer {
   double backward(const Tensor& loss, bool last);
   // Throws when the ranks' model states differ.
   void check_in_sync() const;
+  void apply_precision() const;
 
   TrainConfig cfg_;
   std::vector<Sample> train_, val_;
   Device dev_;
+  Precision precision_ = Precision::FP32;
   std::unique_ptr<net::UNet3d> model_;
   std::unique_ptr<Optimizer> opt_;
   std::unique_ptr<LrSchedule> sched_;

@@ -3,10 +3,14 @@
 //
 // Each direction is one implicit GEMM (conv3d_problems.cuh) run by the SIMT engine (igemm.cuh), the
 // tensor-core engine (conv3d_tc.cu: ConvAlgo::TensorTF32 / TensorBF16) or handed to cuDNN
-// (conv3d_cudnn.cu: ConvAlgo::Cudnn). The emulator build has neither tensor cores nor cuDNN: there
-// the tensor-core algorithms run the SIMT twin, and Cudnn is refused by set_conv_algo.
+// (conv3d_cudnn.cu: ConvAlgo::Cudnn; where cuDNN has no usable algorithm for a direction, the
+// SIMT path runs it). The emulator build has neither tensor cores nor cuDNN: there the tensor-core
+// algorithms run the SIMT twin with the tensor cores' input rounding (OperandRound), and Cudnn is
+// refused by set_conv_algo.
 // The weight gradient is split-K: slices write partials into the workspace, sum_splits adds them in
-// slice order — deterministic, no atomics. Backward functions overwrite their outputs.
+// slice order — deterministic, no atomics. For k = 3 it runs on the brick kernels (wgrad_brick.cuh)
+// when use_brick_wgrad says so; in the emulator their tensor-core forms run with mma.sync emulated.
+// Backward functions overwrite their outputs.
 #include <atomic>
 #include <string>
 
@@ -14,6 +18,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/cuda/conv3d_problems.cuh"
 #include "kernels/cuda/igemm.cuh"
+#include "kernels/cuda/wgrad_brick.cuh"
 #include "kernels/cuda/workspace.cuh"
 #include "kernels/reduce.h"
 #if !SSE_CUDA_SIM
@@ -25,22 +30,30 @@ namespace sse::cuda {
 namespace {
 
 std::atomic<ConvAlgo> g_algo{ConvAlgo::Simt};
+std::atomic<WgradImpl> g_wgrad{WgradImpl::Auto};
 
-// Runs a weights × activations GEMM on the engine the algorithm names.
+// Runs a weights × activations GEMM on the engine the algorithm names (in the emulator: the SIMT
+// engine with the tensor cores' input rounding).
 template <class P> void run_wx(const P& p, int images, cudaStream_t st) {
-#if !SSE_CUDA_SIM
   const ConvAlgo a = g_algo.load();
+#if !SSE_CUDA_SIM
   if (a == ConvAlgo::TensorTF32 || a == ConvAlgo::TensorBF16)
     return run_igemm_tc(p, images, a == ConvAlgo::TensorTF32 ? TcPrecision::TF32 : TcPrecision::BF16, st);
+#else
+  if (a == ConvAlgo::TensorTF32) return run_igemm_simt_wx<OperandRound::TF32>(p, images, st);
+  if (a == ConvAlgo::TensorBF16) return run_igemm_simt_wx<OperandRound::BF16>(p, images, st);
 #endif
   run_igemm_simt_wx(p, images, st);
 }
 
 template <class P> void run_wg(const P& p, int slices, cudaStream_t st) {
-#if !SSE_CUDA_SIM
   const ConvAlgo a = g_algo.load();
+#if !SSE_CUDA_SIM
   if (a == ConvAlgo::TensorTF32 || a == ConvAlgo::TensorBF16)
     return run_igemm_tc(p, slices, a == ConvAlgo::TensorTF32 ? TcPrecision::TF32 : TcPrecision::BF16, st);
+#else
+  if (a == ConvAlgo::TensorTF32) return run_igemm_simt_wg<OperandRound::TF32>(p, slices, st);
+  if (a == ConvAlgo::TensorBF16) return run_igemm_simt_wg<OperandRound::BF16>(p, slices, st);
 #endif
   run_igemm_simt_wg(p, slices, st);
 }
@@ -97,11 +110,31 @@ void wgrad(const Conv3dShape& s, const float* x, const float* dy, float* dw, cud
       [&](const ConvWgradProblem<KS>& p, int slices) { run_wg(p, slices, st); });
 }
 
+// dw by the engine's own kernels (every algorithm but a successful Cudnn).
+void own_wgrad(const Conv3dShape& s, const float* x, const float* dy, float* dw, cudaStream_t st) {
+  if (s.k == 1) return wgrad<1>(s, x, dy, dw, st);
+  if (use_brick_wgrad(s.c_in)) return brick_wgrad_conv3(s, x, dy, dw, brick_wgrad_math(), st);
+  wgrad<3>(s, x, dy, dw, st);
+}
+
 }  // namespace
 
 void weight_to_tap_major(const float* w, int rows, int c_k, int taps, bool flip, float* wt, cudaStream_t st) {
   const index_t total = static_cast<index_t>(rows) * taps * c_k;
   launch(weight_to_tap_major_kernel, dim3(grid_for(total)), dim3(kBlock), 0, st, w, rows, c_k, taps, flip, wt);
+}
+
+void set_wgrad_impl(WgradImpl impl) { g_wgrad.store(impl); }
+WgradImpl wgrad_impl() { return g_wgrad.load(); }
+
+bool use_brick_wgrad(index_t channels) {
+  const WgradImpl impl = g_wgrad.load();
+  return impl == WgradImpl::Brick || (impl == WgradImpl::Auto && channels >= 8);
+}
+
+WgradMath brick_wgrad_math() {
+  const ConvAlgo a = g_algo.load();
+  return a == ConvAlgo::TensorTF32 ? WgradMath::TF32 : a == ConvAlgo::TensorBF16 ? WgradMath::BF16 : WgradMath::Simt;
 }
 
 void set_conv_algo(ConvAlgo a) {
@@ -118,7 +151,7 @@ void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const 
   check(s, "conv3d_forward");
   if (s.n == 0) return;
 #if !SSE_CUDA_SIM && defined(SSE_HAVE_CUDNN)
-  if (g_algo.load() == ConvAlgo::Cudnn) return cudnn_conv3d_forward(s, x, w, b, y, st);
+  if (g_algo.load() == ConvAlgo::Cudnn && cudnn_conv3d_forward(s, x, w, b, y, st)) return;
 #endif
   if (s.k == 1) return wx<1>(s, false, x, w, b, y, st);
   wx<3>(s, false, x, w, b, y, st);
@@ -128,7 +161,7 @@ void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w,
   check(s, "conv3d_backward_data");
   if (s.n == 0) return;
 #if !SSE_CUDA_SIM && defined(SSE_HAVE_CUDNN)
-  if (g_algo.load() == ConvAlgo::Cudnn) return cudnn_conv3d_backward_data(s, dy, w, dx, st);
+  if (g_algo.load() == ConvAlgo::Cudnn && cudnn_conv3d_backward_data(s, dy, w, dx, st)) return;
 #endif
   if (s.k == 1) return wx<1>(s, true, dy, w, nullptr, dx, st);
   wx<3>(s, true, dy, w, nullptr, dx, st);
@@ -143,13 +176,9 @@ void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* d
     return;
   }
 #if !SSE_CUDA_SIM && defined(SSE_HAVE_CUDNN)
-  if (g_algo.load() == ConvAlgo::Cudnn) return cudnn_conv3d_backward_weight(s, x, dy, dw, db, st);
+  if (!(g_algo.load() == ConvAlgo::Cudnn && cudnn_conv3d_backward_weight(s, x, dy, dw, st)))
 #endif
-  if (s.k == 1) {
-    wgrad<1>(s, x, dy, dw, st);
-  } else {
-    wgrad<3>(s, x, dy, dw, st);
-  }
+    own_wgrad(s, x, dy, dw, st);
   if (db) sum_mid(dy, s.n, s.c_out, s.voxels(), db, st);
 }
 

@@ -5,13 +5,15 @@
 
 #include <cudnn.h>
 
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <vector>
 
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/workspace.cuh"
-#include "kernels/reduce.h"
+#include "kernels/cudnn_pick.h"
 
 namespace sse::cuda {
 namespace {
@@ -86,6 +88,7 @@ struct Descs {
 enum class Dir { Fwd, BwdData, BwdFilter };
 using Key = std::tuple<int, Dir, index_t, index_t, index_t, index_t, index_t, index_t, int, bool, bool>;
 struct Choice {
+  bool usable;  // false: no algorithm qualified; the engine's own kernel runs instead
   int algo;
   std::size_t bytes;
 };
@@ -97,19 +100,26 @@ Key key(const Conv3dShape& s, Dir d, const CudnnConvOptions& o) {
   return Key{dev, d, s.n, s.c_in, s.c_out, s.d, s.h, s.w, s.k, o.allow_tf32, o.deterministic};
 }
 
-// The first (fastest) result that ran, fits the workspace and meets the determinism option.
-template <typename Perf> Choice pick(const Perf* perf, int count, const CudnnConvOptions& o, const char* dir) {
-  for (int i = 0; i < count; ++i) {
-    if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kCudnnWorkspaceBytes) continue;
-    if (o.deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) continue;
-    return Choice{static_cast<int>(perf[i].algo), perf[i].memory};
-  }
-  throw KernelError(std::string("cudnn: no usable algorithm for ") + dir);
+// The first (fastest) result that ran, fits the workspace and meets the determinism option
+// (kernels/cudnn_pick.h); when there is none, says so on stderr, once per shape and direction.
+template <typename Perf>
+Choice pick(const Conv3dShape& s, const Perf* perf, int count, const CudnnConvOptions& o, const char* dir) {
+  std::vector<CudnnCandidate> cands;
+  for (int i = 0; i < count; ++i)
+    cands.push_back(CudnnCandidate{static_cast<int>(perf[i].algo), perf[i].status == CUDNN_STATUS_SUCCESS,
+                                   cudnnGetErrorString(perf[i].status), perf[i].memory,
+                                   perf[i].determinism == CUDNN_DETERMINISTIC});
+  const CudnnPick p = pick_cudnn_candidate(cands, o.deterministic, kCudnnWorkspaceBytes);
+  if (p.index >= 0) return Choice{true, cands[p.index].algo, cands[p.index].workspace};
+  std::cerr << "sseunet: cuDNN has no usable " << (o.deterministic ? "deterministic " : "") << dir
+            << " algorithm for conv3d " << s.c_in << "->" << s.c_out << " k" << s.k << " at n" << s.n << " " << s.d
+            << "x" << s.h << "x" << s.w << " (" << p.why << "); sseunet's own kernel runs this direction instead\n";
+  return Choice{false, 0, 0};
 }
 
 // Runs `find` (a cudnnFind*AlgorithmEx call filling perf[]) the first time a key is seen.
-template <typename Perf, typename Find> Choice choose(const Key& k, const CudnnConvOptions& o, const char* dir,
-                                                      Find&& find) {
+template <typename Perf, typename Find>
+Choice choose(const Conv3dShape& s, const Key& k, const CudnnConvOptions& o, const char* dir, Find&& find) {
   {
     std::lock_guard<std::mutex> lock(g_mu);
     auto it = g_cache.find(k);
@@ -119,7 +129,7 @@ template <typename Perf, typename Find> Choice choose(const Key& k, const CudnnC
   Perf perf[kRequested];
   int returned = 0;
   find(kRequested, &returned, perf);
-  const Choice c = pick(perf, returned, o, dir);
+  const Choice c = pick(s, perf, returned, o, dir);
   std::lock_guard<std::mutex> lock(g_mu);
   g_cache[k] = c;
   return c;
@@ -139,57 +149,62 @@ void set_cudnn_conv_options(const CudnnConvOptions& o) {
 
 CudnnConvOptions cudnn_conv_options() { return options(); }
 
-void cudnn_conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y,
+bool cudnn_conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y,
                           cudaStream_t st) {
   const CudnnConvOptions o = options();
   cudnnHandle_t h = handle(st);
   const Descs d(s, o.allow_tf32);
   void* ws = workspace(kCudnnWorkspaceBytes, st);
-  const Choice c = choose<cudnnConvolutionFwdAlgoPerf_t>(key(s, Dir::Fwd, o), o, "forward",
+  const Choice c = choose<cudnnConvolutionFwdAlgoPerf_t>(s, key(s, Dir::Fwd, o), o, "forward",
                                                          [&](int req, int* ret, cudnnConvolutionFwdAlgoPerf_t* perf) {
     SSE_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, x, d.w, w, d.conv, d.y, y, req, ret, perf, ws,
                                                            kCudnnWorkspaceBytes));
   });
+  if (!c.usable) return false;
   const float one = 1.0f, zero = 0.0f;
   SSE_CUDNN_CHECK(cudnnConvolutionForward(h, &one, d.x, x, d.w, w, d.conv,
                                           static_cast<cudnnConvolutionFwdAlgo_t>(c.algo),
                                           ws, c.bytes, &zero, d.y, y));
   if (b) SSE_CUDNN_CHECK(cudnnAddTensor(h, &one, d.bias, b, &one, d.y, y));
+  return true;
 }
 
-void cudnn_conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx, cudaStream_t st) {
+bool cudnn_conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx, cudaStream_t st) {
   const CudnnConvOptions o = options();
   cudnnHandle_t h = handle(st);
   const Descs d(s, o.allow_tf32);
   void* ws = workspace(kCudnnWorkspaceBytes, st);
   const Choice c = choose<cudnnConvolutionBwdDataAlgoPerf_t>(
-      key(s, Dir::BwdData, o), o, "backward data", [&](int req, int* ret, cudnnConvolutionBwdDataAlgoPerf_t* perf) {
+      s, key(s, Dir::BwdData, o), o, "backward data", [&](int req, int* ret, cudnnConvolutionBwdDataAlgoPerf_t* perf) {
         SSE_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, w, d.y, dy, d.conv, d.x, dx, req, ret, perf,
                                                                     ws, kCudnnWorkspaceBytes));
       });
+  if (!c.usable) return false;
   const float one = 1.0f, zero = 0.0f;
   SSE_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &one, d.w, w, d.y, dy, d.conv,
                                                static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo), ws, c.bytes, &zero,
                                                d.x, dx));
+  return true;
 }
 
-void cudnn_conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db,
+bool cudnn_conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw,
                                   cudaStream_t st) {
   const CudnnConvOptions o = options();
   cudnnHandle_t h = handle(st);
   const Descs d(s, o.allow_tf32);
   void* ws = workspace(kCudnnWorkspaceBytes, st);
   const Choice c = choose<cudnnConvolutionBwdFilterAlgoPerf_t>(
-      key(s, Dir::BwdFilter, o), o, "backward filter",
+      s, key(s, Dir::BwdFilter, o), o, "backward filter",
       [&](int req, int* ret, cudnnConvolutionBwdFilterAlgoPerf_t* perf) {
         SSE_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, x, d.y, dy, d.conv, d.w, dw, req, ret,
                                                                       perf, ws, kCudnnWorkspaceBytes));
       });
+  if (!c.usable) return false;
   const float one = 1.0f, zero = 0.0f;
   SSE_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &one, d.x, x, d.y, dy, d.conv,
                                                  static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo), ws, c.bytes,
                                                  &zero, d.w, dw));
-  if (db) sum_mid(dy, s.n, s.c_out, s.voxels(), db, st);
+  return true;
 }
 
 }  // namespace sse::cuda

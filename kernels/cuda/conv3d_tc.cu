@@ -17,6 +17,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/conv3d_tc.cuh"
+#include "kernels/cuda/cp_async.cuh"
 #include "kernels/cuda/igemm.cuh"
 
 namespace sse::cuda {
@@ -90,21 +91,6 @@ template <class Cfg, TcPrecision Prec, class P> struct SmemPlan {
   static constexpr std::size_t c_tile = static_cast<std::size_t>(Cfg::BM) * (Cfg::BN + 4) * sizeof(float);
   static constexpr std::size_t bytes = tables_end > c_tile ? tables_end : c_tile;
 };
-
-// A valid global address for zero-filling copies (cp.async reads no bytes when src-size is 0).
-__device__ float g_zero_source = 0.0f;
-
-// 4-byte asynchronous global → shared copy; a null source writes 0 (zero padding, out-of-range).
-__device__ inline void cp_async4(float* dst, const float* src) {
-  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(src ? src : &g_zero_source),
-               "r"(src ? 4 : 0)
-               : "memory");
-}
-__device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-template <int N> __device__ inline void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
-}
 
 template <class Cfg, TcPrecision Prec, class P>
 __global__ void __launch_bounds__(Cfg::kThreads, 2) igemm_tc_kernel(const P p) {

@@ -7,9 +7,12 @@
 //   backward data  dx[ci, v] = Σ_m  w[ci, m] · dy[o, s(v) + tap]  (gathered, K = c_out·8)
 //   backward weight dw[ci, m] = Σ_{n,v} x[n, ci, v] · dy[n, o, s(v) + tap]   (split-K over every voxel)
 // No atomics; the weight gradient's partials are added in a fixed order. Outputs are overwritten.
+// The weight gradient runs on the brick kernels (wgrad_brick.cuh: tensor cores under TensorTF32 /
+// TensorBF16, else their SIMT twin) when use_brick_wgrad(c_out) says so, else on the GEMM below.
 #include "kernels/conv_transpose3d.h"
 #include "kernels/cuda/conv3d_problems.cuh"
 #include "kernels/cuda/igemm.cuh"
+#include "kernels/cuda/wgrad_brick.cuh"
 #include "kernels/elementwise.h"
 #include "kernels/reduce.h"
 
@@ -224,14 +227,18 @@ void conv_transpose3d_backward_weight(const ConvT3dShape& s, const float* x, con
     if (db) fill(db, s.c_out, 0.0f, st);
     return;
   }
-  const UpGeom g = geom(s);
-  const index_t k_total = s.n * s.in_voxels();
-  run_split_k(
-      M, N, k_total, dw, st,
-      [&](float* out, index_t chunk) {
-        return UpWgradProblem{g, x, dy, out, M, N, k_total, chunk, N % 4 == 0 && aligned16(out)};
-      },
-      [&](const UpWgradProblem& p, int slices) { run_igemm_simt_wg(p, slices, st); });
+  if (use_brick_wgrad(s.c_out)) {
+    brick_wgrad_up2(s, x, dy, dw, brick_wgrad_math(), st);
+  } else {
+    const UpGeom g = geom(s);
+    const index_t k_total = s.n * s.in_voxels();
+    run_split_k(
+        M, N, k_total, dw, st,
+        [&](float* out, index_t chunk) {
+          return UpWgradProblem{g, x, dy, out, M, N, k_total, chunk, N % 4 == 0 && aligned16(out)};
+        },
+        [&](const UpWgradProblem& p, int slices) { run_igemm_simt_wg(p, slices, st); });
+  }
   if (db) sum_mid(dy, s.n, s.c_out, s.out_voxels(), db, st);
 }
 

@@ -15,9 +15,9 @@ __global__ void sum_splits_kernel(const float* partial, int splits, index_t coun
 
 }  // namespace
 
-SplitK plan_split_k(index_t tiles, index_t k_total, std::size_t slice_bytes) {
+SplitK plan_split_k(index_t tiles, index_t k_total, std::size_t slice_bytes, index_t min_chunk, index_t align) {
   const index_t want = (4 * static_cast<index_t>(sm_count()) + tiles - 1) / tiles;
-  const index_t by_len = (k_total + kMinSplitChunk - 1) / kMinSplitChunk;
+  const index_t by_len = (k_total + min_chunk - 1) / min_chunk;
   const index_t by_mem = static_cast<index_t>(kConvPartialBytes / (slice_bytes ? slice_bytes : 1));
   index_t slices = want;
   if (slices > by_len) slices = by_len;
@@ -25,7 +25,7 @@ SplitK plan_split_k(index_t tiles, index_t k_total, std::size_t slice_bytes) {
   if (slices > 65535) slices = 65535;  // grid.z
   if (slices < 1) slices = 1;
   index_t chunk = (k_total + slices - 1) / slices;
-  chunk = (chunk + kSplitAlign - 1) / kSplitAlign * kSplitAlign;
+  chunk = (chunk + align - 1) / align * align;
   slices = (k_total + chunk - 1) / chunk;  // rounding up the chunk may leave the last slices empty
   return SplitK{static_cast<int>(slices < 1 ? 1 : slices), chunk};
 }

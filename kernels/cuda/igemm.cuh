@@ -28,8 +28,17 @@
 
 #include "kernels/cuda/device_util.cuh"
 #include "kernels/cuda/workspace.cuh"
+#include "kernels/low_precision.h"
 
 namespace sse::cuda {
+
+// What the engine does to each operand value it loads: nothing (fp32), or round it as a tensor core's
+// input (TF32, BF16). The emulator, which has no tensor cores, runs the tensor-core algorithms on the
+// SIMT engine with the matching rounding, so its products are the tensor cores' (kernels/low_precision.h).
+enum class OperandRound { None, TF32, BF16 };
+template <OperandRound R> __device__ inline float round_operand(float v) {
+  return R == OperandRound::TF32 ? round_tf32(v) : R == OperandRound::BF16 ? round_bf16(v) : v;
+}
 
 template <int BM_, int BN_, int BK_, int TM_, int TN_> struct TileCfg {
   static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, TN = TN_;
@@ -73,7 +82,7 @@ __device__ void fill_ref_tables(const P& p, const typename P::Slice& sl, int m0,
 
 }  // namespace detail
 
-template <class Cfg, class P>
+template <class Cfg, class P, OperandRound R>
 __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) igemm_simt_kernel(const P p) {
   constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN, T = Cfg::kThreads;
   constexpr int NA = Cfg::kALoads, NB = Cfg::kBLoads;
@@ -96,10 +105,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) igemm_simt_ker
     const typename P::KTile kt = p.ktile(sl, k0);
 #pragma unroll
     for (int i = 0; i < NA; ++i)
-      ra[i] = detail::load_or_zero(p.a_ptr(sl, arefs[SA::row(t, i)], p.kpos(sl, kt, SA::k(t, i))));
+      ra[i] = round_operand<R>(detail::load_or_zero(p.a_ptr(sl, arefs[SA::row(t, i)], p.kpos(sl, kt, SA::k(t, i)))));
 #pragma unroll
     for (int i = 0; i < NB; ++i)
-      rb[i] = detail::load_or_zero(p.b_ptr(sl, brefs[SB::row(t, i)], p.kpos(sl, kt, SB::k(t, i))));
+      rb[i] = round_operand<R>(detail::load_or_zero(p.b_ptr(sl, brefs[SB::row(t, i)], p.kpos(sl, kt, SB::k(t, i)))));
   };
   auto stash = [&](int buf) {
 #pragma unroll
@@ -157,9 +166,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) igemm_simt_ker
 }
 
 // Launches the SIMT kernel over ceil(N / BN) × ceil(M / BM) tiles and `slices` values of blockIdx.z.
-template <class Cfg, class P> void run_igemm_simt(const P& p, int slices, cudaStream_t st) {
+template <class Cfg, OperandRound R = OperandRound::None, class P>
+void run_igemm_simt(const P& p, int slices, cudaStream_t st) {
   const dim3 grid(ceil_div(p.N, Cfg::BN), ceil_div(p.M, Cfg::BM), static_cast<unsigned>(slices));
-  launch(igemm_simt_kernel<Cfg, P>, grid, dim3(Cfg::kThreads), 0, st, p);
+  launch(igemm_simt_kernel<Cfg, P, R>, grid, dim3(Cfg::kThreads), 0, st, p);
 }
 
 // ---- tile choice ---------------------------------------------------------------------------------
@@ -170,29 +180,31 @@ inline index_t tiles(index_t m, index_t n, int bm, int bn) { return ((m + bm - 1
 
 // GEMMs with a short K and many columns (weights × activations: forward, backward data): the largest
 // tile whose grid still fills the device, narrow tiles when the GEMM has few rows (channels).
-template <class P> void run_igemm_simt_wx(const P& p, int slices, cudaStream_t st) {
+template <OperandRound R = OperandRound::None, class P>
+void run_igemm_simt_wx(const P& p, int slices, cudaStream_t st) {
   using Large = TileCfg<128, 128, 8, 8, 8>;
   using Mid = TileCfg<64, 128, 8, 4, 8>;
   using Small = TileCfg<64, 64, 8, 4, 4>;
   using Narrow = TileCfg<32, 128, 8, 4, 4>;
   using Thin = TileCfg<16, 256, 16, 4, 4>;
   const index_t sms = sm_count();
-  if (p.M <= 16) return run_igemm_simt<Thin>(p, slices, st);
-  if (p.M <= 32) return run_igemm_simt<Narrow>(p, slices, st);
-  if (p.M > 64 && detail::tiles(p.M, p.N, 128, 128) * slices >= sms) return run_igemm_simt<Large>(p, slices, st);
-  if (detail::tiles(p.M, p.N, 64, 128) * slices >= sms) return run_igemm_simt<Mid>(p, slices, st);
-  run_igemm_simt<Small>(p, slices, st);
+  if (p.M <= 16) return run_igemm_simt<Thin, R>(p, slices, st);
+  if (p.M <= 32) return run_igemm_simt<Narrow, R>(p, slices, st);
+  if (p.M > 64 && detail::tiles(p.M, p.N, 128, 128) * slices >= sms) return run_igemm_simt<Large, R>(p, slices, st);
+  if (detail::tiles(p.M, p.N, 64, 128) * slices >= sms) return run_igemm_simt<Mid, R>(p, slices, st);
+  run_igemm_simt<Small, R>(p, slices, st);
 }
 
 // Split-K GEMMs (weight gradients): both operands run along K, so BK = 16 keeps loads coalesced.
 // (On an H100 a 64 × 128 tile for M ≤ 64 measured slower than 64 × 64: 7.6 vs 5.6 ms for 64→64 @64.)
-template <class P> void run_igemm_simt_wg(const P& p, int slices, cudaStream_t st) {
+template <OperandRound R = OperandRound::None, class P>
+void run_igemm_simt_wg(const P& p, int slices, cudaStream_t st) {
   using Large = TileCfg<128, 128, 16, 8, 8>;
   using Small = TileCfg<64, 64, 16, 4, 4>;
   using Narrow = TileCfg<32, 64, 16, 4, 4>;
-  if (p.M <= 32) return run_igemm_simt<Narrow>(p, slices, st);
-  if (p.M <= 64) return run_igemm_simt<Small>(p, slices, st);
-  run_igemm_simt<Large>(p, slices, st);
+  if (p.M <= 32) return run_igemm_simt<Narrow, R>(p, slices, st);
+  if (p.M <= 64) return run_igemm_simt<Small, R>(p, slices, st);
+  run_igemm_simt<Large, R>(p, slices, st);
 }
 
 // ---- split-K (weight gradients: K = every voxel of every image) -------------------------------------
@@ -206,9 +218,10 @@ struct SplitK {
 constexpr index_t kMinSplitChunk = 1024;
 constexpr int kSplitAlign = 32;
 // Enough slices for about four blocks per multiprocessor given `tiles` C tiles, each chunk at least
-// kMinSplitChunk long, and slices × slice_bytes within kConvPartialBytes. Depends on the device's
-// multiprocessor count, so results repeat bit for bit on one device model.
-SplitK plan_split_k(index_t tiles, index_t k_total, std::size_t slice_bytes);
+// min_chunk long and a multiple of align, and slices × slice_bytes within kConvPartialBytes. Depends
+// on the device's multiprocessor count, so results repeat bit for bit on one device model.
+SplitK plan_split_k(index_t tiles, index_t k_total, std::size_t slice_bytes, index_t min_chunk = kMinSplitChunk,
+                    index_t align = kSplitAlign);
 
 // out[i] = Σ_{s < splits} partial[s·count + i], s in increasing order.
 void sum_splits(const float* partial, int splits, index_t count, float* out, cudaStream_t st);

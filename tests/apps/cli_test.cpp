@@ -44,7 +44,8 @@ TEST(Cli, UsageErrorsExitWithTwo) {
            "evaluate --manifest m.tsv --pred-dir d --model c", "label " + map, "train --loss nope --manifest m --out o",
            "predict " + map + " --chain A", "predict " + map + " --tile 8",
            "predict " + map + " --tile 32 --overlap 16", "train --manifest m.tsv", "train --resume r --width 8",
-           "train --loss ce --gamma 2 --manifest m --out o", "evaluate --manifest m --pred-dir d --split nope"}) {
+           "train --loss ce --gamma 2 --manifest m --out o", "evaluate --manifest m --pred-dir d --split nope",
+           "train --precision fp16 --manifest m --out o", "train --precision bf16 --device cpu --manifest m --out o"}) {
     const RunResult r = sseunet(args, s.path());
     EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
     EXPECT_FALSE(r.err.empty()) << args;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/checkpoint.h"
 #include "io/manifest.h"
 #include "io/map.h"
 #include "tests/apps/apps_test_util.h"
@@ -159,6 +160,15 @@ TEST(Train, TrainsThenResumesWithTheStoredConfiguration) {
   // The checkpoint serves predict as is.
   const RunResult p = sseunet("predict " + example_map() + " -o out --model run/last.ckpt -q", s.path());
   EXPECT_EQ(p.code, 0) << p.err;
+  // A run that trains in bf16 (its checkpoint says so) resumes on a CUDA device only.
+  Checkpoint ck = load_checkpoint(s.path("run/last.ckpt"));
+  ck.meta["train"]["precision"] = "bf16";
+  save_checkpoint(s.path("run/last.ckpt"), ck);
+  const RunResult on_cpu = sseunet("train --resume run --max-steps 4 --device cpu -q", s.path());
+  EXPECT_EQ(on_cpu.code, 2);
+  EXPECT_NE(on_cpu.err.find("the run in run trains with --precision bf16 needs a CUDA device"), std::string::npos)
+      << on_cpu.err;
+  EXPECT_EQ(metric_lines(s.path("run/metrics.jsonl")), 3);
 }
 
 TEST(Train, KeepCheckpointsLeavesOneFilePerValidation) {

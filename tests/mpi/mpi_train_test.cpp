@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "engine/checkpoint.h"
+#include "engine/device.h"
 #include "io/manifest.h"
 #include "tests/apps/apps_test_util.h"
 #include "tests/support/test_util.h"
@@ -130,6 +131,41 @@ TEST(MpiReproduce, TwoRanksTrainEachConfigurationAndRankZeroReports) {
   const std::size_t first = r.out.find(heading);
   ASSERT_NE(first, std::string::npos) << r.out;
   EXPECT_EQ(r.out.find(heading, first + 1), std::string::npos) << "the report printed by more than one rank:\n" << r.out;
+}
+
+// --precision bf16 on the data-parallel path: each rank's convolutions round their operands to
+// bfloat16 and accumulate in fp32, and the buckets sum the fp32 gradients of the fp32 master
+// weights. On a CPU device every rank refuses bf16 before anything starts. The CUDA part runs on the
+// emulator (whose SIMT kernels round like the tensor cores) or on 2+ GPUs (NCCL refuses two ranks on
+// one GPU).
+// Tolerance: bf16 training is chaotic in the sums' order — a value that moves by 1e-7 across a bf16
+// rounding boundary moves by 2^-8, and Adam's early steps (≈ lr × sign of the gradient) turn the
+// gradients that small into weight differences of ~lr. Measured in one process (width 4, 16³ patches,
+// weights scaled by 1 + 1e-7): 0.03 % of the weights differ by more than 1e-5 after one step, 10 %
+// after two, 22 % after three (fp32: none). So one step is compared, by the share of weights that
+// differ by more than kRankWeightTolerance: measured 0 (max 1.2e-7); ranks that did not round, or
+// rounded something else, differ from the bf16 process like the fp32 run does (measured 1.2 %).
+TEST(MpiTrain, Bf16RanksTrainTheOneProcessBf16Model) {
+  Scratch s;
+  build_cache(s);
+  const std::string cfg = "--batch 2 --patch 16 --max-steps 1 --val-every 100 --precision bf16 ";  // no validation
+  const RunResult cpu = sseunet(train_args(cfg + "--device cpu --out on_cpu"), s.path(), mpirun(2));
+  EXPECT_NE(cpu.code, 0);
+  EXPECT_NE(cpu.err.find("--precision bf16 needs a CUDA device"), std::string::npos) << cpu.err;
+  EXPECT_FALSE(fs::exists(s.path("on_cpu")));
+  if (!cuda_emulated() && cuda_device_count() < 2) GTEST_SKIP() << "needs the emulator or two GPUs";
+  ASSERT_EQ(sseunet(train_args(cfg + "--device cuda --out one"), s.path()).code, 0);
+  const RunResult r = sseunet(train_args(cfg + "--device cuda --out two"), s.path(), mpirun(2));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(slurp(s.path("two/run.json")))["config"]["precision"], "bf16");
+  const NamedTensors one = model_of(s.path("one/last.ckpt")), two = model_of(s.path("two/last.ckpt"));
+  const double share = sse::test::share_of_state_differing(one, two, sse::test::kRankWeightTolerance);
+  std::printf("weights differing by > %g: %.4f (max %.3g)\n", sse::test::kRankWeightTolerance, share,
+              sse::test::max_state_difference(one, two));
+  EXPECT_LT(share, 0.002);
+  const std::vector<double> a = train_losses(s.path("one/metrics.jsonl")), b = train_losses(s.path("two/metrics.jsonl"));
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5) << "step " << i + 1;
 }
 
 // Two training samples, the second with labels no loss accepts: the rank that draws it fails in

@@ -1,5 +1,6 @@
 #include "tests/support/test_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -123,16 +124,30 @@ bool noise_driven(const std::string& name) {
 }
 }  // namespace
 
-double max_state_difference(const NamedTensors& a, const NamedTensors& b) {
+namespace {
+// Every |a − b| of two states, less the noise-driven tensors.
+std::vector<double> state_differences(const NamedTensors& a, const NamedTensors& b) {
   EXPECT_EQ(a.size(), b.size());
-  double worst = 0.0;
+  std::vector<double> d;
   for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
     EXPECT_EQ(a[i].first, b[i].first);
     if (noise_driven(a[i].first)) continue;
     const std::vector<float> x = a[i].second.to_vector<float>(), y = b[i].second.to_vector<float>();
-    for (std::size_t j = 0; j < x.size() && j < y.size(); ++j) worst = std::max(worst, double(std::fabs(x[j] - y[j])));
+    for (std::size_t j = 0; j < x.size() && j < y.size(); ++j) d.push_back(std::fabs(double(x[j]) - double(y[j])));
   }
-  return worst;
+  return d;
+}
+}  // namespace
+
+double max_state_difference(const NamedTensors& a, const NamedTensors& b) {
+  const std::vector<double> d = state_differences(a, b);
+  return d.empty() ? 0.0 : *std::max_element(d.begin(), d.end());
+}
+
+double share_of_state_differing(const NamedTensors& a, const NamedTensors& b, double tolerance) {
+  const std::vector<double> d = state_differences(a, b);
+  const auto over = std::count_if(d.begin(), d.end(), [&](double v) { return v > tolerance; });
+  return d.empty() ? 0.0 : double(over) / double(d.size());
 }
 
 }  // namespace sse::test

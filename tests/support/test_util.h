@@ -49,6 +49,8 @@ double pearson(const std::vector<float>& a, const std::vector<float>& b);
 // to ~lr of either sign in any two such runs (measured: 1e-3 after 2 steps); they do not change the
 // training-mode function, so compare the runs' losses too.
 double max_state_difference(const NamedTensors& a, const NamedTensors& b);
+// The share of the elements compared by max_state_difference whose |a − b| exceeds `tolerance`.
+double share_of_state_differing(const NamedTensors& a, const NamedTensors& b, double tolerance);
 // N ranks and one process training the same steps differ in max_state_difference by 1e-7 to 7e-7
 // after 3 to 10 steps (measured; mostly running variances ~1, from the merge of the ranks' moments);
 // a statistic or gradient share taken over the wrong samples moves weights by 1e-3 to 1 (measured:
