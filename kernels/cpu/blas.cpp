@@ -60,7 +60,7 @@ void set_num_threads(int n) {
 #endif
 
 float* scratch(std::size_t floats, int slot) {
-  thread_local std::vector<float> bufs[2];
+  thread_local std::vector<float> bufs[4];
   std::vector<float>& b = bufs[slot];
   if (b.size() < floats + 16) b.resize(floats + 16);
   // 64-byte aligned (a cache line; what aligned AVX loads need).

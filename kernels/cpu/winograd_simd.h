@@ -1,0 +1,395 @@
+// kernels/cpu/winograd_simd.h — the vector kernels of the Winograd convolution (the Kernels table of
+// kernels/cpu/winograd_kernels.h), written once for a vector of SSE_WG_LANES floats and compiled twice:
+// kernels/cpu/conv3d_winograd_avx2.cpp (8 lanes, AVX2+FMA) and conv3d_winograd_avx512.cpp (16 lanes,
+// AVX-512F). The including file defines SSE_WG_NS (the namespace) and SSE_WG_LANES, includes every
+// standard header first, then this file between `#pragma GCC push_options / target(...)` and
+// `pop_options`. Everything here has internal linkage, so no vector code of one instruction set can
+// stand in for a generic inline function elsewhere.
+//
+// Vectors hold SSE_WG_LANES consecutive tiles (tiles in lanes), so every transform is plain vector
+// arithmetic, one axis at a time, with the matrices' coefficients folded in at compile time (zeros
+// skipped, ±1 as additions). Input: per channel and chunk, the rows of each input plane split by x
+// phase (so a tile row's stride-m reads become contiguous vectors), the transform along x and y per
+// plane, then along z into V. The element-wise stage is the GEMM micro-kernel: AVX2 the 4×24 assembly
+// kernel of kernels/cpu/gemm_avx2.cpp, AVX-512 an 8×32 one here.
+//
+// Output: each tile's m³ values go to y with bias and epilogue, transposed 8 tiles at a time so that
+// a tile's m values along x leave in one store; tiles cut by the volume's edge go value by value.
+
+namespace sse::cpu::winograd::SSE_WG_NS {
+namespace {
+
+constexpr int L = SSE_WG_LANES;
+#define SSE_WG_INLINE __attribute__((always_inline)) inline
+
+#if SSE_WG_LANES == 8
+using vf = __m256;
+SSE_WG_INLINE vf ld(const float* p) { return _mm256_loadu_ps(p); }
+SSE_WG_INLINE void st(float* p, vf v) { _mm256_storeu_ps(p, v); }
+SSE_WG_INLINE vf set1(float v) { return _mm256_set1_ps(v); }
+SSE_WG_INLINE vf add(vf a, vf b) { return _mm256_add_ps(a, b); }
+SSE_WG_INLINE vf sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+SSE_WG_INLINE vf mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+SSE_WG_INLINE vf fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+SSE_WG_INLINE vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
+SSE_WG_INLINE vf zero() { return _mm256_setzero_ps(); }
+#else
+using vf = __m512;
+SSE_WG_INLINE vf ld(const float* p) { return _mm512_loadu_ps(p); }
+SSE_WG_INLINE void st(float* p, vf v) { _mm512_storeu_ps(p, v); }
+SSE_WG_INLINE vf set1(float v) { return _mm512_set1_ps(v); }
+SSE_WG_INLINE vf add(vf a, vf b) { return _mm512_add_ps(a, b); }
+SSE_WG_INLINE vf sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
+SSE_WG_INLINE vf mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+SSE_WG_INLINE vf fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+SSE_WG_INLINE vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
+SSE_WG_INLINE vf zero() { return _mm512_setzero_ps(); }
+#endif
+
+// out[i] = Σ_j c[i][j] · in[j] for a constant matrix c (R × C): after inlining and unrolling, zero
+// coefficients vanish and ±1 become additions and subtractions.
+template <int R, int C>
+SSE_WG_INLINE void lincomb(const float (&c)[R][C], const vf* in, vf* out) {
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i) {
+    vf acc = zero();
+    bool first = true;
+#pragma GCC unroll 8
+    for (int j = 0; j < C; ++j) {
+      const float k = c[i][j];
+      if (k == 0.0f) continue;
+      if (first) acc = k == 1.0f ? in[j] : mul(set1(k), in[j]);
+      else acc = k == 1.0f ? add(acc, in[j]) : k == -1.0f ? sub(acc, in[j]) : fma(set1(k), in[j], acc);
+      first = false;
+    }
+    out[i] = acc;
+  }
+}
+
+// The x-phase split of one input row: out[j·rx_n + rx] = x[m·rx + j − 1] (zero outside the row), for
+// rx < rx_n (a multiple of 8). pad: the row copied to pad[1 ..] between zeros (pad[0] and everything past
+// the row are zero and stay so), so every block of 8 rx is one run of 8·m floats of pad: a 2×8 or 4×8
+// transpose (AVX2; the AVX-512 build runs the same code).
+template <int M>
+SSE_WG_INLINE void split_row(const float* pad, index_t rx_n, float* out) {
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  for (index_t rx = 0; rx < rx_n; rx += 8) {
+    const float* p = pad + M * rx;
+    if constexpr (M == 4) {
+      const __m256 a0 = _mm256_loadu_ps(p), a1 = _mm256_loadu_ps(p + 8), a2 = _mm256_loadu_ps(p + 16),
+                   a3 = _mm256_loadu_ps(p + 24);
+      const __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
+      const __m256 t2 = _mm256_unpacklo_ps(a2, a3), t3 = _mm256_unpackhi_ps(a2, a3);
+      // phase j of rx .. rx + 7 in the order 0, 2, 4, 6, 1, 3, 5, 7; `order` puts it right
+      _mm256_storeu_ps(out + rx, _mm256_permutevar8x32_ps(_mm256_shuffle_ps(t0, t2, 0x44), order));
+      _mm256_storeu_ps(out + rx_n + rx, _mm256_permutevar8x32_ps(_mm256_shuffle_ps(t0, t2, 0xEE), order));
+      _mm256_storeu_ps(out + 2 * rx_n + rx, _mm256_permutevar8x32_ps(_mm256_shuffle_ps(t1, t3, 0x44), order));
+      _mm256_storeu_ps(out + 3 * rx_n + rx, _mm256_permutevar8x32_ps(_mm256_shuffle_ps(t1, t3, 0xEE), order));
+    } else {
+      const __m256 a0 = _mm256_loadu_ps(p), a1 = _mm256_loadu_ps(p + 8);
+      // evens and odds within 128-bit lanes (order 0, 1, 4, 5, 2, 3, 6, 7), then the lanes' halves swapped
+      const __m256 ev = _mm256_shuffle_ps(a0, a1, 0x88), od = _mm256_shuffle_ps(a0, a1, 0xDD);
+      _mm256_storeu_ps(out + rx, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), 0xD8)));
+      _mm256_storeu_ps(out + rx_n + rx, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(od), 0xD8)));
+    }
+  }
+}
+
+// The 2-D transform Bᵀ d B of the α×α patches (input plane, y from m·ty − 1, x from m·tx − 1) of the L
+// tiles tx .. of a tile row, from the phase-split rows ph (row dy at ph + dy·m·rx_n), stored at
+// dst + (ξy·α + ξx)·ps.
+template <int M>
+SSE_WG_INLINE void plane_tiles(const float* ph, index_t rx_n, index_t tx, float* dst, index_t ps) {
+  constexpr int A = Matrices<M>::kAlpha;
+  const auto& bt = Matrices<M>::kBT;
+  vf e[A][A], in[A], out[A];
+#pragma GCC unroll 6
+  for (int dy = 0; dy < A; ++dy) {
+    const float* row = ph + dy * M * rx_n + tx;
+#pragma GCC unroll 6
+    for (int dx = 0; dx < A; ++dx) in[dx] = ld(row + (dx % M) * rx_n + dx / M);
+    lincomb(bt, in, e[dy]);
+  }
+#pragma GCC unroll 6
+  for (int x = 0; x < A; ++x) {
+#pragma GCC unroll 6
+    for (int dy = 0; dy < A; ++dy) in[dy] = e[dy][x];
+    lincomb(bt, in, out);
+#pragma GCC unroll 6
+    for (int y = 0; y < A; ++y) st(dst + (y * A + x) * ps, out[y]);
+  }
+}
+
+// Bᵀ along z for the L tiles at P + i (plane dz of ξ' = (ξy, ξx) at P + (dz·α² + ξ')·ps), stored at
+// v + ξ·vs.
+template <int M>
+SSE_WG_INLINE void z_tiles(const float* p, index_t ps, float* v, index_t vs) {
+  constexpr int A = Matrices<M>::kAlpha, E = A * A;
+  const auto& bt = Matrices<M>::kBT;
+  vf in[A], out[A];
+#pragma GCC unroll 36
+  for (int e = 0; e < E; ++e) {
+#pragma GCC unroll 6
+    for (int dz = 0; dz < A; ++dz) in[dz] = ld(p + (dz * E + e) * ps);
+    lincomb(bt, in, out);
+#pragma GCC unroll 6
+    for (int z = 0; z < A; ++z) st(v + (z * E + e) * vs, out[z]);
+  }
+}
+
+template <int M>
+void input(const Geometry& g, const float* const* xc, index_t kin, index_t t0, index_t tb, float* v, float* work,
+           int nr) {
+  constexpr int A = Matrices<M>::kAlpha, E = A * A;
+  const index_t ps = tb + 32, rx_n = phase_row_floats(g), plane = g.h * g.w;
+  float* P = work;
+  float* ph = P + A * E * ps;
+  float* pad = ph + A * M * rx_n;
+  std::memset(pad, 0, static_cast<std::size_t>(M * rx_n + 64) * sizeof(float));
+  const index_t end = std::min(t0 + tb, g.tiles), r0 = t0 / g.nxt, r1 = (end - 1) / g.nxt + 1;
+  for (index_t c = 0; c < kin; ++c) {
+    for (index_t r = r0; r < r1; ++r) {
+      const index_t tz = r / g.nyt, ty = r % g.nyt;
+      const index_t txa = std::max<index_t>(t0 - r * g.nxt, 0), txb = std::min(end - r * g.nxt, g.nxt);
+      for (int dz = 0; dz < A; ++dz) {
+        float* pd = P + dz * E * ps + r * g.nxt + txa - t0;
+        const index_t z = M * tz + dz - 1;
+        if (z < 0 || z >= g.d) {
+          for (int e = 0; e < E; ++e) std::memset(pd + e * ps, 0, static_cast<std::size_t>(txb - txa) * sizeof(float));
+          continue;
+        }
+        for (int dy = 0; dy < A; ++dy) {
+          const index_t y = M * ty + dy - 1;
+          float* out = ph + dy * M * rx_n;
+          if (y < 0 || y >= g.h) {
+            std::memset(out, 0, static_cast<std::size_t>(M * rx_n) * sizeof(float));
+            continue;
+          }
+          std::memcpy(pad + 1, xc[c] + z * plane + y * g.w, static_cast<std::size_t>(g.w) * sizeof(float));
+          split_row<M>(pad, rx_n, out);
+        }
+        // A vector past the row's end spills into the next row's place, written after (or past the chunk).
+        for (index_t tx = txa; tx < txb; tx += L) plane_tiles<M>(ph, rx_n, tx, pd + tx - txa, ps);
+      }
+    }
+    for (index_t i = 0; i < tb; i += L) z_tiles<M>(P + i, ps, v + ((i / nr) * kin + c) * nr + i % nr, tb * kin);
+  }
+}
+
+// Aᵀ m A of one output channel for the L tiles of a vector: α³ loads of M (stride ms), the transform
+// along x, y, z, then bias and epilogue; res[oz][oy][ox] holds the m³ result vectors.
+template <int M>
+SSE_WG_INLINE void output_tile(const float* mb, index_t ms, float bias, float scale, float shift, bool affine,
+                               bool relu, vf (&res)[M][M][M]) {
+  constexpr int A = Matrices<M>::kAlpha;
+  const auto& at = Matrices<M>::kAT;
+  vf b1[A][A][M], b2[A][M][M];
+  vf in[A], out[M];
+#pragma GCC unroll 6
+  for (int z = 0; z < A; ++z)
+#pragma GCC unroll 6
+    for (int y = 0; y < A; ++y) {
+#pragma GCC unroll 6
+      for (int x = 0; x < A; ++x) in[x] = ld(mb + ((z * A + y) * A + x) * ms);
+      lincomb(at, in, b1[z][y]);
+    }
+#pragma GCC unroll 6
+  for (int z = 0; z < A; ++z)
+#pragma GCC unroll 4
+    for (int ox = 0; ox < M; ++ox) {
+#pragma GCC unroll 6
+      for (int y = 0; y < A; ++y) in[y] = b1[z][y][ox];
+      lincomb(at, in, out);
+#pragma GCC unroll 4
+      for (int oy = 0; oy < M; ++oy) b2[z][oy][ox] = out[oy];
+    }
+  const vf vb = set1(bias), vs = set1(scale), vh = set1(shift);
+#pragma GCC unroll 4
+  for (int oy = 0; oy < M; ++oy)
+#pragma GCC unroll 4
+    for (int ox = 0; ox < M; ++ox) {
+#pragma GCC unroll 6
+      for (int z = 0; z < A; ++z) in[z] = b2[z][oy][ox];
+      lincomb(at, in, out);
+#pragma GCC unroll 4
+      for (int oz = 0; oz < M; ++oz) {
+        vf r = add(out[oz], vb);
+        if (affine) {
+          r = fma(r, vs, vh);
+          if (relu) r = vmax(r, zero());
+        }
+        res[oz][oy][ox] = r;
+      }
+    }
+}
+
+// One output row (oz, oy) of 8 tiles: r[ox] (ox < M) the vectors over the tiles; tile k's M values go
+// to p[k] + off where full[k] (a 4×8 or 2×8 transpose, then 16- or 8-byte stores).
+template <int M>
+SSE_WG_INLINE void store_row8(const __m256* r, float* const* p, const bool* full, index_t off) {
+  if constexpr (M == 4) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
+                         _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      if (full[k]) _mm_storeu_ps(p[k] + off, _mm256_castps256_ps128(u[k]));
+      if (full[k + 4]) _mm_storeu_ps(p[k + 4] + off, _mm256_extractf128_ps(u[k], 1));
+    }
+  } else {
+    const __m256 t[2] = {_mm256_unpacklo_ps(r[0], r[1]), _mm256_unpackhi_ps(r[0], r[1])};
+#pragma GCC unroll 2
+    for (int k = 0; k < 2; ++k) {
+      const __m128 lo = _mm256_castps256_ps128(t[k]), hi = _mm256_extractf128_ps(t[k], 1);
+      if (full[2 * k]) _mm_storel_pi(reinterpret_cast<__m64*>(p[2 * k] + off), lo);
+      if (full[2 * k + 1]) _mm_storeh_pi(reinterpret_cast<__m64*>(p[2 * k + 1] + off), lo);
+      if (full[2 * k + 4]) _mm_storel_pi(reinterpret_cast<__m64*>(p[2 * k + 4] + off), hi);
+      if (full[2 * k + 5]) _mm_storeh_pi(reinterpret_cast<__m64*>(p[2 * k + 5] + off), hi);
+    }
+  }
+}
+
+// The 8-lane half h of v.
+SSE_WG_INLINE __m256 half(vf v, int h) {
+#if SSE_WG_LANES == 8
+  (void)h;
+  return v;
+#else
+  return _mm512_castps512_ps256(h == 0 ? v : _mm512_shuffle_f32x4(v, v, 0xEE));
+#endif
+}
+
+template <int M>
+void output(const Geometry& g, const float* mb, index_t kout, index_t t0, index_t tb, const float* bias,
+            const ConvEpilogue& ep, float* y) {
+  const index_t vol = g.d * g.h * g.w, ms = kout * tb, end = std::min(tb, g.tiles - t0);
+  alignas(64) float buf[M][M][M][L];
+  float* p[L];
+  bool full[L];
+  index_t nv[L][3];
+  for (index_t i = 0; i < end; i += L) {
+    // Where each tile's m³ block starts in channel 0 of y, and how much of it lies inside the volume.
+    const index_t n = std::min<index_t>(L, end - i);
+    bool any_partial = false;
+    for (index_t j = 0; j < L; ++j) {
+      if (j >= n) {
+        full[j] = false;
+        nv[j][0] = 0;
+        continue;
+      }
+      const index_t t = t0 + i + j, r = t / g.nxt, tx = t % g.nxt, tz = r / g.nyt, ty = r % g.nyt;
+      const index_t z0 = M * tz, y0 = M * ty, x0 = M * tx;
+      p[j] = y + (z0 * g.h + y0) * g.w + x0;
+      nv[j][0] = std::min<index_t>(M, g.d - z0);
+      nv[j][1] = std::min<index_t>(M, g.h - y0);
+      nv[j][2] = std::min<index_t>(M, g.w - x0);
+      full[j] = nv[j][0] == M && nv[j][1] == M && nv[j][2] == M;
+      any_partial |= !full[j];
+    }
+    for (index_t o = 0; o < kout; ++o) {
+      const float bo = bias ? bias[o] : 0.0f, sc = ep.scale ? ep.scale[o] : 1.0f, sh = ep.scale ? ep.shift[o] : 0.0f;
+      vf res[M][M][M];
+      output_tile<M>(mb + o * tb + i, ms, bo, sc, sh, ep.scale != nullptr, ep.relu, res);
+      for (int hh = 0; hh < L / 8; ++hh)
+        for (int oz = 0; oz < M; ++oz)
+          for (int oy = 0; oy < M; ++oy) {
+            __m256 r[M];
+            for (int ox = 0; ox < M; ++ox) r[ox] = half(res[oz][oy][ox], hh);
+            store_row8<M>(r, p + 8 * hh, full + 8 * hh, o * vol + (oz * g.h + oy) * g.w);
+          }
+      if (!any_partial) continue;
+      for (int oz = 0; oz < M; ++oz)
+        for (int oy = 0; oy < M; ++oy)
+          for (int ox = 0; ox < M; ++ox) st(buf[oz][oy][ox], res[oz][oy][ox]);
+      for (index_t j = 0; j < n; ++j) {
+        if (full[j]) continue;
+        for (index_t oz = 0; oz < nv[j][0]; ++oz)
+          for (index_t oy = 0; oy < nv[j][1]; ++oy) {
+            float* row = p[j] + o * vol + (oz * g.h + oy) * g.w;
+            for (index_t ox = 0; ox < nv[j][2]; ++ox) row[ox] = buf[oz][oy][ox][j];
+          }
+      }
+    }
+  }
+}
+
+#if SSE_WG_LANES == 16
+// c (MR × 32, ldc) (+)= Σ_p a[p][8] · b[p][32]: 2·MR zmm accumulators.
+template <int MR>
+__attribute__((noinline)) void micro8x32(const float* __restrict a, const float* __restrict b, index_t kc,
+                                         float* __restrict c, index_t ldc) {
+  vf acc[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = zero();
+  for (index_t p = 0; p < kc; ++p) {
+    const vf b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const vf av = _mm512_set1_ps(a[i]);
+      acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+    }
+    a += 8;
+    b += 32;
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    _mm512_storeu_ps(c + i * ldc, acc[i][0]);
+    _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
+  }
+}
+
+void micro(int mr, const float* a, const float* b, index_t kc, float* c, index_t ldc) {
+  switch (mr) {
+    case 8: return micro8x32<8>(a, b, kc, c, ldc);
+    case 7: return micro8x32<7>(a, b, kc, c, ldc);
+    case 6: return micro8x32<6>(a, b, kc, c, ldc);
+    case 5: return micro8x32<5>(a, b, kc, c, ldc);
+    case 4: return micro8x32<4>(a, b, kc, c, ldc);
+    case 3: return micro8x32<3>(a, b, kc, c, ldc);
+    case 2: return micro8x32<2>(a, b, kc, c, ldc);
+    default: return micro8x32<1>(a, b, kc, c, ldc);
+  }
+}
+constexpr int kNR = 32, kMR = 8;
+#else
+void micro(int mr, const float* a, const float* b, index_t kc, float* c, index_t ldc) {
+  avx2::gemm_micro(mr, a, b, 24, kc, c, ldc, false);
+}
+constexpr int kNR = 24, kMR = 4;
+#endif
+
+void gemm(const Geometry& g, const float* u, index_t kin, index_t kout, const float* v, index_t tb, float* mb) {
+  const index_t groups = (kout + kMR - 1) / kMR, panels = tb / kNR, xi = index_t{g.alpha} * g.alpha * g.alpha;
+  for (index_t e = 0; e < xi; ++e) {
+    const float* ue = u + e * groups * kin * kMR;
+    for (index_t p = 0; p < panels; ++p) {
+      const float* vp = v + (e * panels + p) * kin * kNR;
+      for (index_t gi = 0; gi < groups; ++gi)
+        micro(static_cast<int>(std::min<index_t>(kMR, kout - gi * kMR)), ue + gi * kin * kMR, vp, kin,
+              mb + (e * kout + gi * kMR) * tb + p * kNR, tb);
+    }
+  }
+}
+
+void input_any(const Geometry& g, const float* const* xc, index_t kin, index_t t0, index_t tb, float* v, float* work) {
+  if (g.m == 2) input<2>(g, xc, kin, t0, tb, v, work, kNR);
+  else input<4>(g, xc, kin, t0, tb, v, work, kNR);
+}
+
+void output_any(const Geometry& g, const float* mb, index_t kout, index_t t0, index_t tb, const float* bias,
+                const ConvEpilogue& ep, float* y) {
+  if (g.m == 2) output<2>(g, mb, kout, t0, tb, bias, ep, y);
+  else output<4>(g, mb, kout, t0, tb, bias, ep, y);
+}
+
+#undef SSE_WG_INLINE
+}  // namespace
+
+const Kernels& table() {
+  static const Kernels k{L, kNR, kMR, input_any, gemm, output_any};
+  return k;
+}
+
+}  // namespace sse::cpu::winograd::SSE_WG_NS
