@@ -2,7 +2,7 @@
 // can run side by side (bench/side_by_side.sh) and be compared as a ratio.
 //
 //   unet_timing --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
-//   unet_timing --mode train --size 64 64 64
+//   unet_timing --mode train --size 64 64 64 [--winograd auto|off|f2|f4]
 // infer: eval-mode forward under NoGradGuard + softmax; train: one FCE_DL(γ=5) step with Adam.
 // Prints one JSON line with the median and every timing in ms, wall clock and process CPU time
 // (all threads; on a machine shared with other work the CPU time measures the work done, where the
@@ -46,12 +46,19 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", repeat);
   app.add_option("--warmup", warmup);
   app.add_flag("--profile", profile, "print per-op times of the timed runs");
+  std::string winograd = "auto";
+  app.add_option("--winograd", winograd, "CPU 3×3×3 convolutions: auto (the measured rule), off (direct), f2, f4")
+      ->check(CLI::IsMember({"auto", "off", "f2", "f4"}));
   app.add_option("--precision", precision, "CUDA convolution: fp32 (SIMT), tf32, bf16 (tensor cores), cudnn")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16", "cudnn"}));
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) {
     cpu::set_num_threads(threads);
   }
+  cpu::set_conv_winograd(winograd == "off" ? cpu::ConvWinograd::Off
+                         : winograd == "f2" ? cpu::ConvWinograd::F2
+                         : winograd == "f4" ? cpu::ConvWinograd::F4
+                                            : cpu::ConvWinograd::Auto);
   const Device dev = Device::parse(device);
 #if SSE_WITH_CUDA
   cuda::set_conv_algo(precision == "tf32"   ? ConvAlgo::TensorTF32
@@ -122,7 +129,8 @@ int main(int argc, char** argv) {
   const nlohmann::json out{{"impl", "sseunet"}, {"mode", mode}, {"device", dev.str()}, {"width", width},
                            {"shape", size}, {"threads", omp_get_max_threads()}, {"precision", precision},
                            {"median_ms", sorted[sorted.size() / 2]}, {"times_ms", times},
-                           {"median_cpu_ms", cpu_sorted[cpu_sorted.size() / 2]}, {"cpu_times_ms", cpu_times}};
+                           {"median_cpu_ms", cpu_sorted[cpu_sorted.size() / 2]}, {"cpu_times_ms", cpu_times},
+                           {"winograd", winograd}};
   std::cout << out.dump() << std::endl;
   if (profile) std::cerr << profile_report();
   return 0;

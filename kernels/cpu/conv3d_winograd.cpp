@@ -1,18 +1,22 @@
 // Winograd F(m,3)³ convolution: the driver (see kernels/cpu/conv3d_winograd.h; buffer layouts in
 // kernels/cpu/winograd_kernels.h; vector kernels in kernels/cpu/winograd_simd.h).
 //
-// Per call: the weights are transformed once (in double, rounded once) into U. Threads then take chunks
-// of tb consecutive tiles (dynamic schedule) and run each through the three stages: the input
-// transform (straight from the input volume) into V, the α³ GEMMs into M, the output transform into y.
-// Memory: U plus, per thread, one chunk's V, M and input work buffer — never the transformed volume.
-// Each output value is computed by one chunk in a fixed order, so results do not depend on the thread
-// count.
+// Per call: the weights are transformed once (in double, rounded once) into U. The tiles are grouped in
+// blocks (a few tile rows of one tile layer); threads take columns of blocks (dynamic schedule) and walk
+// each up through the tile layers, running every block through three stages: the x-y transforms of its
+// input planes (straight from the input volume; the planes two layers share are transformed once), the
+// α³ GEMMs into M (the z transform done one ξ at a time into the B operand, in cache), the output
+// transform into y. Memory: U plus, per thread, one block's planes, M and B — never the transformed
+// volume. Each output value is computed by one block in a fixed
+// order, so results do not depend on the thread count.
 #include "kernels/cpu/conv3d_winograd.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cstring>
+#include <cstdio>
+#include <ctime>
 #include <vector>
 
 #include "kernels/cpu/blas.h"
@@ -50,59 +54,40 @@ struct Channels {
   const float* at(index_t c) const { return c < c1 ? x1 + c * vol : x2 + (c - c1) * vol; }
 };
 
-// The weights of a forward-shaped convolution: g(o, c, tap) = w[o][c][tap], or for the data gradient
-// (flip) w[c][o][26 − tap] of the original (c_out, c_in) weights.
-struct Weights {
-  const float* w;
-  index_t c_in;  // of the original weights
-  bool flip;
-  float operator()(index_t o, index_t c, int tap) const {
-    return flip ? w[(c * c_in + o) * 27 + 26 - tap] : w[(o * c_in + c) * 27 + tap];
-  }
-};
+// Tile slots of a block: at most kMaxSlots, and V and M within kBlockBytes.
+constexpr index_t kMaxSlots = 96;
+constexpr std::size_t kBlockBytes = 16u << 20;
 
-// U[ξ][group][c][mr] = (G g Gᵀ along each axis), in double, rounded once.
-template <int M>
-void transform_weights(const Weights& wt, index_t kout, index_t kin, int mr, float* u) {
-  constexpr int A = Matrices<M>::kAlpha;
-  const auto& G = Matrices<M>::kG;
-  const index_t groups = ceil_div(kout, mr), xi_stride = groups * kin * mr;
-#pragma omp parallel for schedule(static) if (kout * kin >= 256)
-  for (index_t o = 0; o < groups * mr; ++o)
-    for (index_t c = 0; c < kin; ++c) {
-      float* dst = u + ((o / mr) * kin + c) * mr + o % mr;
-      if (o >= kout) {
-        for (int e = 0; e < A * A * A; ++e) dst[e * xi_stride] = 0.0f;
-        continue;
-      }
-      double g[3][3][3], t1[3][3][A], t2[3][A][A];
-      for (int tap = 0; tap < 27; ++tap) g[tap / 9][(tap / 3) % 3][tap % 3] = wt(o, c, tap);
-      for (int z = 0; z < 3; ++z)
-        for (int y = 0; y < 3; ++y)
-          for (int i = 0; i < A; ++i) t1[z][y][i] = G[i][0] * g[z][y][0] + G[i][1] * g[z][y][1] + G[i][2] * g[z][y][2];
-      for (int z = 0; z < 3; ++z)
-        for (int j = 0; j < A; ++j)
-          for (int i = 0; i < A; ++i) t2[z][j][i] = G[j][0] * t1[z][0][i] + G[j][1] * t1[z][1][i] + G[j][2] * t1[z][2][i];
-      for (int l = 0; l < A; ++l)
-        for (int j = 0; j < A; ++j)
-          for (int i = 0; i < A; ++i)
-            dst[((l * A + j) * A + i) * xi_stride] =
-                static_cast<float>(G[l][0] * t2[0][j][i] + G[l][1] * t2[1][j][i] + G[l][2] * t2[2][j][i]);
-    }
+// The block shape of g's tiling: `cols` tile columns (the whole row when it fits) times `rows` tile rows:
+// the most tile slots (up to max_slots; more slots share each load of U) among the shapes within 2 % of
+// the least waste — slots past the volume's rows and the GEMM panels' padding.
+void block_shape(const Geometry& g, index_t max_slots, index_t nr, index_t& rows, index_t& cols) {
+  const index_t segments = ceil_div(g.nxt, std::max(nr, max_slots / nr * nr));
+  cols = ceil_div(g.nxt, segments);
+  const index_t k_max = std::min(g.nyt, std::max<index_t>(1, max_slots / cols));
+  auto waste = [&](index_t k) {
+    const double slots = static_cast<double>(ceil_div(g.nyt, k) * ceil_div(k * cols, nr) * nr);
+    return 1.0 - static_cast<double>(g.nyt * cols) / slots;
+  };
+  double best = 1.0;
+  for (index_t k = 1; k <= k_max; ++k) best = std::min(best, waste(k));
+  rows = 1;
+  for (index_t k = 1; k <= k_max; ++k)
+    if (waste(k) <= best + 0.02) rows = k;
 }
 
-// Bytes of V and M per thread (one chunk); the chunk holds as many GEMM panels as fit, up to kMaxPanels.
-constexpr std::size_t kChunkBytes = 8u << 20;
-constexpr index_t kMaxPanels = 4;
-
-void run(const Conv3dShape& s, int m, index_t kin, index_t kout, const Channels& x, const Weights& wt,
+double tcpu() { timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+double T[4];
+void run(const Conv3dShape& s, int m, index_t kin, index_t kout, const Channels& x, const WeightSource& wt,
          const float* bias, const ConvEpilogue& ep, float* y) {
   const Kernels& K = kernels();
   const int a = m + 2;
   const index_t xi = index_t{a} * a * a, groups = ceil_div(kout, K.mr);
+  double w0 = tcpu();
   float* u = scratch(static_cast<std::size_t>(xi * groups * K.mr * kin), 2);
-  if (m == 2) transform_weights<2>(wt, kout, kin, K.mr, u);
-  else transform_weights<4>(wt, kout, kin, K.mr, u);
+#pragma omp parallel for schedule(dynamic, 1) if (kout * kin >= 256)
+  for (index_t gi = 0; gi < groups; ++gi) K.weights(wt, m, kout, kin, gi * K.mr, (gi + 1) * K.mr, u);
+  T[0] += tcpu() - w0;
 
   Geometry g;
   g.m = m;
@@ -114,26 +99,40 @@ void run(const Conv3dShape& s, int m, index_t kin, index_t kout, const Channels&
   g.nyt = ceil_div(s.h, m);
   g.nxt = ceil_div(s.w, m);
   g.tiles = g.nzt * g.nyt * g.nxt;
-  const index_t panels = std::clamp<index_t>(
-      static_cast<index_t>(kChunkBytes / (sizeof(float) * xi * (kin + kout) * K.nr)), 1, kMaxPanels);
-  const index_t tb = panels * K.nr, chunks = ceil_div(g.tiles, tb), items = s.n * chunks, vol = s.voxels();
+  const index_t fit = static_cast<index_t>(kBlockBytes / (sizeof(float) * xi * (kin + kout)));
+  index_t rows = 1, cols = 1;
+  block_shape(g, std::clamp<index_t>(fit, K.nr, kMaxSlots), K.nr, rows, cols);
+  const index_t tb = ceil_div(rows * cols, K.nr) * K.nr;
+  // Units of work: a column of blocks (rows × cols tiles) walked up through a range of tile layers; the
+  // layers split into ranges (of two layers at least) only when there are too few columns for the threads.
+  const index_t row_groups = ceil_div(g.nyt, rows), col_groups = ceil_div(g.nxt, cols);
+  const index_t columns = s.n * row_groups * col_groups, threads = omp_get_max_threads();
+  const index_t zsegs = std::clamp<index_t>(ceil_div(2 * threads, columns), 1, std::max<index_t>(1, g.nzt / 2));
+  const index_t units = columns * zsegs;
+  const index_t vol = s.voxels();
   std::vector<const float*> chans(static_cast<std::size_t>(s.n * kin));
   for (index_t n = 0; n < s.n; ++n)
     for (index_t c = 0; c < kin; ++c)
       chans[static_cast<std::size_t>(n * kin + c)] =
           c < x.c1 ? x.x1 + (n * x.c1 + c) * vol : x.x2 + (n * (kin - x.c1) + c - x.c1) * vol;
   const double flops = 2.0 * xi * kin * kout * g.tiles * s.n;
-#pragma omp parallel if (flops > 4e6 && items > 1)
+#pragma omp parallel if (flops > 4e6 && units > 1)
   {
-    float* v = scratch(static_cast<std::size_t>(xi * kin * tb), 0);
-    float* mb = scratch(static_cast<std::size_t>(xi * kout * tb), 1);
-    float* work = scratch(static_cast<std::size_t>(input_work_floats(g, tb)), 3);
+    float* planes = scratch(static_cast<std::size_t>(kin * channel_planes_floats(g, tb)), 0);
+    float* mb = scratch(static_cast<std::size_t>(xi * m_stride(kout, tb)), 1);
+    float* bbuf = scratch(static_cast<std::size_t>(kin * tb + input_work_floats(g, cols)), 3);
+    float* work = bbuf + kin * tb;
 #pragma omp for schedule(dynamic, 1)
-    for (index_t it = 0; it < items; ++it) {
-      const index_t n = it / chunks, t0 = (it % chunks) * tb;
-      K.input(g, chans.data() + n * kin, kin, t0, tb, v, work);
-      K.gemm(g, u, kin, kout, v, tb, mb);
-      K.output(g, mb, kout, t0, tb, bias, ep, y + n * kout * vol);
+    for (index_t it = 0; it < units; ++it) {
+      const index_t col = it / zsegs, zs = it % zsegs, n = col / (row_groups * col_groups);
+      const index_t rg = (col / col_groups) % row_groups, cg = col % col_groups;
+      const index_t tz0 = g.nzt * zs / zsegs, tz1 = g.nzt * (zs + 1) / zsegs;
+      Block b{0, rg * rows, rows, cg * cols, std::min(cols, g.nxt - cg * cols), true};
+      for (b.tz = tz0; b.tz < tz1; ++b.tz, b.first = false) {
+        K.input(g, chans.data() + n * kin, kin, b, tb, planes, work);
+        K.gemm(g, u, kin, kout, b.tz, planes, tb, bbuf, mb);
+        K.output(g, mb, kout, b, tb, bias, ep, y + n * kout * vol);
+      }
     }
   }
 }
@@ -155,22 +154,22 @@ Isa isa() { return g_isa; }
 void conv3_forward(const Conv3dShape& s, int m, const float* x1, index_t c_in1, const float* x2, const float* w,
                    const float* b, const ConvEpilogue& ep, float* y) {
   check_args(s, m, "winograd::conv3_forward");
-  run(s, m, s.c_in, s.c_out, Channels{x1, c_in1, x2, s.voxels()}, Weights{w, s.c_in, false}, b, ep, y);
+  run(s, m, s.c_in, s.c_out, Channels{x1, c_in1, x2, s.voxels()}, WeightSource{w, s.c_in, false}, b, ep, y);
 }
 
 void conv3_backward_data(const Conv3dShape& s, int m, const float* dy, const float* w, float* dx) {
   check_args(s, m, "winograd::conv3_backward_data");
-  run(s, m, s.c_out, s.c_in, Channels{dy, s.c_out, nullptr, s.voxels()}, Weights{w, s.c_in, true}, nullptr,
+  run(s, m, s.c_out, s.c_in, Channels{dy, s.c_out, nullptr, s.voxels()}, WeightSource{w, s.c_in, true}, nullptr,
       ConvEpilogue{}, dx);
 }
 
 int choose_tile(index_t kin, index_t kout, index_t d, index_t h, index_t w) {
-  (void)kin;
-  (void)kout;
-  (void)d;
-  (void)h;
-  (void)w;
-  return 0;
+  // Measured per U-Net layer (bench/conv_winograd_timing, bench/RESULTS.md): the transforms cost about
+  // as much per channel as α³ multiply-adds of the GEMM per channel pair, so Winograd needs enough
+  // channels on both sides; F(4,3)'s 6³ input tiles waste too much on volumes under 16 voxels a side,
+  // where F(2,3) still wins; tiny volumes stay direct (the weight transform would dominate).
+  if (!supported() || kin < 8 || kout < 8 || d * h * w < 8 * 8 * 8) return 0;
+  return std::min({d, h, w}) < 16 ? 2 : 4;
 }
 
 }  // namespace sse::cpu::winograd

@@ -4,15 +4,20 @@
 // one instruction set provides. Internal to kernels/cpu.
 //
 // Tiles: the output volume is cut into nzt × nyt × nxt tiles of m³ voxels (the last ones along an axis
-// may stick out of the volume; their outside voxels are computed and dropped), numbered
-// t = (tz·nyt + ty)·nxt + tx; a tile row is R = tz·nyt + ty. Work goes in chunks of tb consecutive tiles
-// (tb a multiple of nr; a chunk may span rows and layers). Per chunk and thread:
-//  * work (input_work_floats): per input channel in turn, the 2-D transforms Bᵀ d B (over y, x) of the
-//    α input planes dz of each of the chunk's tiles, P[dz][ξy·α + ξx][i] (i = t − t0), from the rows of
-//    each plane split by x phase (so the stride-m reads of a tile row become contiguous vectors);
-//  * V (transformed input): Bᵀ along z of P, V[ξ][panel][c][nr], ξ = (ξz·α + ξy)·α + ξx, panel p
-//    holding tiles t0 + p·nr .. + nr − 1 — the B operand of the GEMM micro-kernel as it reads it;
-//  * M (products): M[ξ][o][tb].
+// may stick out of the volume; their outside voxels are computed and dropped). Work goes in blocks: the
+// tiles of `rows` tile rows from ty0 and `cols` tile columns from tx0 in one tile layer tz, numbered
+// i = r·cols + c (tb = the block's tile slots, rows·cols rounded up to a multiple of nr). A thread walks
+// a column of blocks up through tz, so the input planes two consecutive layers share (z = 4tz − 1, 4tz
+// for m = 4) are transformed once. Per thread:
+//  * planes (planes_floats): per input channel (stride α·α²·ps), α slots of x-y transformed input
+//    planes P[ξy·α + ξx][i] (ps = tb + 16 per ξ'): input plane dz of the block's tiles is in slot
+//    plane_slot(m, dz, tz) — the α − m planes shared with the layer above alternate by tz parity with
+//    those shared with the layer below;
+//  * bbuf (kin·tb): the GEMM's B operand for one ξ, Bᵀ along z of the planes, [panel][c][nr], built
+//    right before the micro-kernels use it (the transformed input V is never stored whole);
+//  * M (products): M[ξ][o][tb], ξ = (ξz·α + ξy)·α + ξx (ξ stride m_stride);
+//  * work (input_work_floats): input rows split by x phase (so a tile row's stride-m reads become
+//    contiguous vectors).
 // U (transformed weights, shared): U[ξ][group][c][mr], output channels in groups of mr (zero rows
 // past kout).
 #pragma once
@@ -53,27 +58,74 @@ struct Geometry {
   index_t tiles = 0;                      // nzt·nyt·nxt
 };
 
-// The vector kernels of one instruction set. Tiles at or past g.tiles in the last chunk are computed
-// from whatever the buffers hold and never stored.
+// The 3×3×3 weights of a forward-shaped convolution with kout outputs and kin inputs: g(o, c, tap) =
+// w[o][c][tap], or for the data gradient (flip) w[c][o][26 − tap] of the original (c_out = kin, c_in)
+// weights.
+struct WeightSource {
+  const float* w;
+  index_t c_in;  // of the original weights
+  bool flip;
+  float operator()(index_t o, index_t c, int tap) const {
+    return flip ? w[(c * c_in + o) * 27 + 26 - tap] : w[(o * c_in + c) * 27 + tap];
+  }
+};
+
+// One block of tiles (see the layout above). first: the first block of its column, whose shared
+// planes are not in `keep` yet.
+struct Block {
+  index_t tz, ty0, rows, tx0, cols;
+  bool first;
+};
+
+// The vector kernels of one instruction set. Tile slots past the block's rows × cols (up to tb) are
+// computed from whatever the buffers hold and never stored.
 struct Kernels {
   int lanes;  // tiles per vector
   int nr;     // tiles per GEMM panel
   int mr;     // output channels per micro-tile
-  // V of the chunk's tb tiles from t0, for input channels xc[0 .. kin) (each d×h×w floats of one image).
-  void (*input)(const Geometry& g, const float* const* xc, index_t kin, index_t t0, index_t tb, float* v, float* work);
-  // M = U · V for every ξ.
-  void (*gemm)(const Geometry& g, const float* u, index_t kin, index_t kout, const float* v, index_t tb, float* mb);
-  // y (one image, kout channels) = Aᵀ M A of the chunk's tiles, plus bias, then the epilogue.
-  void (*output)(const Geometry& g, const float* mb, index_t kout, index_t t0, index_t tb, const float* bias,
+  // The planes of block b for input channels xc[0 .. kin) (each d×h×w floats of one image).
+  void (*input)(const Geometry& g, const float* const* xc, index_t kin, const Block& b, index_t tb, float* planes,
+                float* work);
+  // M = U · V for every ξ, V built from the planes one ξ at a time in bbuf.
+  void (*gemm)(const Geometry& g, const float* u, index_t kin, index_t kout, index_t tz, const float* planes,
+               index_t tb, float* bbuf, float* mb);
+  // y (one image, kout channels) = Aᵀ M A of the block's tiles, plus bias, then the epilogue.
+  void (*output)(const Geometry& g, const float* mb, index_t kout, const Block& b, index_t tb, const float* bias,
                  const ConvEpilogue& ep, float* y);
+  // U for output channels [o0, o1) (up to the groups' end; rows past kout are zero).
+  void (*weights)(const WeightSource& ws, int m, index_t kout, index_t kin, index_t o0, index_t o1, float* u);
 };
 
-// Floats of the phase-split rows of one tile row's input plane, per x phase and row (room for a vector
-// of 16 tiles past the last one), and of `work` for a chunk of tb tiles.
-inline index_t phase_row_floats(const Geometry& g) { return (g.nxt + 2 + 16 + 7) / 8 * 8; }
-inline index_t input_work_floats(const Geometry& g, index_t tb) {
-  const index_t a = g.alpha, rx = phase_row_floats(g);
-  return a * a * a * (tb + 32) + a * g.m * rx + g.m * rx + 64;
+// The slot of input plane dz (0 ≤ dz < α) of tile layer tz: planes dz < α − m (shared with the layer
+// below, where they were planes dz + m) and dz ≥ m (shared with the layer above) alternate between two
+// sets by the parity of tz; the rest (m = 4: dz = 2, 3) have their own slots.
+inline int plane_slot(int m, int dz, index_t tz) {
+  const int a = m + 2, s = a - m;
+  const int lower = static_cast<int>(tz % 2), upper = 1 - lower;
+  if (dz < s) return lower * s + dz;
+  if (dz >= m) return upper * s + dz - m;
+  return 2 * s + dz - s;
+}
+
+// The ξ stride of M: an odd number of 64-byte lines, so that the α³ vectors of one tile spread over the
+// L1 cache sets (with a multiple of 2 KiB, e.g. 24 tiles × 64 channels, they would all fall into one or
+// two sets and evict each other).
+inline index_t m_stride(index_t kout, index_t tb) {
+  index_t s = (kout * tb + 15) / 16 * 16;
+  if ((s / 16) % 2 == 0) s += 16;
+  return s;
+}
+
+// Floats of: one x phase of one split input row (room for a vector of 16 tiles past the block), the
+// ξ' stride of a plane for tb tile slots, one channel's planes, and `work`.
+inline index_t phase_row_floats(index_t cols) { return (cols + 2 + 16 + 7) / 8 * 8; }
+inline index_t plane_stride(index_t tb) { return tb + 16; }
+inline index_t channel_planes_floats(const Geometry& g, index_t tb) {
+  return index_t{g.alpha} * g.alpha * g.alpha * plane_stride(tb);
+}
+inline index_t input_work_floats(const Geometry& g, index_t cols) {
+  const index_t rx = phase_row_floats(cols);
+  return g.alpha * g.m * rx + g.m * rx + 64;
 }
 
 const Kernels& kernels_avx2();

@@ -10,8 +10,9 @@
 // arithmetic, one axis at a time, with the matrices' coefficients folded in at compile time (zeros
 // skipped, ±1 as additions). Input: per channel and chunk, the rows of each input plane split by x
 // phase (so a tile row's stride-m reads become contiguous vectors), the transform along x and y per
-// plane, then along z into V. The element-wise stage is the GEMM micro-kernel: AVX2 the 4×24 assembly
-// kernel of kernels/cpu/gemm_avx2.cpp, AVX-512 an 8×32 one here.
+// plane into the planes buffer. The transform along z is done one ξ at a time into the GEMM's B
+// operand right before the micro-kernels use it (AVX2: the 4×24 assembly kernel of
+// kernels/cpu/gemm_avx2.cpp; AVX-512: an 8×32 one here), so the transformed input is never stored whole.
 //
 // Output: each tile's m³ values go to y with bias and epilogue, transposed 8 tiles at a time so that
 // a tile's m values along x leave in one store; tiles cut by the volume's edge go value by value.
@@ -95,17 +96,17 @@ SSE_WG_INLINE void split_row(const float* pad, index_t rx_n, float* out) {
   }
 }
 
-// The 2-D transform Bᵀ d B of the α×α patches (input plane, y from m·ty − 1, x from m·tx − 1) of the L
-// tiles tx .. of a tile row, from the phase-split rows ph (row dy at ph + dy·m·rx_n), stored at
+// The 2-D transform Bᵀ d B of the α×α patches (input plane, y from m·ty − 1, x from m·(tx0 + c) − 1) of
+// the L tiles c .. of a tile row, from the phase-split rows ph (row dy at ph + dy·m·rx_n), stored at
 // dst + (ξy·α + ξx)·ps.
 template <int M>
-SSE_WG_INLINE void plane_tiles(const float* ph, index_t rx_n, index_t tx, float* dst, index_t ps) {
+SSE_WG_INLINE void plane_tiles(const float* ph, index_t rx_n, index_t c, float* dst, index_t ps) {
   constexpr int A = Matrices<M>::kAlpha;
   const auto& bt = Matrices<M>::kBT;
   vf e[A][A], in[A], out[A];
 #pragma GCC unroll 6
   for (int dy = 0; dy < A; ++dy) {
-    const float* row = ph + dy * M * rx_n + tx;
+    const float* row = ph + dy * M * rx_n + c;
 #pragma GCC unroll 6
     for (int dx = 0; dx < A; ++dx) in[dx] = ld(row + (dx % M) * rx_n + dx / M);
     lincomb(bt, in, e[dy]);
@@ -120,60 +121,60 @@ SSE_WG_INLINE void plane_tiles(const float* ph, index_t rx_n, index_t tx, float*
   }
 }
 
-// Bᵀ along z for the L tiles at P + i (plane dz of ξ' = (ξy, ξx) at P + (dz·α² + ξ')·ps), stored at
-// v + ξ·vs.
+// The x-y transforms of input plane z (of channel x) for the tiles of block b, into dst (P layout).
+// pad: zero except where split rows are copied (the same range for every row of the block).
 template <int M>
-SSE_WG_INLINE void z_tiles(const float* p, index_t ps, float* v, index_t vs) {
-  constexpr int A = Matrices<M>::kAlpha, E = A * A;
-  const auto& bt = Matrices<M>::kBT;
-  vf in[A], out[A];
-#pragma GCC unroll 36
-  for (int e = 0; e < E; ++e) {
-#pragma GCC unroll 6
-    for (int dz = 0; dz < A; ++dz) in[dz] = ld(p + (dz * E + e) * ps);
-    lincomb(bt, in, out);
-#pragma GCC unroll 6
-    for (int z = 0; z < A; ++z) st(v + (z * E + e) * vs, out[z]);
+void block_plane(const Geometry& g, const float* x, const Block& b, index_t z, float* dst, index_t ps, float* ph,
+                 float* pad) {
+  constexpr int A = Matrices<M>::kAlpha;
+  const index_t rx_n = phase_row_floats(b.cols), xs = M * b.tx0 - 1;  // x of pad[0]
+  const index_t qa = std::max<index_t>(0, -xs), qb = std::min<index_t>(M * rx_n, g.w - xs);
+  for (index_t r = 0; r < b.rows && b.ty0 + r < g.nyt; ++r) {
+    float* out = dst + r * b.cols;
+    if (z < 0 || z >= g.d) {
+      for (int e = 0; e < A * A; ++e) std::memset(out + e * ps, 0, static_cast<std::size_t>(b.cols) * sizeof(float));
+      continue;
+    }
+    for (int dy = 0; dy < A; ++dy) {
+      const index_t y = M * (b.ty0 + r) + dy - 1;
+      float* phr = ph + dy * M * rx_n;
+      if (y < 0 || y >= g.h) {
+        std::memset(phr, 0, static_cast<std::size_t>(M * rx_n) * sizeof(float));
+        continue;
+      }
+      std::memcpy(pad + qa, x + (z * g.h + y) * g.w + xs + qa, static_cast<std::size_t>(qb - qa) * sizeof(float));
+      split_row<M>(pad, rx_n, phr);
+    }
+    // A vector past the row's end spills into the next row's place, written after (or past the block).
+    for (index_t c = 0; c < b.cols; c += L) plane_tiles<M>(ph, rx_n, c, out + c, ps);
   }
 }
 
+// Prefetches (into L2) the input rows block_plane will read from plane z of channel x: rows
+// m·ty0 − 1 .. m·(ty0 + rows) + α − m − 1 are contiguous in memory.
 template <int M>
-void input(const Geometry& g, const float* const* xc, index_t kin, index_t t0, index_t tb, float* v, float* work,
-           int nr) {
+SSE_WG_INLINE void prefetch_plane(const Geometry& g, const float* x, const Block& b, index_t z) {
+  if (z < 0 || z >= g.d) return;
+  const index_t y0 = std::max<index_t>(0, M * b.ty0 - 1), y1 = std::min(g.h, M * (b.ty0 + b.rows) + 2);
+  const char* p = reinterpret_cast<const char*>(x + (z * g.h + y0) * g.w);
+  const char* e = reinterpret_cast<const char*>(x + (z * g.h + y1) * g.w);
+  for (; p < e; p += 64) _mm_prefetch(p, _MM_HINT_T1);
+}
+
+template <int M>
+void input(const Geometry& g, const float* const* xc, index_t kin, const Block& b, index_t tb, float* planes,
+           float* work) {
   constexpr int A = Matrices<M>::kAlpha, E = A * A;
-  const index_t ps = tb + 32, rx_n = phase_row_floats(g), plane = g.h * g.w;
-  float* P = work;
-  float* ph = P + A * E * ps;
+  const index_t ps = plane_stride(tb), rx_n = phase_row_floats(b.cols), cs = channel_planes_floats(g, tb);
+  float* ph = work;
   float* pad = ph + A * M * rx_n;
   std::memset(pad, 0, static_cast<std::size_t>(M * rx_n + 64) * sizeof(float));
-  const index_t end = std::min(t0 + tb, g.tiles), r0 = t0 / g.nxt, r1 = (end - 1) / g.nxt + 1;
-  for (index_t c = 0; c < kin; ++c) {
-    for (index_t r = r0; r < r1; ++r) {
-      const index_t tz = r / g.nyt, ty = r % g.nyt;
-      const index_t txa = std::max<index_t>(t0 - r * g.nxt, 0), txb = std::min(end - r * g.nxt, g.nxt);
-      for (int dz = 0; dz < A; ++dz) {
-        float* pd = P + dz * E * ps + r * g.nxt + txa - t0;
-        const index_t z = M * tz + dz - 1;
-        if (z < 0 || z >= g.d) {
-          for (int e = 0; e < E; ++e) std::memset(pd + e * ps, 0, static_cast<std::size_t>(txb - txa) * sizeof(float));
-          continue;
-        }
-        for (int dy = 0; dy < A; ++dy) {
-          const index_t y = M * ty + dy - 1;
-          float* out = ph + dy * M * rx_n;
-          if (y < 0 || y >= g.h) {
-            std::memset(out, 0, static_cast<std::size_t>(M * rx_n) * sizeof(float));
-            continue;
-          }
-          std::memcpy(pad + 1, xc[c] + z * plane + y * g.w, static_cast<std::size_t>(g.w) * sizeof(float));
-          split_row<M>(pad, rx_n, out);
-        }
-        // A vector past the row's end spills into the next row's place, written after (or past the chunk).
-        for (index_t tx = txa; tx < txb; tx += L) plane_tiles<M>(ph, rx_n, tx, pd + tx - txa, ps);
-      }
+  for (index_t c = 0; c < kin; ++c)
+    for (int dz = b.first ? 0 : A - M; dz < A; ++dz) {  // planes below dz = α − m: from the layer below
+      const index_t z = M * b.tz + dz - 1;
+      if (c + 1 < kin) prefetch_plane<M>(g, xc[c + 1], b, z);  // the next channel's rows
+      block_plane<M>(g, xc[c], b, z, planes + c * cs + plane_slot(M, dz, b.tz) * E * ps, ps, ph, pad);
     }
-    for (index_t i = 0; i < tb; i += L) z_tiles<M>(P + i, ps, v + ((i / nr) * kin + c) * nr + i % nr, tb * kin);
-  }
 }
 
 // Aᵀ m A of one output channel for the L tiles of a vector: α³ loads of M (stride ms), the transform
@@ -261,9 +262,9 @@ SSE_WG_INLINE __m256 half(vf v, int h) {
 }
 
 template <int M>
-void output(const Geometry& g, const float* mb, index_t kout, index_t t0, index_t tb, const float* bias,
+void output(const Geometry& g, const float* mb, index_t kout, const Block& b, index_t tb, const float* bias,
             const ConvEpilogue& ep, float* y) {
-  const index_t vol = g.d * g.h * g.w, ms = kout * tb, end = std::min(tb, g.tiles - t0);
+  const index_t vol = g.d * g.h * g.w, ms = m_stride(kout, tb), end = b.rows * b.cols;
   alignas(64) float buf[M][M][M][L];
   float* p[L];
   bool full[L];
@@ -278,8 +279,14 @@ void output(const Geometry& g, const float* mb, index_t kout, index_t t0, index_
         nv[j][0] = 0;
         continue;
       }
-      const index_t t = t0 + i + j, r = t / g.nxt, tx = t % g.nxt, tz = r / g.nyt, ty = r % g.nyt;
-      const index_t z0 = M * tz, y0 = M * ty, x0 = M * tx;
+      const index_t ty = b.ty0 + (i + j) / b.cols, tx = b.tx0 + (i + j) % b.cols;
+      if (ty >= g.nyt) {  // a row past the volume: computed, dropped
+        full[j] = false;
+        nv[j][0] = 0;
+        any_partial = true;
+        continue;
+      }
+      const index_t z0 = M * b.tz, y0 = M * ty, x0 = M * tx;
       p[j] = y + (z0 * g.h + y0) * g.w + x0;
       nv[j][0] = std::min<index_t>(M, g.d - z0);
       nv[j][1] = std::min<index_t>(M, g.h - y0);
@@ -289,6 +296,14 @@ void output(const Geometry& g, const float* mb, index_t kout, index_t t0, index_
     }
     for (index_t o = 0; o < kout; ++o) {
       const float bo = bias ? bias[o] : 0.0f, sc = ep.scale ? ep.scale[o] : 1.0f, sh = ep.scale ? ep.shift[o] : 0.0f;
+      if (o + 1 < kout && !any_partial && p[n - 1] == p[0] + M * (n - 1)) {  // the next channel's rows, for writing
+        const float* first = p[0] + (o + 1) * vol;
+        const float* last = p[n - 1] + (o + 1) * vol + M;
+        for (int oz = 0; oz < M; ++oz)
+          for (int oy = 0; oy < M; ++oy)
+            for (const float* q = first + (oz * g.h + oy) * g.w; q < last + (oz * g.h + oy) * g.w; q += 16)
+              __builtin_prefetch(q, 1, 3);
+      }
       vf res[M][M][M];
       output_tile<M>(mb + o * tb + i, ms, bo, sc, sh, ep.scale != nullptr, ep.relu, res);
       for (int hh = 0; hh < L / 8; ++hh)
@@ -360,35 +375,129 @@ void micro(int mr, const float* a, const float* b, index_t kc, float* c, index_t
 constexpr int kNR = 24, kMR = 4;
 #endif
 
-void gemm(const Geometry& g, const float* u, index_t kin, index_t kout, const float* v, index_t tb, float* mb) {
-  const index_t groups = (kout + kMR - 1) / kMR, panels = tb / kNR, xi = index_t{g.alpha} * g.alpha * g.alpha;
-  for (index_t e = 0; e < xi; ++e) {
-    const float* ue = u + e * groups * kin * kMR;
-    for (index_t p = 0; p < panels; ++p) {
-      const float* vp = v + (e * panels + p) * kin * kNR;
-      for (index_t gi = 0; gi < groups; ++gi)
-        micro(static_cast<int>(std::min<index_t>(kMR, kout - gi * kMR)), ue + gi * kin * kMR, vp, kin,
-              mb + (e * kout + gi * kMR) * tb + p * kNR, tb);
+// B (one ξ = (ξz, ξ')) = Bᵀ along z of the planes: row ξz of Bᵀ applied to plane dz of ξ' of every
+// channel, into bbuf[panel][c][nr].
+template <int M, int Z>
+SSE_WG_INLINE void build_b(const float* planes, index_t cs, const index_t* slot, index_t e, index_t ps, index_t kin,
+                           index_t tb, float* bbuf) {
+  constexpr int A = Matrices<M>::kAlpha;
+  const auto& bt = Matrices<M>::kBT;
+  for (index_t c = 0; c < kin; ++c) {
+    const float* pc = planes + c * cs + e * ps;
+    for (index_t i = 0; i < tb; i += L) {
+      vf acc = zero();
+      bool first = true;
+#pragma GCC unroll 6
+      for (int dz = 0; dz < A; ++dz) {
+        const float k = bt[Z][dz];
+        if (k == 0.0f) continue;
+        const vf in = ld(pc + slot[dz] + i);
+        if (first) acc = k == 1.0f ? in : mul(set1(k), in);
+        else acc = k == 1.0f ? add(acc, in) : k == -1.0f ? sub(acc, in) : fma(set1(k), in, acc);
+        first = false;
+      }
+      st(bbuf + ((i / kNR) * kin + c) * kNR + i % kNR, acc);
     }
   }
 }
 
-void input_any(const Geometry& g, const float* const* xc, index_t kin, index_t t0, index_t tb, float* v, float* work) {
-  if (g.m == 2) input<2>(g, xc, kin, t0, tb, v, work, kNR);
-  else input<4>(g, xc, kin, t0, tb, v, work, kNR);
+template <int M>
+void gemm(const Geometry& g, const float* u, index_t kin, index_t kout, index_t tz, const float* planes, index_t tb,
+          float* bbuf, float* mb) {
+  constexpr int A = Matrices<M>::kAlpha, E = A * A;
+  const index_t groups = (kout + kMR - 1) / kMR, panels = tb / kNR, ps = plane_stride(tb), ms = m_stride(kout, tb);
+  const index_t cs = channel_planes_floats(g, tb);
+  index_t slot[A];
+  for (int dz = 0; dz < A; ++dz) slot[dz] = plane_slot(M, dz, tz) * E * ps;
+  auto products = [&](index_t xi) {  // M[ξ] = U[ξ] · B
+    const float* ue = u + xi * groups * kin * kMR;
+    for (index_t p = 0; p < panels; ++p)
+      for (index_t gi = 0; gi < groups; ++gi)
+        micro(static_cast<int>(std::min<index_t>(kMR, kout - gi * kMR)), ue + gi * kin * kMR, bbuf + p * kin * kNR, kin,
+              mb + xi * ms + gi * kMR * tb + p * kNR, tb);
+  };
+  for (index_t e = 0; e < E; ++e) {  // ξ' outer: its α planes of every channel stay in cache for the α ξz
+    build_b<M, 0>(planes, cs, slot, e, ps, kin, tb, bbuf);
+    products(0 * E + e);
+    build_b<M, 1>(planes, cs, slot, e, ps, kin, tb, bbuf);
+    products(1 * E + e);
+    build_b<M, 2>(planes, cs, slot, e, ps, kin, tb, bbuf);
+    products(2 * E + e);
+    build_b<M, 3>(planes, cs, slot, e, ps, kin, tb, bbuf);
+    products(3 * E + e);
+    if constexpr (M == 4) {
+      build_b<M, 4>(planes, cs, slot, e, ps, kin, tb, bbuf);
+      products(4 * E + e);
+      build_b<M, 5>(planes, cs, slot, e, ps, kin, tb, bbuf);
+      products(5 * E + e);
+    }
+  }
 }
 
-void output_any(const Geometry& g, const float* mb, index_t kout, index_t t0, index_t tb, const float* bias,
+void gemm_any(const Geometry& g, const float* u, index_t kin, index_t kout, index_t tz, const float* planes,
+              index_t tb, float* bbuf, float* mb) {
+  if (g.m == 2) gemm<2>(g, u, kin, kout, tz, planes, tb, bbuf, mb);
+  else gemm<4>(g, u, kin, kout, tz, planes, tb, bbuf, mb);
+}
+
+void input_any(const Geometry& g, const float* const* xc, index_t kin, const Block& b, index_t tb, float* planes,
+               float* work) {
+  if (g.m == 2) input<2>(g, xc, kin, b, tb, planes, work);
+  else input<4>(g, xc, kin, b, tb, planes, work);
+}
+
+void output_any(const Geometry& g, const float* mb, index_t kout, const Block& b, index_t tb, const float* bias,
                 const ConvEpilogue& ep, float* y) {
-  if (g.m == 2) output<2>(g, mb, kout, t0, tb, bias, ep, y);
-  else output<4>(g, mb, kout, t0, tb, bias, ep, y);
+  if (g.m == 2) output<2>(g, mb, kout, b, tb, bias, ep, y);
+  else output<4>(g, mb, kout, b, tb, bias, ep, y);
+}
+
+// U = G g Gᵀ along each axis, in double, rounded once; 8 input channels at a time (the lanes of the
+// compiler's vectors).
+template <int M>
+void weights(const WeightSource& ws, index_t kout, index_t kin, index_t o0, index_t o1, float* u, int mr) {
+  constexpr int A = Matrices<M>::kAlpha, P = 8;
+  const auto& G = Matrices<M>::kG;
+  const index_t groups = (kout + mr - 1) / mr, xi_stride = groups * kin * mr;
+  for (index_t o = o0; o < o1; ++o)
+    for (index_t c0 = 0; c0 < kin; c0 += P) {
+      const int np = static_cast<int>(std::min<index_t>(P, kin - c0));
+      double g[27][P], t1[3][3][A][P], t2[3][A][A][P];
+      for (int tap = 0; tap < 27; ++tap)
+        for (int p = 0; p < P; ++p) g[tap][p] = o < kout && p < np ? ws(o, c0 + p, tap) : 0.0;
+      for (int z = 0; z < 3; ++z)
+        for (int y = 0; y < 3; ++y)
+          for (int i = 0; i < A; ++i)
+            for (int p = 0; p < P; ++p)
+              t1[z][y][i][p] = G[i][0] * g[z * 9 + y * 3][p] + G[i][1] * g[z * 9 + y * 3 + 1][p] + G[i][2] * g[z * 9 + y * 3 + 2][p];
+      for (int z = 0; z < 3; ++z)
+        for (int j = 0; j < A; ++j)
+          for (int i = 0; i < A; ++i)
+            for (int p = 0; p < P; ++p)
+              t2[z][j][i][p] = G[j][0] * t1[z][0][i][p] + G[j][1] * t1[z][1][i][p] + G[j][2] * t1[z][2][i][p];
+      float* dst = u + ((o / mr) * kin + c0) * mr + o % mr;
+      for (int l = 0; l < A; ++l)
+        for (int j = 0; j < A; ++j)
+          for (int i = 0; i < A; ++i) {
+            float r[P];
+            for (int p = 0; p < P; ++p)
+              r[p] = static_cast<float>(G[l][0] * t2[0][j][i][p] + G[l][1] * t2[1][j][i][p] + G[l][2] * t2[2][j][i][p]);
+            float* d = dst + ((l * A + j) * A + i) * xi_stride;
+            for (int p = 0; p < np; ++p) d[p * mr] = r[p];
+          }
+    }
+}
+
+void weights_any(const WeightSource& ws, int m, index_t kout, index_t kin, index_t o0, index_t o1, float* u) {
+  if (m == 2) weights<2>(ws, kout, kin, o0, o1, u, kMR);
+  else weights<4>(ws, kout, kin, o0, o1, u, kMR);
 }
 
 #undef SSE_WG_INLINE
 }  // namespace
 
 const Kernels& table() {
-  static const Kernels k{L, kNR, kMR, input_any, gemm, output_any};
+  static const Kernels k{L, kNR, kMR, input_any, gemm_any, output_any, weights_any};
   return k;
 }
 
