@@ -4,7 +4,7 @@
 // largest difference from the direct result relative to the largest |direct| value, and the tile the
 // measured rule (winograd::choose_tile) picks. The data behind that rule, in bench/RESULTS.md.
 //
-//   conv_winograd_timing [--size 88 92 92] [--threads N] [--repeat 3] [--pass fwd|bwd-data|all]
+//   conv_winograd_timing [--size 88 92 92] [--threads N] [--repeat 3] [--pass fwd|bwd-data|bwd-weight|all]
 //                        [--isa avx2|avx512|both] [--layer SUBSTRING] [--only 2|4]
 //
 // Layers (batch 1, the U-Net at width 64 on a D×H×W input, levels at full, half and quarter size):
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   app.add_option("--size", size, "input D H W (level 1)")->expected(3);
   app.add_option("--threads", threads);
   app.add_option("--repeat", repeat);
-  app.add_option("--pass", pass)->check(CLI::IsMember({"all", "fwd", "bwd-data"}));
+  app.add_option("--pass", pass)->check(CLI::IsMember({"all", "fwd", "bwd-data", "bwd-weight"}));
   app.add_option("--isa", isa)->check(CLI::IsMember({"avx2", "avx512", "both"}));
   app.add_option("--layer", filter, "only layers whose name contains this");
   app.add_option("--only", only, "only this Winograd tile (2 or 4) after the direct reference, e.g. for a profile")
@@ -112,11 +112,11 @@ int main(int argc, char** argv) {
     auto wts = random_vector(static_cast<std::size_t>(L.c_in * L.c_out * 27), 2, false);
     for (auto& v : wts) v *= 0.2f;
     const auto b = random_vector(static_cast<std::size_t>(L.c_out), 3, false);
-    for (const char* p : {"fwd", "bwd-data"}) {
+    for (const char* p : {"fwd", "bwd-data", "bwd-weight"}) {
       if (pass != "all" && pass != p) continue;
-      const bool fwd = std::string(p) == "fwd";
-      const int rule = fwd ? cpu::winograd::choose_tile(L.c_in, L.c_out, d, h, w)
-                           : cpu::winograd::choose_tile(L.c_out, L.c_in, d, h, w);
+      const bool fwd = std::string(p) == "fwd", wgt = std::string(p) == "bwd-weight";
+      const int rule = fwd || wgt ? cpu::winograd::choose_tile(L.c_in, L.c_out, d, h, w, wgt)
+                                  : cpu::winograd::choose_tile(L.c_out, L.c_in, d, h, w);
       std::vector<float> ref;
       double direct_ms = 0, direct_cpu = 0;
       struct Variant {
@@ -134,9 +134,11 @@ int main(int argc, char** argv) {
         const Variant& V = variants[vi];
         cpu::set_conv_winograd(V.mode);
         cpu::winograd::set_isa(V.isa);
-        std::vector<float> out(static_cast<std::size_t>((fwd ? L.c_out : L.c_in) * vol));
-        std::function<void()> run = fwd ? std::function<void()>([&] { cpu::conv3d_forward(cs, x.data(), wts.data(), b.data(), out.data()); })
-                                        : std::function<void()>([&] { cpu::conv3d_backward_data(cs, dy.data(), wts.data(), out.data()); });
+        std::vector<float> out(wgt ? wts.size() : static_cast<std::size_t>((fwd ? L.c_out : L.c_in) * vol));
+        std::function<void()> run;
+        if (fwd) run = [&] { cpu::conv3d_forward(cs, x.data(), wts.data(), b.data(), out.data()); };
+        else if (wgt) run = [&] { cpu::conv3d_backward_weight(cs, x.data(), dy.data(), out.data(), nullptr); };
+        else run = [&] { cpu::conv3d_backward_data(cs, dy.data(), wts.data(), out.data()); };
         run();
         std::vector<double> ms, cpu_ms;
         for (int r = 0; r < repeat; ++r) {

@@ -4,8 +4,8 @@
 // y (n, c_out, d, h, w) — PyTorch's Conv3d layout, so weights transfer as they are.
 // Any d, h, w ≥ 1. Backward functions overwrite their outputs (they do not accumulate).
 //
-// CPU: for k = 3 on AVX2+FMA CPUs, Winograd F(2,3)³ or F(4,3)³ where it wins (forward and data
-// gradient, kernels/cpu/conv3d_winograd.cpp), else a packed direct convolution (kernels/cpu/conv3d_avx2.cpp: padded
+// CPU: for k = 3 on AVX2+FMA CPUs, Winograd F(2,3)³ or F(4,3)³ where it wins (forward, data and
+// weight gradients, kernels/cpu/conv3d_winograd.cpp), else a packed direct convolution (kernels/cpu/conv3d_avx2.cpp: padded
 // slabs of output planes, register-blocked micro-kernels, no im2col buffer); otherwise GEMM on bounded
 // slabs of the im2col matrix. Never the whole volume: workspaces are capped at kConvWorkspaceBytes
 // per thread. k = 1 as a plain GEMM. CUDA: implicit GEMM with shared-memory
@@ -53,7 +53,7 @@ void set_conv_impl(ConvImpl impl);
 ConvImpl conv_impl();
 bool conv_avx2_supported();
 
-// Winograd F(m,3)³ for the 3×3×3 forward and data-gradient convolutions on the AVX2 path
+// Winograd F(m,3)³ for the 3×3×3 convolutions (forward, data and weight gradients) on the AVX2 path
 // (kernels/cpu/conv3d_winograd.h): Auto where the measured rule (winograd::choose_tile) expects it to
 // beat the direct kernel, Off never, F2 / F4 on every one with that tile (tests, benchmarks).
 // Process-wide; no effect under ConvImpl::Blas or without AVX2+FMA. Winograd results differ from the

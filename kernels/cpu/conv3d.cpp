@@ -38,14 +38,15 @@ bool use_avx2_kernels() { return g_impl != ConvImpl::Blas && avx2::supported(); 
 namespace {
 ConvWinograd g_winograd = ConvWinograd::Auto;
 
-// The Winograd tile for a 3×3×3 convolution of kin → kout channels over s's volume, 0 for direct.
-int winograd_tile(const Conv3dShape& s, index_t kin, index_t kout) {
+// The Winograd tile for a 3×3×3 convolution of kin → kout channels over s's volume (or for its weight
+// gradient), 0 for direct.
+int winograd_tile(const Conv3dShape& s, index_t kin, index_t kout, bool weight_grad = false) {
   if (s.k != 3 || !use_avx2(s)) return 0;
   switch (g_winograd) {
     case ConvWinograd::Off: return 0;
     case ConvWinograd::F2: return 2;
     case ConvWinograd::F4: return 4;
-    default: return winograd::choose_tile(kin, kout, s.d, s.h, s.w);
+    default: return winograd::choose_tile(kin, kout, s.d, s.h, s.w, weight_grad);
   }
 }
 }  // namespace
@@ -219,6 +220,11 @@ void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w,
 
 void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db) {
   check(s, "conv3d_backward_weight");
+  if (const int m = winograd_tile(s, s.c_in, s.c_out, true)) {
+    winograd::conv3_backward_weight(s, m, x, dy, dw);
+    if (db) sum_mid(dy, s.n, s.c_out, s.voxels(), db);
+    return;
+  }
   if (use_avx2(s)) {
     if (s.k == 3) avx2::conv3_backward_weight(s, x, dy, dw);
     else avx2::conv1_backward_weight(s, x, dy, dw);

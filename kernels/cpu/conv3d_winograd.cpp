@@ -21,6 +21,7 @@
 
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/conv3d_avx2.h"
+#include "kernels/cpu/gemm_avx2.h"
 #include "kernels/cpu/winograd_kernels.h"
 
 namespace sse::cpu::winograd {
@@ -53,6 +54,20 @@ struct Channels {
   index_t vol;
   const float* at(index_t c) const { return c < c1 ? x1 + c * vol : x2 + (c - c1) * vol; }
 };
+
+Geometry geometry(const Conv3dShape& s, int m) {
+  Geometry g;
+  g.m = m;
+  g.alpha = m + 2;
+  g.d = s.d;
+  g.h = s.h;
+  g.w = s.w;
+  g.nzt = ceil_div(s.d, m);
+  g.nyt = ceil_div(s.h, m);
+  g.nxt = ceil_div(s.w, m);
+  g.tiles = g.nzt * g.nyt * g.nxt;
+  return g;
+}
 
 // Tile slots of a block: at most kMaxSlots, and V and M within kBlockBytes.
 constexpr index_t kMaxSlots = 96;
@@ -89,16 +104,7 @@ void run(const Conv3dShape& s, int m, index_t kin, index_t kout, const Channels&
   for (index_t gi = 0; gi < groups; ++gi) K.weights(wt, m, kout, kin, gi * K.mr, (gi + 1) * K.mr, u);
   T[0] += tcpu() - w0;
 
-  Geometry g;
-  g.m = m;
-  g.alpha = a;
-  g.d = s.d;
-  g.h = s.h;
-  g.w = s.w;
-  g.nzt = ceil_div(s.d, m);
-  g.nyt = ceil_div(s.h, m);
-  g.nxt = ceil_div(s.w, m);
-  g.tiles = g.nzt * g.nyt * g.nxt;
+  const Geometry g = geometry(s, m);
   const index_t fit = static_cast<index_t>(kBlockBytes / (sizeof(float) * xi * (kin + kout)));
   index_t rows = 1, cols = 1;
   block_shape(g, std::clamp<index_t>(fit, K.nr, kMaxSlots), K.nr, rows, cols);
@@ -137,6 +143,78 @@ void run(const Conv3dShape& s, int m, index_t kin, index_t kout, const Channels&
   }
 }
 
+// The weight gradient: dU[ξ] = Σ over tiles of Ŷ[ξ] ⊙ V[ξ] (Ŷ = A dy Aᵀ, V = Bᵀ x B), a GEMM per ξ
+// over the tiles of each block (kin × tb by tb × kout, on gemm_packed), then dW = Gᵀ dU G. Each thread
+// (lane) sums its own units of blocks — a fixed share, in a fixed order — into its own dU, and the
+// lanes' dU are added in lane order: no synchronisation until the end, and the same bits on every run
+// with the same thread count. Lanes cost 4·α³·kin·kout bytes each: at most kWeightGradBytes in all.
+constexpr std::size_t kWeightGradBytes = 256u << 20;
+
+void run_weight_grad(const Conv3dShape& s, int m, const float* x, const float* dy, float* dw) {
+  const Kernels& K = kernels();
+  const int a = m + 2;
+  const index_t xi_n = index_t{a} * a * a, kin = s.c_in, kout = s.c_out, vol = s.voxels(), du = xi_n * kin * kout;
+  const Geometry g = geometry(s, m);
+  index_t rows = 1, cols = 1;
+  block_shape(g, kMaxSlots, K.nr, rows, cols);
+  const index_t tb = ceil_div(rows * cols, K.nr) * K.nr, ot = adjoint_row(tb), ms = m_stride(kout, ot);
+  const index_t cs = channel_planes_floats(g, tb);
+  const double flops = 2.0 * xi_n * kin * kout * g.tiles * s.n;
+  const index_t lanes = flops > 4e6 ? std::clamp<index_t>(static_cast<index_t>(kWeightGradBytes / (sizeof(float) * du)), 1,
+                                                          omp_get_max_threads())
+                                    : 1;
+  // Units: a column of blocks over a range of tile layers, at least 4 per lane; unit u belongs to lane
+  // u mod lanes.
+  const index_t row_groups = ceil_div(g.nyt, rows), col_groups = ceil_div(g.nxt, cols);
+  const index_t columns = s.n * row_groups * col_groups;
+  const index_t zsegs = std::clamp<index_t>(ceil_div(4 * lanes, columns), 1, std::max<index_t>(1, g.nzt / 2));
+  const index_t units = columns * zsegs;
+  float* dut = scratch(static_cast<std::size_t>(lanes * du), 2);
+#pragma omp parallel num_threads(static_cast<int>(lanes))
+  {
+    const index_t lane = omp_get_thread_num();
+    float* mine = dut + lane * du;
+    std::fill(mine, mine + du, 0.0f);
+    const index_t apack_floats = ceil_div(kin, 4) * 4 * tb, bt_floats = tb * kout;
+    float* planes = scratch(static_cast<std::size_t>(kin * cs), 0);
+    float* mh = scratch(static_cast<std::size_t>(xi_n * ms), 1);
+    float* apack = scratch(static_cast<std::size_t>(apack_floats + bt_floats + input_work_floats(g, cols)), 3);
+    float* bt = apack + apack_floats;
+    float* work = bt + bt_floats;
+    std::vector<const float*> xc(static_cast<std::size_t>(kin)), dyc(static_cast<std::size_t>(kout));
+    for (index_t it = lane; it < units; it += lanes) {
+      const index_t col = it / zsegs, zs = it % zsegs, n = col / (row_groups * col_groups);
+      const index_t rg = (col / col_groups) % row_groups, cg = col % col_groups;
+      for (index_t c = 0; c < kin; ++c) xc[static_cast<std::size_t>(c)] = x + (n * kin + c) * vol;
+      for (index_t o = 0; o < kout; ++o) dyc[static_cast<std::size_t>(o)] = dy + (n * kout + o) * vol;
+      Block b{0, rg * rows, rows, cg * cols, std::min(cols, g.nxt - cg * cols), true};
+      const index_t tz0 = g.nzt * zs / zsegs, tz1 = g.nzt * (zs + 1) / zsegs;
+      for (b.tz = tz0; b.tz < tz1; ++b.tz, b.first = false) {
+        K.input(g, xc.data(), kin, b, tb, planes, work);
+        K.adjoint(g, dyc.data(), kout, b, tb, mh, ms, work);
+        for (index_t xi = 0; xi < xi_n; ++xi) {
+          K.v_packed(g, kin, b.tz, planes, tb, xi, apack);
+          const float* mx = mh + xi * ms;
+          for (index_t o = 0; o < kout; ++o)
+            for (index_t t = 0; t < tb; ++t) bt[t * kout + o] = mx[o * ot + t];
+          avx2::gemm_packed(kin, kout, tb, apack, bt, kout, mine + xi * kin * kout, kout, true);
+        }
+      }
+    }
+#pragma omp barrier
+    // dU = the lanes' sum in lane order (split by ξ), then dw.
+#pragma omp for schedule(static)
+    for (index_t xi = 0; xi < xi_n; ++xi)
+      for (index_t l = 1; l < lanes; ++l) {
+        float* d0 = dut + xi * kin * kout;
+        const float* dl = dut + l * du + xi * kin * kout;
+        for (index_t i = 0; i < kin * kout; ++i) d0[i] += dl[i];
+      }
+#pragma omp for schedule(static)
+    for (index_t o0 = 0; o0 < kout; o0 += 8) K.weights_grad(m, dut, kout, kin, o0, std::min(o0 + 8, kout), dw);
+  }
+}
+
 void check_args(const Conv3dShape& s, int m, const char* op) {
   kernel_check(s.k == 3, op, "Winograd convolution needs k = 3");
   kernel_check(m == 2 || m == 4, op, "tile must be 2 or 4");
@@ -163,13 +241,21 @@ void conv3_backward_data(const Conv3dShape& s, int m, const float* dy, const flo
       ConvEpilogue{}, dx);
 }
 
-int choose_tile(index_t kin, index_t kout, index_t d, index_t h, index_t w) {
+void conv3_backward_weight(const Conv3dShape& s, int m, const float* x, const float* dy, float* dw) {
+  check_args(s, m, "winograd::conv3_backward_weight");
+  run_weight_grad(s, m, x, dy, dw);
+}
+
+int choose_tile(index_t kin, index_t kout, index_t d, index_t h, index_t w, bool weight_grad) {
   // Measured per U-Net layer (bench/conv_winograd_timing, bench/RESULTS.md): the transforms cost about
   // as much per channel as α³ multiply-adds of the GEMM per channel pair, so Winograd needs enough
   // channels on both sides; F(4,3)'s 6³ input tiles waste too much on volumes under 16 voxels a side,
-  // where F(2,3) still wins; tiny volumes stay direct (the weight transform would dominate).
+  // where F(2,3) still wins; tiny volumes stay direct (the weight transform would dominate). The
+  // weight gradient, with its extra packing per ξ and block, wins from 32 voxels a side.
   if (!supported() || kin < 8 || kout < 8 || d * h * w < 8 * 8 * 8) return 0;
-  return std::min({d, h, w}) < 16 ? 2 : 4;
+  const index_t edge = std::min({d, h, w});
+  if (weight_grad) return edge >= 32 ? 4 : 0;
+  return edge < 16 ? 2 : 4;
 }
 
 }  // namespace sse::cpu::winograd

@@ -38,8 +38,15 @@ void conv3_forward(const Conv3dShape& s, int m, const float* x1, index_t c_in1, 
 // The data gradient: the same convolution of dy with the transposed, flipped weights.
 void conv3_backward_data(const Conv3dShape& s, int m, const float* dy, const float* w, float* dx);
 
+// The weight gradient dw (c_out, c_in, 3, 3, 3), summed over the batch (no bias gradient): the same
+// tiles, dU = Σ (A dy Aᵀ) ⊙ (Bᵀ x B) per ξ, dw = Gᵀ dU G. Each thread sums its own share of the tiles,
+// so the bits repeat run to run with the same thread count (the forward and data gradient do not
+// depend on the thread count at all).
+void conv3_backward_weight(const Conv3dShape& s, int m, const float* x, const float* dy, float* dw);
+
 // The measured rule (bench/RESULTS.md): the tile edge m (2 or 4) that runs a 3×3×3 convolution of
-// kin input and kout output channels on a d×h×w volume fastest, or 0 when the direct kernel does.
-int choose_tile(index_t kin, index_t kout, index_t d, index_t h, index_t w);
+// kin input and kout output channels on a d×h×w volume fastest (its weight gradient with weight_grad),
+// or 0 when the direct kernel does. The data gradient is a convolution of c_out into c_in channels.
+int choose_tile(index_t kin, index_t kout, index_t d, index_t h, index_t w, bool weight_grad = false);
 
 }  // namespace sse::cpu::winograd

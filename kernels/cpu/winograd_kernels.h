@@ -22,6 +22,8 @@
 // past kout).
 #pragma once
 
+#include <algorithm>
+
 #include "kernels/conv3d.h"
 
 namespace sse::cpu::winograd {
@@ -57,6 +59,16 @@ struct Geometry {
   index_t nzt = 0, nyt = 0, nxt = 0;      // tiles along each axis
   index_t tiles = 0;                      // nzt·nyt·nxt
 };
+
+// A = (Aᵀ)ᵀ (α × m): the adjoint of the output transform, which the weight gradient applies to dy.
+template <int M> struct Adjoint {
+  float a[M + 2][M]{};
+  constexpr Adjoint() {
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < M + 2; ++j) a[j][i] = Matrices<M>::kAT[i][j];
+  }
+};
+template <int M> inline constexpr Adjoint<M> kAdjoint{};
 
 // The 3×3×3 weights of a forward-shaped convolution with kout outputs and kin inputs: g(o, c, tap) =
 // w[o][c][tap], or for the data gradient (flip) w[c][o][26 − tap] of the original (c_out = kin, c_in)
@@ -94,6 +106,18 @@ struct Kernels {
                  const ConvEpilogue& ep, float* y);
   // U for output channels [o0, o1) (up to the groups' end; rows past kout are zero).
   void (*weights)(const WeightSource& ws, int m, index_t kout, index_t kin, index_t o0, index_t o1, float* u);
+
+  // The weight gradient's pieces (kernels/cpu/conv3d_winograd.cpp, conv3_backward_weight):
+  // Ŷ = A dy Aᵀ of block b for the n output channels dyc[0 .. n), into mh[ξ·ms + o·adjoint_row(tb) + i];
+  // tile slots past the block's tiles hold zeros (they enter the sums over tiles).
+  void (*adjoint)(const Geometry& g, const float* const* dyc, index_t n, const Block& b, index_t tb, float* mh,
+                  index_t ms, float* work);
+  // V of one ξ for the kin channels of the planes, packed as gemm_packed's A: [⌈kin/4⌉][tb][4].
+  void (*v_packed)(const Geometry& g, index_t kin, index_t tz, const float* planes, index_t tb, index_t xi,
+                   float* apack);
+  // dw[o][c][27] = Gᵀ dU G along each axis (in double) for output channels [o0, o1), from
+  // dut[ξ][c][o] (kin × kout per ξ).
+  void (*weights_grad)(int m, const float* dut, index_t kout, index_t kin, index_t o0, index_t o1, float* dw);
 };
 
 // The slot of input plane dz (0 ≤ dz < α) of tile layer tz: planes dz < α − m (shared with the layer
@@ -110,8 +134,12 @@ inline int plane_slot(int m, int dz, index_t tz) {
 // The ξ stride of M: an odd number of 64-byte lines, so that the α³ vectors of one tile spread over the
 // L1 cache sets (with a multiple of 2 KiB, e.g. 24 tiles × 64 channels, they would all fall into one or
 // two sets and evict each other).
+// The channel stride of Ŷ: room for a vector past the last tile, so that a channel's writes never
+// reach the next channel's row (written by another thread).
+inline index_t adjoint_row(index_t tb) { return tb + 16; }
+
 inline index_t m_stride(index_t kout, index_t tb) {
-  index_t s = (kout * tb + 15) / 16 * 16;
+  index_t s = (kout * tb + 16 + 15) / 16 * 16;  // + 16: room for a vector past the last row
   if ((s / 16) % 2 == 0) s += 16;
   return s;
 }
@@ -125,7 +153,7 @@ inline index_t channel_planes_floats(const Geometry& g, index_t tb) {
 }
 inline index_t input_work_floats(const Geometry& g, index_t cols) {
   const index_t rx = phase_row_floats(cols);
-  return g.alpha * g.m * rx + g.m * rx + 64;
+  return std::max(g.alpha, g.m * g.m) * g.m * rx + g.m * rx + 64;  // input: α split rows; adjoint: m²
 }
 
 const Kernels& kernels_avx2();

@@ -493,11 +493,204 @@ void weights_any(const WeightSource& ws, int m, index_t kout, index_t kin, index
   else weights<4>(ws, kout, kin, o0, o1, u, kMR);
 }
 
+// ---- weight gradient ----------------------------------------------------------------------------
+
+// Ŷ = A d Aᵀ along each axis of the m³ dy values of the L tiles c .. of a tile row: phase-split dy rows
+// at ph (row (oz, oy) at ph + (oz·m + oy)·m·rx_n, phase ox), the α³ results stored at dst + ξ·ms.
+template <int M>
+SSE_WG_INLINE void adjoint_tiles(const float* ph, index_t rx_n, index_t c, float* dst, index_t ms) {
+  constexpr int A = Matrices<M>::kAlpha;
+  const auto& a = kAdjoint<M>.a;
+  vf b1[M][M][A], b2[M][A][A], in[M], out[A];
+#pragma GCC unroll 4
+  for (int oz = 0; oz < M; ++oz)
+#pragma GCC unroll 4
+    for (int oy = 0; oy < M; ++oy) {
+#pragma GCC unroll 4
+      for (int ox = 0; ox < M; ++ox) in[ox] = ld(ph + ((oz * M + oy) * M + ox) * rx_n + c);
+      lincomb(a, in, b1[oz][oy]);
+    }
+#pragma GCC unroll 4
+  for (int oz = 0; oz < M; ++oz)
+#pragma GCC unroll 6
+    for (int x = 0; x < A; ++x) {
+#pragma GCC unroll 4
+      for (int oy = 0; oy < M; ++oy) in[oy] = b1[oz][oy][x];
+      lincomb(a, in, out);
+#pragma GCC unroll 6
+      for (int y = 0; y < A; ++y) b2[oz][y][x] = out[y];
+    }
+#pragma GCC unroll 6
+  for (int y = 0; y < A; ++y)
+#pragma GCC unroll 6
+    for (int x = 0; x < A; ++x) {
+#pragma GCC unroll 4
+      for (int oz = 0; oz < M; ++oz) in[oz] = b2[oz][y][x];
+      lincomb(a, in, out);
+#pragma GCC unroll 6
+      for (int z = 0; z < A; ++z) st(dst + ((z * A + y) * A + x) * ms, out[z]);
+    }
+}
+
+template <int M>
+void adjoint(const Geometry& g, const float* const* dyc, index_t n, const Block& b, index_t tb, float* mh,
+             index_t ms, float* work) {
+  constexpr int A = Matrices<M>::kAlpha;
+  const index_t rx_n = phase_row_floats(b.cols), x0 = M * b.tx0;  // pad[q] = dy row at x0 + q
+  const index_t qb = std::min<index_t>(M * rx_n, g.w - x0);
+  const index_t valid = std::min(b.rows, g.nyt - b.ty0) * b.cols;
+  float* ph = work;
+  float* pad = ph + M * M * M * rx_n;
+  std::memset(pad, 0, static_cast<std::size_t>(M * rx_n + 64) * sizeof(float));
+  for (index_t o = 0; o < n; ++o) {
+    float* mo = mh + o * adjoint_row(tb);
+    for (index_t r = 0; r < b.rows && b.ty0 + r < g.nyt; ++r) {
+      for (int oz = 0; oz < M; ++oz)
+        for (int oy = 0; oy < M; ++oy) {
+          const index_t z = M * b.tz + oz, y = M * (b.ty0 + r) + oy;
+          float* phr = ph + (oz * M + oy) * M * rx_n;
+          if (z >= g.d || y >= g.h) {
+            std::memset(phr, 0, static_cast<std::size_t>(M * rx_n) * sizeof(float));
+            continue;
+          }
+          std::memcpy(pad, dyc[o] + (z * g.h + y) * g.w + x0, static_cast<std::size_t>(qb) * sizeof(float));
+          split_row<M>(pad, rx_n, phr);
+        }
+      // A vector past the row's end spills into the next row's place, written after (or zeroed below).
+      for (index_t c = 0; c < b.cols; c += L) adjoint_tiles<M>(ph, rx_n, c, mo + r * b.cols + c, ms);
+    }
+    for (int e = 0; e < A * A * A; ++e)
+      std::memset(mo + e * ms + valid, 0, static_cast<std::size_t>(tb - valid) * sizeof(float));
+  }
+}
+
+// 4 vectors (channels k = 0..3) of 8 tiles → dst[4t + k]: the 4×8 transpose of store_row8.
+SSE_WG_INLINE void store_4x8(const __m256* r, float* dst) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u1, 0x20));       // tiles 0, 1
+  _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(u2, u3, 0x20));   // tiles 2, 3
+  _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(u0, u1, 0x31));  // tiles 4, 5
+  _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(u2, u3, 0x31));  // tiles 6, 7
+}
+
+// V of ξ = (Z, e) (Bᵀ along z of the planes, as build_b) packed [⌈kin/4⌉][tb][4], zero past kin.
+template <int M, int Z>
+void v_packed_z(index_t kin, const float* planes, index_t cs, const index_t* slot, index_t e, index_t ps, index_t tb,
+                float* apack) {
+  constexpr int A = Matrices<M>::kAlpha;
+  const auto& bt = Matrices<M>::kBT;
+  for (index_t c0 = 0; c0 < kin; c0 += 4)
+    for (index_t i = 0; i < tb; i += L) {
+      vf v[4];
+      for (int k = 0; k < 4; ++k) {
+        v[k] = zero();
+        if (c0 + k >= kin) continue;
+        const float* pc = planes + (c0 + k) * cs + e * ps + i;
+        bool first = true;
+#pragma GCC unroll 6
+        for (int dz = 0; dz < A; ++dz) {
+          const float w = bt[Z][dz];
+          if (w == 0.0f) continue;
+          const vf in = ld(pc + slot[dz]);
+          if (first) v[k] = w == 1.0f ? in : mul(set1(w), in);
+          else v[k] = w == 1.0f ? add(v[k], in) : w == -1.0f ? sub(v[k], in) : fma(set1(w), in, v[k]);
+          first = false;
+        }
+      }
+      for (int hh = 0; hh < L / 8; ++hh) {
+        const __m256 r[4] = {half(v[0], hh), half(v[1], hh), half(v[2], hh), half(v[3], hh)};
+        store_4x8(r, apack + (c0 * tb + (i + 8 * hh) * 4));
+      }
+    }
+}
+
+template <int M>
+void v_packed(const Geometry& g, index_t kin, index_t tz, const float* planes, index_t tb, index_t xi, float* apack) {
+  constexpr int A = Matrices<M>::kAlpha, E = A * A;
+  const index_t ps = plane_stride(tb), cs = channel_planes_floats(g, tb), e = xi % E;
+  index_t slot[A];
+  for (int dz = 0; dz < A; ++dz) slot[dz] = plane_slot(M, dz, tz) * E * ps;
+  switch (xi / E) {
+    case 0: return v_packed_z<M, 0>(kin, planes, cs, slot, e, ps, tb, apack);
+    case 1: return v_packed_z<M, 1>(kin, planes, cs, slot, e, ps, tb, apack);
+    case 2: return v_packed_z<M, 2>(kin, planes, cs, slot, e, ps, tb, apack);
+    case 3: return v_packed_z<M, 3>(kin, planes, cs, slot, e, ps, tb, apack);
+  }
+  if constexpr (M == 4) {
+    if (xi / E == 4) return v_packed_z<M, 4>(kin, planes, cs, slot, e, ps, tb, apack);
+    return v_packed_z<M, 5>(kin, planes, cs, slot, e, ps, tb, apack);
+  }
+}
+
+// dw = Gᵀ dU G along each axis, in double, 8 output channels at a time (contiguous in dut).
+template <int M>
+void weights_grad(const float* dut, index_t kout, index_t kin, index_t o0, index_t o1, float* dw) {
+  constexpr int A = Matrices<M>::kAlpha, P = 8;
+  const auto& G = Matrices<M>::kG;
+  const index_t xs = kin * kout;  // dut's ξ stride
+  for (index_t c = 0; c < kin; ++c)
+    for (index_t ob = o0; ob < o1; ob += P) {
+      const int np = static_cast<int>(std::min<index_t>(P, o1 - ob));
+      double t1[A][A][3][P], t2[A][3][3][P];
+      for (int l = 0; l < A; ++l)
+        for (int j = 0; j < A; ++j) {
+          double d[A][P];
+          for (int i = 0; i < A; ++i)
+            for (int p = 0; p < P; ++p) d[i][p] = p < np ? dut[((l * A + j) * A + i) * xs + c * kout + ob + p] : 0.0;
+          for (int k = 0; k < 3; ++k)
+            for (int p = 0; p < P; ++p) {
+              double acc = 0.0;
+              for (int i = 0; i < A; ++i) acc += G[i][k] * d[i][p];
+              t1[l][j][k][p] = acc;
+            }
+        }
+      for (int l = 0; l < A; ++l)
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx)
+            for (int p = 0; p < P; ++p) {
+              double acc = 0.0;
+              for (int j = 0; j < A; ++j) acc += G[j][ky] * t1[l][j][kx][p];
+              t2[l][ky][kx][p] = acc;
+            }
+      for (int kz = 0; kz < 3; ++kz)
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx) {
+            double r[P];
+            for (int p = 0; p < P; ++p) {
+              double acc = 0.0;
+              for (int l = 0; l < A; ++l) acc += G[l][kz] * t2[l][ky][kx][p];
+              r[p] = acc;
+            }
+            for (int p = 0; p < np; ++p) dw[((ob + p) * kin + c) * 27 + (kz * 3 + ky) * 3 + kx] = static_cast<float>(r[p]);
+          }
+    }
+}
+
+void adjoint_any(const Geometry& g, const float* const* dyc, index_t n, const Block& b, index_t tb, float* mh,
+                 index_t ms, float* work) {
+  if (g.m == 2) adjoint<2>(g, dyc, n, b, tb, mh, ms, work);
+  else adjoint<4>(g, dyc, n, b, tb, mh, ms, work);
+}
+
+void v_packed_any(const Geometry& g, index_t kin, index_t tz, const float* planes, index_t tb, index_t xi,
+                  float* apack) {
+  if (g.m == 2) v_packed<2>(g, kin, tz, planes, tb, xi, apack);
+  else v_packed<4>(g, kin, tz, planes, tb, xi, apack);
+}
+
+void weights_grad_any(int m, const float* dut, index_t kout, index_t kin, index_t o0, index_t o1, float* dw) {
+  if (m == 2) weights_grad<2>(dut, kout, kin, o0, o1, dw);
+  else weights_grad<4>(dut, kout, kin, o0, o1, dw);
+}
+
 #undef SSE_WG_INLINE
 }  // namespace
 
 const Kernels& table() {
-  static const Kernels k{L, kNR, kMR, input_any, gemm_any, output_any, weights_any};
+  static const Kernels k{L, kNR, kMR, input_any, gemm_any, output_any, weights_any, adjoint_any, v_packed_any, weights_grad_any};
   return k;
 }
 

@@ -6,11 +6,11 @@
 // do not depend on the thread count (bit for bit). Avx2 cases skip on CPUs without AVX2+FMA.
 //
 // Winograd F(2,3)³ and F(4,3)³ (kernels/cpu/conv3d_winograd.cpp), each with the AVX2 and (where the CPU
-// has it) the AVX-512 kernels: forward and data gradient against the same oracles on volumes that are
+// has it) the AVX-512 kernels: forward, data and weight gradients against the same oracles on volumes that are
 // no multiple of the tile (edge tiles cut in every direction), output-channel tails of both
 // micro-kernels, one input channel, several chunks of tiles, batch 2; the inference form (two-part
-// input, batch-norm epilogue, ReLU) against the direct kernel; thread-count independence; and the
-// transform matrices' identity Aᵀ[(G g) ⊙ (Bᵀ d)] = correlation.
+// input, batch-norm epilogue, ReLU) against the direct kernel; thread-count independence (the weight
+// gradient: repeatability); and the transform matrices' identity Aᵀ[(G g) ⊙ (Bᵀ d)] = correlation.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -274,14 +274,17 @@ class ConvWinogradCpu : public ::testing::TestWithParam<WinoParam> {
     const Vec x = rnd(s.n * s.c_in * s.voxels(), seed), w = rnd(s.c_out * s.c_in * 27, seed + 1),
               b = rnd(s.c_out, seed + 2), dy = rnd(s.n * s.c_out * s.voxels(), seed + 3);
     const ConvRef r = conv_ref(s, x, w, b, dy);
-    Vec y(r.y.size(), 7.0f), dx(r.dx.size(), 7.0f);
+    Vec y(r.y.size(), 7.0f), dx(r.dx.size(), 7.0f), dw(r.dw.size(), 7.0f), db(r.db.size());
     cpu::conv3d_forward(s, x.data(), w.data(), b.data(), y.data());
     cpu::conv3d_backward_data(s, dy.data(), w.data(), dx.data());
+    cpu::conv3d_backward_weight(s, x.data(), dy.data(), dw.data(), db.data());
     const std::string what = "n=" + std::to_string(s.n) + " c_in=" + std::to_string(s.c_in) + " c_out=" +
                              std::to_string(s.c_out) + " dhw=" + std::to_string(s.d) + "x" + std::to_string(s.h) +
                              "x" + std::to_string(s.w);
     EXPECT_TRUE(close(y, r.y, winograd_tol(m()))) << "forward " << what;
     EXPECT_TRUE(close(dx, r.dx, winograd_tol(m()))) << "backward-data " << what;
+    EXPECT_TRUE(close(dw, r.dw, winograd_tol(m()))) << "backward-weight " << what;
+    EXPECT_TRUE(close(db, r.db)) << "bias gradient " << what;
   }
 };
 
@@ -323,14 +326,26 @@ TEST_P(ConvWinogradCpu, FusedTwoPartInputAndEpilogue) {
 TEST_P(ConvWinogradCpu, IndependentOfThreads) {
   const int threads = omp_get_max_threads();
   const Conv3dShape s{1, 16, 16, 16, 17, 18, 3};  // enough work for two threads, several chunks
-  const Vec x = rnd(s.c_in * s.voxels(), 141), w = rnd(s.c_out * s.c_in * 27, 142), b = rnd(s.c_out, 143);
-  Vec one(sz(s.c_out * s.voxels())), two(one.size());
+  const Vec x = rnd(s.c_in * s.voxels(), 141), w = rnd(s.c_out * s.c_in * 27, 142), b = rnd(s.c_out, 143),
+            dy = rnd(s.c_out * s.voxels(), 144);
+  auto run = [&] {
+    std::vector<Vec> out{Vec(dy.size()), Vec(x.size()), Vec(w.size())};
+    cpu::conv3d_forward(s, x.data(), w.data(), b.data(), out[0].data());
+    cpu::conv3d_backward_data(s, dy.data(), w.data(), out[1].data());
+    cpu::conv3d_backward_weight(s, x.data(), dy.data(), out[2].data(), nullptr);
+    return out;
+  };
   omp_set_num_threads(1);
-  cpu::conv3d_forward(s, x.data(), w.data(), b.data(), one.data());
+  const auto one = run();
   omp_set_num_threads(2);
-  cpu::conv3d_forward(s, x.data(), w.data(), b.data(), two.data());
+  const auto two = run(), again = run();
   omp_set_num_threads(threads);
-  EXPECT_EQ(one, two);
+  EXPECT_EQ(one[0], two[0]) << "forward differs between 1 and 2 threads";
+  EXPECT_EQ(one[1], two[1]) << "data gradient differs between 1 and 2 threads";
+  // The weight gradient sums each thread's share of the tiles: the same bits run to run, and within
+  // rounding across thread counts.
+  EXPECT_EQ(two[2], again[2]) << "weight gradient differs between two runs";
+  EXPECT_TRUE(close(one[2], two[2], winograd_tol(m()))) << "weight gradient, 1 vs 2 threads";
 }
 
 INSTANTIATE_TEST_SUITE_P(Wino, ConvWinogradCpu,
