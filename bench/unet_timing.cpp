@@ -2,7 +2,7 @@
 // can run side by side (bench/side_by_side.sh) and be compared as a ratio.
 //
 //   unet_timing --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
-//   unet_timing --mode train --size 64 64 64 [--winograd auto|off|f2|f4]
+//   unet_timing --mode train --size 64 64 64 [--winograd auto|off|f2|f4] [--winograd-isa auto|avx2|avx512]
 // infer: eval-mode forward under NoGradGuard + softmax; train: one FCE_DL(γ=5) step with Adam.
 // Prints one JSON line with the median and every timing in ms, wall clock and process CPU time
 // (all threads; on a machine shared with other work the CPU time measures the work done, where the
@@ -22,6 +22,7 @@
 #include "engine/storage.h"
 #include "kernels/conv3d.h"
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/conv3d_winograd.h"
 #include "losses/loss.h"
 #include "net/unet3d.h"
 
@@ -49,6 +50,9 @@ int main(int argc, char** argv) {
   std::string winograd = "auto";
   app.add_option("--winograd", winograd, "CPU 3×3×3 convolutions: auto (the measured rule), off (direct), f2, f4")
       ->check(CLI::IsMember({"auto", "off", "f2", "f4"}));
+  std::string isa = "auto";
+  app.add_option("--winograd-isa", isa, "vector kernels of the CPU Winograd convolution: auto, avx2, avx512")
+      ->check(CLI::IsMember({"auto", "avx2", "avx512"}));
   app.add_option("--precision", precision, "CUDA convolution: fp32 (SIMT), tf32, bf16 (tensor cores), cudnn")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16", "cudnn"}));
   CLI11_PARSE(app, argc, argv);
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
                          : winograd == "f2" ? cpu::ConvWinograd::F2
                          : winograd == "f4" ? cpu::ConvWinograd::F4
                                             : cpu::ConvWinograd::Auto);
+  if (isa != "auto") cpu::winograd::set_isa(isa == "avx2" ? cpu::winograd::Isa::Avx2 : cpu::winograd::Isa::Avx512);
   const Device dev = Device::parse(device);
 #if SSE_WITH_CUDA
   cuda::set_conv_algo(precision == "tf32"   ? ConvAlgo::TensorTF32

@@ -153,7 +153,9 @@ constexpr std::size_t kWeightGradBytes = 256u << 20;
 void run_weight_grad(const Conv3dShape& s, int m, const float* x, const float* dy, float* dw) {
   const Kernels& K = kernels();
   const int a = m + 2;
-  const index_t xi_n = index_t{a} * a * a, kin = s.c_in, kout = s.c_out, vol = s.voxels(), du = xi_n * kin * kout;
+  // dU rows and the GEMM's B padded to whole 24-column panels of gemm_packed (its tail path copies).
+  const index_t kin = s.c_in, kout = s.c_out, kop = ceil_div(kout, 24) * 24, vol = s.voxels();
+  const index_t xi_n = index_t{a} * a * a, du = xi_n * kin * kop;
   const Geometry g = geometry(s, m);
   index_t rows = 1, cols = 1;
   block_shape(g, kMaxSlots, K.nr, rows, cols);
@@ -175,12 +177,13 @@ void run_weight_grad(const Conv3dShape& s, int m, const float* x, const float* d
     const index_t lane = omp_get_thread_num();
     float* mine = dut + lane * du;
     std::fill(mine, mine + du, 0.0f);
-    const index_t apack_floats = ceil_div(kin, 4) * 4 * tb, bt_floats = tb * kout;
+    const index_t apack_floats = ceil_div(kin, 4) * 4 * tb, bt_floats = tb * kop;
     float* planes = scratch(static_cast<std::size_t>(kin * cs), 0);
     float* mh = scratch(static_cast<std::size_t>(xi_n * ms), 1);
     float* apack = scratch(static_cast<std::size_t>(apack_floats + bt_floats + input_work_floats(g, cols)), 3);
     float* bt = apack + apack_floats;
     float* work = bt + bt_floats;
+    std::fill(bt, bt + bt_floats, 0.0f);  // columns past kout stay zero
     std::vector<const float*> xc(static_cast<std::size_t>(kin)), dyc(static_cast<std::size_t>(kout));
     for (index_t it = lane; it < units; it += lanes) {
       const index_t col = it / zsegs, zs = it % zsegs, n = col / (row_groups * col_groups);
@@ -196,8 +199,8 @@ void run_weight_grad(const Conv3dShape& s, int m, const float* x, const float* d
           K.v_packed(g, kin, b.tz, planes, tb, xi, apack);
           const float* mx = mh + xi * ms;
           for (index_t o = 0; o < kout; ++o)
-            for (index_t t = 0; t < tb; ++t) bt[t * kout + o] = mx[o * ot + t];
-          avx2::gemm_packed(kin, kout, tb, apack, bt, kout, mine + xi * kin * kout, kout, true);
+            for (index_t t = 0; t < tb; ++t) bt[t * kop + o] = mx[o * ot + t];
+          avx2::gemm_packed(kin, kop, tb, apack, bt, kop, mine + xi * kin * kop, kop, true);
         }
       }
     }
@@ -206,12 +209,12 @@ void run_weight_grad(const Conv3dShape& s, int m, const float* x, const float* d
 #pragma omp for schedule(static)
     for (index_t xi = 0; xi < xi_n; ++xi)
       for (index_t l = 1; l < lanes; ++l) {
-        float* d0 = dut + xi * kin * kout;
-        const float* dl = dut + l * du + xi * kin * kout;
-        for (index_t i = 0; i < kin * kout; ++i) d0[i] += dl[i];
+        float* d0 = dut + xi * kin * kop;
+        const float* dl = dut + l * du + xi * kin * kop;
+        for (index_t i = 0; i < kin * kop; ++i) d0[i] += dl[i];
       }
 #pragma omp for schedule(static)
-    for (index_t o0 = 0; o0 < kout; o0 += 8) K.weights_grad(m, dut, kout, kin, o0, std::min(o0 + 8, kout), dw);
+    for (index_t o0 = 0; o0 < kout; o0 += 8) K.weights_grad(m, dut, kop, kin, o0, std::min(o0 + 8, kout), dw);
   }
 }
 

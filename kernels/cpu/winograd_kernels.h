@@ -116,8 +116,8 @@ struct Kernels {
   void (*v_packed)(const Geometry& g, index_t kin, index_t tz, const float* planes, index_t tb, index_t xi,
                    float* apack);
   // dw[o][c][27] = Gᵀ dU G along each axis (in double) for output channels [o0, o1), from
-  // dut[ξ][c][o] (kin × kout per ξ).
-  void (*weights_grad)(int m, const float* dut, index_t kout, index_t kin, index_t o0, index_t o1, float* dw);
+  // dut[ξ][c][o] (kin rows of ldo per ξ).
+  void (*weights_grad)(int m, const float* dut, index_t ldo, index_t kin, index_t o0, index_t o1, float* dw);
 };
 
 // The slot of input plane dz (0 ≤ dz < α) of tile layer tz: planes dz < α − m (shared with the layer

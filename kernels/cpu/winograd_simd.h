@@ -627,10 +627,10 @@ void v_packed(const Geometry& g, index_t kin, index_t tz, const float* planes, i
 
 // dw = Gᵀ dU G along each axis, in double, 8 output channels at a time (contiguous in dut).
 template <int M>
-void weights_grad(const float* dut, index_t kout, index_t kin, index_t o0, index_t o1, float* dw) {
+void weights_grad(const float* dut, index_t ldo, index_t kin, index_t o0, index_t o1, float* dw) {
   constexpr int A = Matrices<M>::kAlpha, P = 8;
   const auto& G = Matrices<M>::kG;
-  const index_t xs = kin * kout;  // dut's ξ stride
+  const index_t xs = kin * ldo;  // dut's ξ stride
   for (index_t c = 0; c < kin; ++c)
     for (index_t ob = o0; ob < o1; ob += P) {
       const int np = static_cast<int>(std::min<index_t>(P, o1 - ob));
@@ -639,7 +639,7 @@ void weights_grad(const float* dut, index_t kout, index_t kin, index_t o0, index
         for (int j = 0; j < A; ++j) {
           double d[A][P];
           for (int i = 0; i < A; ++i)
-            for (int p = 0; p < P; ++p) d[i][p] = p < np ? dut[((l * A + j) * A + i) * xs + c * kout + ob + p] : 0.0;
+            for (int p = 0; p < P; ++p) d[i][p] = p < np ? dut[((l * A + j) * A + i) * xs + c * ldo + ob + p] : 0.0;
           for (int k = 0; k < 3; ++k)
             for (int p = 0; p < P; ++p) {
               double acc = 0.0;
@@ -681,9 +681,9 @@ void v_packed_any(const Geometry& g, index_t kin, index_t tz, const float* plane
   else v_packed<4>(g, kin, tz, planes, tb, xi, apack);
 }
 
-void weights_grad_any(int m, const float* dut, index_t kout, index_t kin, index_t o0, index_t o1, float* dw) {
-  if (m == 2) weights_grad<2>(dut, kout, kin, o0, o1, dw);
-  else weights_grad<4>(dut, kout, kin, o0, o1, dw);
+void weights_grad_any(int m, const float* dut, index_t ldo, index_t kin, index_t o0, index_t o1, float* dw) {
+  if (m == 2) weights_grad<2>(dut, ldo, kin, o0, o1, dw);
+  else weights_grad<4>(dut, ldo, kin, o0, o1, dw);
 }
 
 #undef SSE_WG_INLINE
