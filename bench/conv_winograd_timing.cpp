@@ -14,7 +14,6 @@
 // cost: others' load only ever adds to it).
 #include <CLI/CLI.hpp>
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "bench/peak_flops.h"
 #include "kernels/conv3d.h"
 #include "kernels/cpu/blas.h"
@@ -33,31 +33,12 @@ namespace {
 
 using sse::index_t;
 
+// Uniform values in [−0.5, 0.5), or with relu their positive part (half zeros, like activations).
 std::vector<float> random_vector(std::size_t n, std::uint32_t seed, bool relu) {
-  std::vector<float> v(n);
-  std::uint32_t st = seed * 2654435761u + 1;
-  for (auto& x : v) {
-    st = st * 1664525u + 1013904223u;
-    x = static_cast<float>(st >> 8) / static_cast<float>(1 << 24) - 0.5f;
-    if (relu && x < 0) x = 0;
-  }
+  std::vector<float> v = sse::bench::random_vector(n, seed);
+  if (relu)
+    for (auto& x : v) x = std::max(x, 0.0f);
   return v;
-}
-
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
-double rel_diff(const std::vector<float>& a, const std::vector<float>& ref) {
-  double scale = 0.0, diff = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    scale = std::max(scale, static_cast<double>(std::fabs(ref[i])));
-    diff = std::max(diff, static_cast<double>(std::fabs(a[i] - ref[i])));
-  }
-  return diff / std::max(scale, 1e-30);
 }
 
 }  // namespace
@@ -142,11 +123,11 @@ int main(int argc, char** argv) {
         run();
         std::vector<double> ms, cpu_ms;
         for (int r = 0; r < repeat; ++r) {
-          const double c0 = cpu_seconds();
+          const double c0 = bench::cpu_seconds();
           const auto t0 = std::chrono::steady_clock::now();
           run();
           ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-          cpu_ms.push_back(1e3 * (cpu_seconds() - c0));
+          cpu_ms.push_back(1e3 * (bench::cpu_seconds() - c0));
         }
         std::sort(ms.begin(), ms.end());
         std::sort(cpu_ms.begin(), cpu_ms.end());
@@ -161,7 +142,7 @@ int main(int argc, char** argv) {
         }
         const double gf = cs.flops() / 1e9 / (med / 1e3);
         char err[32] = "—";
-        if (vi > 0) std::snprintf(err, sizeof err, "%.1e", rel_diff(out, ref));
+        if (vi > 0) std::snprintf(err, sizeof err, "%.1e", bench::max_rel_diff(out, ref));
         std::printf("| %s | %s | %.1f | %s | %.1f | %.1f | %.0f | %.2f | %.0f | %.2f | %s | %s |\n", name, p, cs.flops() / 1e9,
                     V.name, med, gf, 100.0 * gf / peak, direct_ms / med, cpu_med, direct_cpu / cpu_med, err,
                     vi == 0 ? (rule == 0 ? "direct" : rule == 2 ? "F(2,3)" : "F(4,3)") : "");

@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <cstring>
 #include <cstdio>
-#include <ctime>
 #include <vector>
 
 #include "kernels/cpu/blas.h"
@@ -45,15 +44,6 @@ const Kernels& kernels() {
 }
 
 index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
-
-// The input channels of one image: [0, c1) at x1, the rest at x2 (a concatenation's two parts).
-struct Channels {
-  const float* x1;
-  index_t c1;
-  const float* x2;
-  index_t vol;
-  const float* at(index_t c) const { return c < c1 ? x1 + c * vol : x2 + (c - c1) * vol; }
-};
 
 Geometry geometry(const Conv3dShape& s, int m) {
   Geometry g;
@@ -91,18 +81,14 @@ void block_shape(const Geometry& g, index_t max_slots, index_t nr, index_t& rows
     if (waste(k) <= best + 0.02) rows = k;
 }
 
-double tcpu() { timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
-double T[4];
-void run(const Conv3dShape& s, int m, index_t kin, index_t kout, const Channels& x, const WeightSource& wt,
+void run(const Conv3dShape& s, int m, index_t kin, index_t kout, const ConvChannels& x, const WeightSource& wt,
          const float* bias, const ConvEpilogue& ep, float* y) {
   const Kernels& K = kernels();
   const int a = m + 2;
   const index_t xi = index_t{a} * a * a, groups = ceil_div(kout, K.mr);
-  double w0 = tcpu();
   float* u = scratch(static_cast<std::size_t>(xi * groups * K.mr * kin), 2);
 #pragma omp parallel for schedule(dynamic, 1) if (kout * kin >= 256)
   for (index_t gi = 0; gi < groups; ++gi) K.weights(wt, m, kout, kin, gi * K.mr, (gi + 1) * K.mr, u);
-  T[0] += tcpu() - w0;
 
   const Geometry g = geometry(s, m);
   const index_t fit = static_cast<index_t>(kBlockBytes / (sizeof(float) * xi * (kin + kout)));
@@ -118,9 +104,7 @@ void run(const Conv3dShape& s, int m, index_t kin, index_t kout, const Channels&
   const index_t vol = s.voxels();
   std::vector<const float*> chans(static_cast<std::size_t>(s.n * kin));
   for (index_t n = 0; n < s.n; ++n)
-    for (index_t c = 0; c < kin; ++c)
-      chans[static_cast<std::size_t>(n * kin + c)] =
-          c < x.c1 ? x.x1 + (n * x.c1 + c) * vol : x.x2 + (n * (kin - x.c1) + c - x.c1) * vol;
+    for (index_t c = 0; c < kin; ++c) chans[static_cast<std::size_t>(n * kin + c)] = x.image(n, kin).at(c);
   const double flops = 2.0 * xi * kin * kout * g.tiles * s.n;
 #pragma omp parallel if (flops > 4e6 && units > 1)
   {
@@ -235,12 +219,12 @@ Isa isa() { return g_isa; }
 void conv3_forward(const Conv3dShape& s, int m, const float* x1, index_t c_in1, const float* x2, const float* w,
                    const float* b, const ConvEpilogue& ep, float* y) {
   check_args(s, m, "winograd::conv3_forward");
-  run(s, m, s.c_in, s.c_out, Channels{x1, c_in1, x2, s.voxels()}, WeightSource{w, s.c_in, false}, b, ep, y);
+  run(s, m, s.c_in, s.c_out, ConvChannels{x1, c_in1, x2, s.voxels()}, WeightSource{w, s.c_in, false}, b, ep, y);
 }
 
 void conv3_backward_data(const Conv3dShape& s, int m, const float* dy, const float* w, float* dx) {
   check_args(s, m, "winograd::conv3_backward_data");
-  run(s, m, s.c_out, s.c_in, Channels{dy, s.c_out, nullptr, s.voxels()}, WeightSource{w, s.c_in, true}, nullptr,
+  run(s, m, s.c_out, s.c_in, ConvChannels{dy, s.c_out, nullptr, s.voxels()}, WeightSource{w, s.c_in, true}, nullptr,
       ConvEpilogue{}, dx);
 }
 

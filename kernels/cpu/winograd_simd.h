@@ -25,27 +25,21 @@ constexpr int L = SSE_WG_LANES;
 
 #if SSE_WG_LANES == 8
 using vf = __m256;
-SSE_WG_INLINE vf ld(const float* p) { return _mm256_loadu_ps(p); }
-SSE_WG_INLINE void st(float* p, vf v) { _mm256_storeu_ps(p, v); }
-SSE_WG_INLINE vf set1(float v) { return _mm256_set1_ps(v); }
-SSE_WG_INLINE vf add(vf a, vf b) { return _mm256_add_ps(a, b); }
-SSE_WG_INLINE vf sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
-SSE_WG_INLINE vf mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
-SSE_WG_INLINE vf fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
-SSE_WG_INLINE vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
-SSE_WG_INLINE vf zero() { return _mm256_setzero_ps(); }
+#define SSE_WG_V(op) _mm256_##op
 #else
 using vf = __m512;
-SSE_WG_INLINE vf ld(const float* p) { return _mm512_loadu_ps(p); }
-SSE_WG_INLINE void st(float* p, vf v) { _mm512_storeu_ps(p, v); }
-SSE_WG_INLINE vf set1(float v) { return _mm512_set1_ps(v); }
-SSE_WG_INLINE vf add(vf a, vf b) { return _mm512_add_ps(a, b); }
-SSE_WG_INLINE vf sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
-SSE_WG_INLINE vf mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
-SSE_WG_INLINE vf fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
-SSE_WG_INLINE vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
-SSE_WG_INLINE vf zero() { return _mm512_setzero_ps(); }
+#define SSE_WG_V(op) _mm512_##op
 #endif
+SSE_WG_INLINE vf ld(const float* p) { return SSE_WG_V(loadu_ps)(p); }
+SSE_WG_INLINE void st(float* p, vf v) { SSE_WG_V(storeu_ps)(p, v); }
+SSE_WG_INLINE vf set1(float v) { return SSE_WG_V(set1_ps)(v); }
+SSE_WG_INLINE vf add(vf a, vf b) { return SSE_WG_V(add_ps)(a, b); }
+SSE_WG_INLINE vf sub(vf a, vf b) { return SSE_WG_V(sub_ps)(a, b); }
+SSE_WG_INLINE vf mul(vf a, vf b) { return SSE_WG_V(mul_ps)(a, b); }
+SSE_WG_INLINE vf fma(vf a, vf b, vf c) { return SSE_WG_V(fmadd_ps)(a, b, c); }
+SSE_WG_INLINE vf vmax(vf a, vf b) { return SSE_WG_V(max_ps)(a, b); }
+SSE_WG_INLINE vf zero() { return SSE_WG_V(setzero_ps)(); }
+#undef SSE_WG_V
 
 // out[i] = Σ_j c[i][j] · in[j] for a constant matrix c (R × C): after inlining and unrolling, zero
 // coefficients vanish and ±1 become additions and subtractions.
@@ -177,51 +171,59 @@ void input(const Geometry& g, const float* const* xc, index_t kin, const Block& 
     }
 }
 
-// Aᵀ m A of one output channel for the L tiles of a vector: α³ loads of M (stride ms), the transform
-// along x, y, z, then bias and epilogue; res[oz][oy][ox] holds the m³ result vectors.
+// out(z, y, x, ·) = Σ c[z][k]·c[y][j]·c[x][i]·in(k, j, i): a C³ → R³ separable map, the matrix c along
+// x, then y, then z (the output transform, and the weight gradient's adjoint of it). in(k, j, i) loads
+// an input vector; out(z, y, x, v) takes a result.
+template <int R, int C, typename In, typename Out>
+SSE_WG_INLINE void separable3(const float (&c)[R][C], In in, Out out) {
+  vf b1[C][C][R], b2[C][R][R], v[C], w[R];
+#pragma GCC unroll 6
+  for (int k = 0; k < C; ++k)
+#pragma GCC unroll 6
+    for (int j = 0; j < C; ++j) {
+#pragma GCC unroll 6
+      for (int i = 0; i < C; ++i) v[i] = in(k, j, i);
+      lincomb(c, v, b1[k][j]);
+    }
+#pragma GCC unroll 6
+  for (int k = 0; k < C; ++k)
+#pragma GCC unroll 6
+    for (int x = 0; x < R; ++x) {
+#pragma GCC unroll 6
+      for (int j = 0; j < C; ++j) v[j] = b1[k][j][x];
+      lincomb(c, v, w);
+#pragma GCC unroll 6
+      for (int y = 0; y < R; ++y) b2[k][y][x] = w[y];
+    }
+#pragma GCC unroll 6
+  for (int y = 0; y < R; ++y)
+#pragma GCC unroll 6
+    for (int x = 0; x < R; ++x) {
+#pragma GCC unroll 6
+      for (int k = 0; k < C; ++k) v[k] = b2[k][y][x];
+      lincomb(c, v, w);
+#pragma GCC unroll 6
+      for (int z = 0; z < R; ++z) out(z, y, x, w[z]);
+    }
+}
+
+// Aᵀ m A of one output channel for the L tiles of a vector: α³ loads of M (stride ms), then bias and
+// epilogue; res[oz][oy][ox] holds the m³ result vectors.
 template <int M>
 SSE_WG_INLINE void output_tile(const float* mb, index_t ms, float bias, float scale, float shift, bool affine,
                                bool relu, vf (&res)[M][M][M]) {
   constexpr int A = Matrices<M>::kAlpha;
-  const auto& at = Matrices<M>::kAT;
-  vf b1[A][A][M], b2[A][M][M];
-  vf in[A], out[M];
-#pragma GCC unroll 6
-  for (int z = 0; z < A; ++z)
-#pragma GCC unroll 6
-    for (int y = 0; y < A; ++y) {
-#pragma GCC unroll 6
-      for (int x = 0; x < A; ++x) in[x] = ld(mb + ((z * A + y) * A + x) * ms);
-      lincomb(at, in, b1[z][y]);
-    }
-#pragma GCC unroll 6
-  for (int z = 0; z < A; ++z)
-#pragma GCC unroll 4
-    for (int ox = 0; ox < M; ++ox) {
-#pragma GCC unroll 6
-      for (int y = 0; y < A; ++y) in[y] = b1[z][y][ox];
-      lincomb(at, in, out);
-#pragma GCC unroll 4
-      for (int oy = 0; oy < M; ++oy) b2[z][oy][ox] = out[oy];
-    }
   const vf vb = set1(bias), vs = set1(scale), vh = set1(shift);
-#pragma GCC unroll 4
-  for (int oy = 0; oy < M; ++oy)
-#pragma GCC unroll 4
-    for (int ox = 0; ox < M; ++ox) {
-#pragma GCC unroll 6
-      for (int z = 0; z < A; ++z) in[z] = b2[z][oy][ox];
-      lincomb(at, in, out);
-#pragma GCC unroll 4
-      for (int oz = 0; oz < M; ++oz) {
-        vf r = add(out[oz], vb);
+  separable3(
+      Matrices<M>::kAT, [&](int z, int y, int x) __attribute__((always_inline)) { return ld(mb + ((z * A + y) * A + x) * ms); },
+      [&](int oz, int oy, int ox, vf v) __attribute__((always_inline)) {
+        vf r = add(v, vb);
         if (affine) {
           r = fma(r, vs, vh);
           if (relu) r = vmax(r, zero());
         }
         res[oz][oy][ox] = r;
-      }
-    }
+      });
 }
 
 // One output row (oz, oy) of 8 tiles: r[ox] (ox < M) the vectors over the tiles; tile k's M values go
@@ -500,36 +502,10 @@ void weights_any(const WeightSource& ws, int m, index_t kout, index_t kin, index
 template <int M>
 SSE_WG_INLINE void adjoint_tiles(const float* ph, index_t rx_n, index_t c, float* dst, index_t ms) {
   constexpr int A = Matrices<M>::kAlpha;
-  const auto& a = kAdjoint<M>.a;
-  vf b1[M][M][A], b2[M][A][A], in[M], out[A];
-#pragma GCC unroll 4
-  for (int oz = 0; oz < M; ++oz)
-#pragma GCC unroll 4
-    for (int oy = 0; oy < M; ++oy) {
-#pragma GCC unroll 4
-      for (int ox = 0; ox < M; ++ox) in[ox] = ld(ph + ((oz * M + oy) * M + ox) * rx_n + c);
-      lincomb(a, in, b1[oz][oy]);
-    }
-#pragma GCC unroll 4
-  for (int oz = 0; oz < M; ++oz)
-#pragma GCC unroll 6
-    for (int x = 0; x < A; ++x) {
-#pragma GCC unroll 4
-      for (int oy = 0; oy < M; ++oy) in[oy] = b1[oz][oy][x];
-      lincomb(a, in, out);
-#pragma GCC unroll 6
-      for (int y = 0; y < A; ++y) b2[oz][y][x] = out[y];
-    }
-#pragma GCC unroll 6
-  for (int y = 0; y < A; ++y)
-#pragma GCC unroll 6
-    for (int x = 0; x < A; ++x) {
-#pragma GCC unroll 4
-      for (int oz = 0; oz < M; ++oz) in[oz] = b2[oz][y][x];
-      lincomb(a, in, out);
-#pragma GCC unroll 6
-      for (int z = 0; z < A; ++z) st(dst + ((z * A + y) * A + x) * ms, out[z]);
-    }
+  separable3(
+      kAdjoint<M>.a,
+      [&](int oz, int oy, int ox) __attribute__((always_inline)) { return ld(ph + ((oz * M + oy) * M + ox) * rx_n + c); },
+      [&](int z, int y, int x, vf v) __attribute__((always_inline)) { st(dst + ((z * A + y) * A + x) * ms, v); });
 }
 
 template <int M>

@@ -40,6 +40,11 @@ Vec rnd(index_t n, std::uint64_t seed) { return test::uniform(Shape{n}, seed).to
 }
 std::size_t sz(index_t n) { return static_cast<std::size_t>(n); }
 
+std::string describe(const Conv3dShape& s) {
+  return "n=" + std::to_string(s.n) + " c_in=" + std::to_string(s.c_in) + " c_out=" + std::to_string(s.c_out) +
+         " dhw=" + std::to_string(s.d) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w) + " k=" + std::to_string(s.k);
+}
+
 // ---- oracles ----------------------------------------------------------------------------------
 
 index_t xi(const Conv3dShape& s, index_t n, index_t c, index_t z, index_t y, index_t x) {
@@ -140,9 +145,7 @@ class ConvImplCpu : public ::testing::TestWithParam<cpu::ConvImpl> {
     cpu::conv3d_forward(s, x.data(), w.data(), b.data(), y.data());
     cpu::conv3d_backward_data(s, dy.data(), w.data(), dx.data());
     cpu::conv3d_backward_weight(s, x.data(), dy.data(), dw.data(), db.data());
-    const std::string what = "n=" + std::to_string(s.n) + " c_in=" + std::to_string(s.c_in) + " c_out=" +
-                             std::to_string(s.c_out) + " dhw=" + std::to_string(s.d) + "x" + std::to_string(s.h) +
-                             "x" + std::to_string(s.w) + " k=" + std::to_string(s.k);
+    const std::string what = describe(s);
     EXPECT_TRUE(close(y, r.y)) << "forward " << what;
     EXPECT_TRUE(close(dx, r.dx)) << "backward-data " << what;
     EXPECT_TRUE(close(dw, r.dw)) << "backward-weight " << what;
@@ -278,9 +281,7 @@ class ConvWinogradCpu : public ::testing::TestWithParam<WinoParam> {
     cpu::conv3d_forward(s, x.data(), w.data(), b.data(), y.data());
     cpu::conv3d_backward_data(s, dy.data(), w.data(), dx.data());
     cpu::conv3d_backward_weight(s, x.data(), dy.data(), dw.data(), db.data());
-    const std::string what = "n=" + std::to_string(s.n) + " c_in=" + std::to_string(s.c_in) + " c_out=" +
-                             std::to_string(s.c_out) + " dhw=" + std::to_string(s.d) + "x" + std::to_string(s.h) +
-                             "x" + std::to_string(s.w);
+    const std::string what = describe(s);
     EXPECT_TRUE(close(y, r.y, winograd_tol(m()))) << "forward " << what;
     EXPECT_TRUE(close(dx, r.dx, winograd_tol(m()))) << "backward-data " << what;
     EXPECT_TRUE(close(dw, r.dw, winograd_tol(m()))) << "backward-weight " << what;
