@@ -171,40 +171,36 @@ void input(const Geometry& g, const float* const* xc, index_t kin, const Block& 
     }
 }
 
+// One pass of a separable transform: for each of the P×Q lines, the C vectors get(p, q, i) mapped by the
+// matrix c to the R vectors handed to put(p, q, r, v).
+template <int P, int Q, int R, int C, typename Get, typename Put>
+SSE_WG_INLINE void along(const float (&c)[R][C], Get get, Put put) {
+  vf v[C], w[R];
+#pragma GCC unroll 6
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 6
+    for (int q = 0; q < Q; ++q) {
+#pragma GCC unroll 6
+      for (int i = 0; i < C; ++i) v[i] = get(p, q, i);
+      lincomb(c, v, w);
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) put(p, q, r, w[r]);
+    }
+}
+
 // out(z, y, x, ·) = Σ c[z][k]·c[y][j]·c[x][i]·in(k, j, i): a C³ → R³ separable map, the matrix c along
 // x, then y, then z (the output transform, and the weight gradient's adjoint of it). in(k, j, i) loads
 // an input vector; out(z, y, x, v) takes a result.
 template <int R, int C, typename In, typename Out>
 SSE_WG_INLINE void separable3(const float (&c)[R][C], In in, Out out) {
-  vf b1[C][C][R], b2[C][R][R], v[C], w[R];
-#pragma GCC unroll 6
-  for (int k = 0; k < C; ++k)
-#pragma GCC unroll 6
-    for (int j = 0; j < C; ++j) {
-#pragma GCC unroll 6
-      for (int i = 0; i < C; ++i) v[i] = in(k, j, i);
-      lincomb(c, v, b1[k][j]);
-    }
-#pragma GCC unroll 6
-  for (int k = 0; k < C; ++k)
-#pragma GCC unroll 6
-    for (int x = 0; x < R; ++x) {
-#pragma GCC unroll 6
-      for (int j = 0; j < C; ++j) v[j] = b1[k][j][x];
-      lincomb(c, v, w);
-#pragma GCC unroll 6
-      for (int y = 0; y < R; ++y) b2[k][y][x] = w[y];
-    }
-#pragma GCC unroll 6
-  for (int y = 0; y < R; ++y)
-#pragma GCC unroll 6
-    for (int x = 0; x < R; ++x) {
-#pragma GCC unroll 6
-      for (int k = 0; k < C; ++k) v[k] = b2[k][y][x];
-      lincomb(c, v, w);
-#pragma GCC unroll 6
-      for (int z = 0; z < R; ++z) out(z, y, x, w[z]);
-    }
+  vf b1[C][C][R], b2[C][R][R];
+  along<C, C>(c, in, [&](int k, int j, int x, vf v) __attribute__((always_inline)) { b1[k][j][x] = v; });
+  along<C, R>(
+      c, [&](int k, int x, int j) __attribute__((always_inline)) { return b1[k][j][x]; },
+      [&](int k, int x, int y, vf v) __attribute__((always_inline)) { b2[k][y][x] = v; });
+  along<R, R>(
+      c, [&](int y, int x, int k) __attribute__((always_inline)) { return b2[k][y][x]; },
+      [&](int y, int x, int z, vf v) __attribute__((always_inline)) { out(z, y, x, v); });
 }
 
 // Aᵀ m A of one output channel for the L tiles of a vector: α³ loads of M (stride ms), then bias and
