@@ -236,13 +236,14 @@ void conv3_backward_weight(const Conv3dShape& s, int m, const float* x, const fl
 int choose_tile(index_t kin, index_t kout, index_t d, index_t h, index_t w, bool weight_grad) {
   // Measured per U-Net layer (bench/conv_winograd_timing, bench/RESULTS.md): the transforms cost about
   // as much per channel as α³ multiply-adds of the GEMM per channel pair, so Winograd needs enough
-  // channels on both sides; F(4,3)'s 6³ input tiles waste too much on volumes under 16 voxels a side,
-  // where F(2,3) still wins; tiny volumes stay direct (the weight transform would dominate). The
-  // weight gradient, with its extra packing per ξ and block, wins from 32 voxels a side.
+  // channels on both sides; F(4,3)'s 6³ input tiles waste too much on volumes under 24 voxels a side,
+  // where F(2,3) wins (measured at 16 and 22–23 a side; F(4,3) at 32 and more), and tiny volumes stay
+  // direct (the weight transform would dominate). The weight gradient, with its extra packing per ξ
+  // and block, wins from 32 voxels a side.
   if (!supported() || kin < 8 || kout < 8 || d * h * w < 8 * 8 * 8) return 0;
   const index_t edge = std::min({d, h, w});
   if (weight_grad) return edge >= 32 ? 4 : 0;
-  return edge < 16 ? 2 : 4;
+  return edge < 24 ? 2 : 4;
 }
 
 }  // namespace sse::cpu::winograd
