@@ -15,7 +15,6 @@
 // OpenMP threads count as running). With --impl both, the AVX2 result is checked against the im2col+sgemm (Blas) path.
 #include <CLI/CLI.hpp>
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "bench/peak_flops.h"
 #include "kernels/conv3d.h"
 #include "kernels/conv_transpose3d.h"
@@ -33,6 +33,9 @@
 namespace {
 
 using sse::index_t;
+using sse::bench::cpu_seconds;
+using sse::bench::max_rel_diff;
+using sse::bench::random_vector;
 
 struct Layer {
   std::string name;
@@ -40,32 +43,6 @@ struct Layer {
   index_t c_in, c_out, s;  // s: input edge
   int k;
 };
-
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
-std::vector<float> random_vector(std::size_t n, std::uint32_t seed) {
-  std::vector<float> v(n);
-  std::uint32_t st = seed * 2654435761u + 1;
-  for (auto& x : v) {
-    st = st * 1664525u + 1013904223u;
-    x = static_cast<float>(st >> 8) / static_cast<float>(1 << 24) - 0.5f;
-  }
-  return v;
-}
-
-double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  double scale = 0.0, diff = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    scale = std::max(scale, static_cast<double>(std::fabs(b[i])));
-    diff = std::max(diff, static_cast<double>(std::fabs(a[i] - b[i])));
-  }
-  return diff / std::max(scale, 1e-30);
-}
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 //
 //   unet_timing --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
 //   unet_timing --mode train --size 64 64 64 [--device cuda --precision bf16 --wgrad igemm --profile]
+//   unet_timing --mode train --size 64 64 64 [--winograd auto|off|f2|f4] [--winograd-isa auto|avx2|avx512]
 // infer: eval-mode forward under NoGradGuard + softmax; train: one FCE_DL(γ=5) step with Adam.
 // Prints one JSON line with the median and every timing in ms, wall clock and process CPU time
 // (all threads; on a machine shared with other work the CPU time measures the work done, where the
@@ -23,6 +24,7 @@
 #include "engine/storage.h"
 #include "kernels/conv3d.h"
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/conv3d_winograd.h"
 #include "losses/loss.h"
 #include "net/unet3d.h"
 
@@ -38,6 +40,7 @@ struct Options {
   std::vector<int> size{88, 92, 92};
   int width = 64, threads = 0, repeat = 5, warmup = 1;
   bool profile = false;
+  std::string winograd = "auto", isa = "auto";  // CPU 3×3×3 convolutions
 };
 
 int time_unet(const Options& o);
@@ -55,6 +58,10 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", o.repeat);
   app.add_option("--warmup", o.warmup);
   app.add_flag("--profile", o.profile, "print per-op times of the timed runs");
+  app.add_option("--winograd", o.winograd, "CPU 3×3×3 convolutions: auto (the measured rule), off (direct), f2, f4")
+      ->check(CLI::IsMember({"auto", "off", "f2", "f4"}));
+  app.add_option("--winograd-isa", o.isa, "vector kernels of the CPU Winograd convolution: auto, avx2, avx512")
+      ->check(CLI::IsMember({"auto", "avx2", "avx512"}));
   app.add_option("--precision", o.precision, "CUDA convolution: fp32 (SIMT), tf32, bf16 (tensor cores), cudnn")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16", "cudnn"}));
   app.add_option("--wgrad", o.wgrad, "CUDA weight-gradient kernel: auto, igemm (the generic implicit GEMM), brick")
@@ -79,6 +86,11 @@ int time_unet(const Options& o) {
   if (o.threads > 0) {
     cpu::set_num_threads(o.threads);
   }
+  cpu::set_conv_winograd(o.winograd == "off" ? cpu::ConvWinograd::Off
+                         : o.winograd == "f2" ? cpu::ConvWinograd::F2
+                         : o.winograd == "f4" ? cpu::ConvWinograd::F4
+                                              : cpu::ConvWinograd::Auto);
+  if (o.isa != "auto") cpu::winograd::set_isa(o.isa == "avx2" ? cpu::winograd::Isa::Avx2 : cpu::winograd::Isa::Avx512);
   const Device dev = Device::parse(o.device);
   if (dev.is_cuda()) set_precision(parse_precision(precision));
 #if SSE_WITH_CUDA
@@ -150,7 +162,8 @@ int time_unet(const Options& o) {
                            {"shape", size}, {"threads", omp_get_max_threads()}, {"precision", precision},
                            {"wgrad", o.wgrad},
                            {"median_ms", sorted[sorted.size() / 2]}, {"times_ms", times},
-                           {"median_cpu_ms", cpu_sorted[cpu_sorted.size() / 2]}, {"cpu_times_ms", cpu_times}};
+                           {"median_cpu_ms", cpu_sorted[cpu_sorted.size() / 2]}, {"cpu_times_ms", cpu_times},
+                           {"winograd", o.winograd}};
   std::cout << out.dump() << std::endl;
   if (profile) std::cerr << profile_report();
   return 0;

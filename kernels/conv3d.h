@@ -4,7 +4,8 @@
 // y (n, c_out, d, h, w) — PyTorch's Conv3d layout, so weights transfer as they are.
 // Any d, h, w ≥ 1. Backward functions overwrite their outputs (they do not accumulate).
 //
-// CPU: for k = 3 on AVX2+FMA CPUs, a packed direct convolution (kernels/cpu/conv3d_avx2.cpp: padded
+// CPU: for k = 3 on AVX2+FMA CPUs, Winograd F(2,3)³ or F(4,3)³ where it wins (forward, data and
+// weight gradients, kernels/cpu/conv3d_winograd.cpp), else a packed direct convolution (kernels/cpu/conv3d_avx2.cpp: padded
 // slabs of output planes, register-blocked micro-kernels, no im2col buffer); otherwise GEMM on bounded
 // slabs of the im2col matrix. Never the whole volume: workspaces are capped at kConvWorkspaceBytes
 // per thread. k = 1 as a plain GEMM. CUDA: implicit GEMM with shared-memory
@@ -51,6 +52,15 @@ enum class ConvImpl : int { Auto, Blas, Avx2 };
 void set_conv_impl(ConvImpl impl);
 ConvImpl conv_impl();
 bool conv_avx2_supported();
+
+// Winograd F(m,3)³ for the 3×3×3 convolutions (forward, data and weight gradients) on the AVX2 path
+// (kernels/cpu/conv3d_winograd.h): Auto where the measured rule (winograd::choose_tile) expects it to
+// beat the direct kernel, Off never, F2 / F4 on every one with that tile (tests, benchmarks).
+// Process-wide; no effect under ConvImpl::Blas or without AVX2+FMA. Winograd results differ from the
+// direct kernel's by rounding (F(4,3)³: ≈ 5× the direct sum's error, kernels/cpu/conv3d_winograd.h).
+enum class ConvWinograd : int { Auto, Off, F2, F4 };
+void set_conv_winograd(ConvWinograd mode);
+ConvWinograd conv_winograd();
 
 void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y);
 

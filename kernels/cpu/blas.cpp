@@ -2,7 +2,12 @@
 
 #include <omp.h>
 
+#include <sys/mman.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 #include <vector>
 
 #if SSE_HAVE_CBLAS
@@ -59,13 +64,35 @@ void set_num_threads(int n) {
 }
 #endif
 
+namespace {
+// One scratch buffer: from 2 MiB, 2 MiB-aligned and advised to use huge pages (the kernels stride
+// through their buffers by tens of KB — a 4 KiB page per access would thrash the TLB); zeroed when
+// (re)allocated.
+struct ScratchBuffer {
+  float* p = nullptr;
+  std::size_t floats = 0;
+  ~ScratchBuffer() { std::free(p); }
+  float* get(std::size_t n) {
+    if (n <= floats) return p;
+    constexpr std::size_t kHuge = 2u << 20;
+    const std::size_t bytes = n * sizeof(float), align = bytes >= kHuge ? kHuge : 64;
+    const std::size_t size = (bytes + align - 1) / align * align;
+    std::free(p);
+    p = static_cast<float*>(std::aligned_alloc(align, size));
+    if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    if (size >= kHuge) madvise(p, size, MADV_HUGEPAGE);
+#endif
+    std::memset(p, 0, size);
+    floats = size / sizeof(float);
+    return p;
+  }
+};
+}  // namespace
+
 float* scratch(std::size_t floats, int slot) {
-  thread_local std::vector<float> bufs[2];
-  std::vector<float>& b = bufs[slot];
-  if (b.size() < floats + 16) b.resize(floats + 16);
-  // 64-byte aligned (a cache line; what aligned AVX loads need).
-  const auto addr = reinterpret_cast<std::uintptr_t>(b.data());
-  return b.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  thread_local ScratchBuffer bufs[4];
+  return bufs[slot].get(floats);
 }
 
 }  // namespace sse::cpu

@@ -14,8 +14,9 @@ void sgemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, float al
 // Threads for the CPU kernels: OpenMP and, when linked, OpenBLAS. n ≤ 0 keeps the defaults.
 void set_num_threads(int n);
 
-// A thread-local scratch buffer of at least `floats` floats, 64-byte aligned, reused across calls
-// (kernels call it with bounded sizes; see kConvWorkspaceBytes). Slots 0 and 1 are separate buffers.
+// A thread-local scratch buffer of at least `floats` floats, 64-byte aligned (from 2 MiB: 2 MiB-aligned,
+// on huge pages where the kernel allows), reused across calls (kernels call it with bounded sizes; see
+// kConvWorkspaceBytes); its contents are unspecified. Slots 0..3 are separate buffers.
 float* scratch(std::size_t floats, int slot = 0);
 
 }  // namespace sse::cpu

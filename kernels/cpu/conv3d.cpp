@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/conv3d_avx2.h"
+#include "kernels/cpu/conv3d_winograd.h"
 #include "kernels/cpu/gemm_avx2.h"
 #include "kernels/reduce.h"
 #include "kernels/cpu/parallel.h"
@@ -33,6 +34,25 @@ bool use_avx2(const Conv3dShape& s) { return (s.k == 3 || s.k == 1) && g_impl !=
 }  // namespace
 
 bool use_avx2_kernels() { return g_impl != ConvImpl::Blas && avx2::supported(); }
+
+namespace {
+ConvWinograd g_winograd = ConvWinograd::Auto;
+
+// The Winograd tile for a 3×3×3 convolution of kin → kout channels over s's volume (or for its weight
+// gradient), 0 for direct.
+int winograd_tile(const Conv3dShape& s, index_t kin, index_t kout, bool weight_grad = false) {
+  if (s.k != 3 || !use_avx2(s)) return 0;
+  switch (g_winograd) {
+    case ConvWinograd::Off: return 0;
+    case ConvWinograd::F2: return 2;
+    case ConvWinograd::F4: return 4;
+    default: return winograd::choose_tile(kin, kout, s.d, s.h, s.w, weight_grad);
+  }
+}
+}  // namespace
+
+void set_conv_winograd(ConvWinograd mode) { g_winograd = mode; }
+ConvWinograd conv_winograd() { return g_winograd; }
 
 void set_conv_impl(ConvImpl impl) {
   kernel_check(impl != ConvImpl::Avx2 || avx2::supported(), "set_conv_impl", "this CPU has no AVX2+FMA");
@@ -120,6 +140,8 @@ void check(const Conv3dShape& s, const char* op) {
 
 void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const float* b, float* y) {
   check(s, "conv3d_forward");
+  if (const int m = winograd_tile(s, s.c_in, s.c_out))
+    return winograd::conv3_forward(s, m, x, s.c_in, nullptr, w, b, ConvEpilogue{}, y);
   if (use_avx2(s)) return s.k == 3 ? avx2::conv3_forward(s, x, w, b, y) : avx2::conv1_forward(s, x, w, b, y);
   const index_t vol = s.voxels(), K = s.c_in * s.kvol();
   for (index_t n = 0; n < s.n; ++n) {
@@ -145,6 +167,7 @@ void conv3d_forward_fused(const Conv3dShape& s, const float* x1, index_t c_in1, 
   kernel_check(c_in1 >= 1 && c_in1 <= s.c_in && (x2 != nullptr) == (c_in1 < s.c_in), "conv3d_forward_fused",
                "the two input parts must cover c_in channels (x2 null exactly when c_in1 = c_in)");
   kernel_check(!ep.scale || ep.shift, "conv3d_forward_fused", "scale without shift");
+  if (const int m = winograd_tile(s, s.c_in, s.c_out)) return winograd::conv3_forward(s, m, x1, c_in1, x2, w, b, ep, y);
   if (s.k == 3 && use_avx2(s)) return avx2::conv3_forward_fused(s, x1, c_in1, x2, w, b, ep, y);
   // Elsewhere: the concatenated input (when in two parts), the plain forward, the epilogue in place.
   const index_t vol = s.voxels(), c2 = s.c_in - c_in1;
@@ -174,6 +197,7 @@ void conv3d_forward_fused(const Conv3dShape& s, const float* x1, index_t c_in1, 
 
 void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w, float* dx) {
   check(s, "conv3d_backward_data");
+  if (const int m = winograd_tile(s, s.c_out, s.c_in)) return winograd::conv3_backward_data(s, m, dy, w, dx);
   if (use_avx2(s))
     return s.k == 3 ? avx2::conv3_backward_data(s, dy, w, dx) : avx2::conv1_backward_data(s, dy, w, dx);
   const index_t vol = s.voxels(), K = s.c_in * s.kvol();
@@ -196,6 +220,11 @@ void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w,
 
 void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db) {
   check(s, "conv3d_backward_weight");
+  if (const int m = winograd_tile(s, s.c_in, s.c_out, true)) {
+    winograd::conv3_backward_weight(s, m, x, dy, dw);
+    if (db) sum_mid(dy, s.n, s.c_out, s.voxels(), db);
+    return;
+  }
   if (use_avx2(s)) {
     if (s.k == 3) avx2::conv3_backward_weight(s, x, dy, dw);
     else avx2::conv1_backward_weight(s, x, dy, dw);

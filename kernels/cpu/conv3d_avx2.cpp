@@ -87,18 +87,8 @@ Slab make_slab(const Conv3dShape& s, index_t z0, index_t nz) {
   return g;
 }
 
-// Where the input channels of one image live: channels [0, c1) at x1, the rest at x2 (the two parts
-// of a concatenation), each channel `vol` floats.
-struct Channels {
-  const float* x1;
-  index_t c1;
-  const float* x2;
-  index_t vol;
-  const float* at(index_t c) const { return c < c1 ? x1 + c * vol : x2 + (c - c1) * vol; }
-};
-
 // Padded copy of channels [0, c) of one image, planes z0 − 1 .. z0 + nz, into xp (channel stride cs).
-void pad_slab(const Channels& x, index_t c, index_t d, const Slab& g, float* xp) {
+void pad_slab(const ConvChannels& x, index_t c, index_t d, const Slab& g, float* xp) {
   for (index_t ch = 0; ch < c; ++ch) {
     float* dst = xp + ch * g.cs;
     const float* xc = x.at(ch);
@@ -433,7 +423,7 @@ void run_forward(const Conv3dShape& s, index_t kin, index_t m, const std::vector
     const index_t ldc = round_up(round_up(g.sites, kNR), 16) + 16;
     float* xp = scratch(static_cast<std::size_t>(kin * g.cs), 0);
     float* c = scratch(static_cast<std::size_t>(round_up(m, kMR) * ldc), 1);
-    pad_slab(Channels{x1 + n * c1 * vol, c1, x2 ? x2 + n * (kin - c1) * vol : nullptr, vol}, kin, s.d, g, xp);
+    pad_slab(ConvChannels{x1, c1, x2, vol}.image(n, kin), kin, s.d, g, xp);
     forward_slab(g, kin, m, apack.data(), xp, c, ldc, kForwardKc);
     compact_slab(c, ldc, m, s.d, g, bias, ep, y + n * m * vol);
   }
@@ -474,7 +464,7 @@ void conv3_backward_weight(const Conv3dShape& s, const float* x, const float* dy
       {
 #pragma omp for schedule(static) nowait
         for (index_t c = 0; c < s.c_in; ++c)
-          pad_slab(Channels{x + (n * s.c_in + c) * vol, 1, nullptr, vol}, 1, s.d, g, xp + c * g.cs);
+          pad_slab(ConvChannels{x + (n * s.c_in + c) * vol, 1, nullptr, vol}, 1, s.d, g, xp + c * g.cs);
 #pragma omp for schedule(static)
         for (index_t ob = 0; ob < obs; ++ob) transpose_dy_slab(dy + n * s.c_out * vol, s.c_out, s.d, g, len, ob, ob + 1, dyt);
         std::vector<float> part_buf(static_cast<std::size_t>((9 * kWgtCb + 1) / 2 * 96 + 8));

@@ -14,6 +14,18 @@ bool supported();
 namespace sse::cpu {
 // True when the convolutions take the AVX2 kernels (supported and not forced to Blas).
 bool use_avx2_kernels();
+
+// Where the input channels of one image live: channels [0, c1) at x1, the rest at x2 (the two parts
+// of a concatenation, kernels/conv3d.h's inference form), each channel `vol` floats.
+struct ConvChannels {
+  const float* x1;
+  index_t c1;
+  const float* x2;
+  index_t vol;
+  const float* at(index_t c) const { return c < c1 ? x1 + c * vol : x2 + (c - c1) * vol; }
+  // The same view of image n of a batch with c channels in all.
+  ConvChannels image(index_t n, index_t c) const { return {x1 + n * c1 * vol, c1, x2 ? x2 + n * (c - c1) * vol : nullptr, vol}; }
+};
 }  // namespace sse::cpu
 
 namespace sse::cpu::avx2 {

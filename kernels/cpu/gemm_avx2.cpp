@@ -170,6 +170,10 @@ std::vector<float> pack_a(index_t m, index_t k, const float* a, index_t lda, boo
   return out;
 }
 
+void gemm_micro(int mr, const float* a, const float* b, index_t ldb, index_t kc, float* c, index_t ldc, bool accumulate) {
+  micro_nn_any(mr, a, b, ldb, kc, c, ldc, accumulate);
+}
+
 void gemm_packed(index_t m, index_t n, index_t k, const float* apack, const float* b, index_t ldb, float* c,
                  index_t ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;

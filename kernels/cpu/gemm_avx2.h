@@ -21,6 +21,10 @@ std::vector<float> pack_a(index_t m, index_t k, const float* a, index_t lda, boo
 void gemm_packed(index_t m, index_t n, index_t k, const float* apack, const float* b, index_t ldb, float* c,
                  index_t ldc, bool accumulate);
 
+// One register-blocked micro-tile of gemm_packed: c (mr × 24, ldc) = Σ_{p < kc} a[p][4] · b[p·ldb + j]
+// (+= with accumulate), mr = 1..4, A packed in a group of 4 rows as pack_a makes it.
+void gemm_micro(int mr, const float* a, const float* b, index_t ldb, index_t kc, float* c, index_t ldc, bool accumulate);
+
 // C (m × n, ldc) = P · Qᵀ, or C += P · Qᵀ with accumulate: P (m × l, ldp), Q (n × l, ldq), summed over
 // l. OpenMP over (4-row, 3-column) tiles of C; each element summed by one thread in a fixed order.
 void gemm_nt(index_t m, index_t n, index_t l, const float* p, index_t ldp, const float* q, index_t ldq, float* c,

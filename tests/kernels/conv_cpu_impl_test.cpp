@@ -4,6 +4,13 @@
 // several input-channel blocks, several output-channel blocks, tail tiles, planes too small for
 // per-plane tiles, one-plane slabs, batch 2. Plus: the two implementations agree, and the AVX2 results
 // do not depend on the thread count (bit for bit). Avx2 cases skip on CPUs without AVX2+FMA.
+//
+// Winograd F(2,3)³ and F(4,3)³ (kernels/cpu/conv3d_winograd.cpp), each with the AVX2 and (where the CPU
+// has it) the AVX-512 kernels: forward, data and weight gradients against the same oracles on volumes that are
+// no multiple of the tile (edge tiles cut in every direction), output-channel tails of both
+// micro-kernels, one input channel, several chunks of tiles, batch 2; the inference form (two-part
+// input, batch-norm epilogue, ReLU) against the direct kernel; thread-count independence (the weight
+// gradient: repeatability); and the transform matrices' identity Aᵀ[(G g) ⊙ (Bᵀ d)] = correlation.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -13,6 +20,8 @@
 
 #include "kernels/conv3d.h"
 #include "kernels/conv_transpose3d.h"
+#include "kernels/cpu/conv3d_winograd.h"
+#include "kernels/cpu/winograd_kernels.h"
 #include "tests/support/test_util.h"
 
 namespace sse {
@@ -24,12 +33,17 @@ Vec rnd(index_t n, std::uint64_t seed) { return test::uniform(Shape{n}, seed).to
 
 // Float sums of K products carry errors that grow with the size of the sums, not of each result:
 // compare relative to the largest reference value.
-::testing::AssertionResult close(const Vec& got, const Vec& want) {
+::testing::AssertionResult close(const Vec& got, const Vec& want, double tol = 1e-5) {
   double scale = 1.0;
   for (float v : want) scale = std::max(scale, static_cast<double>(std::fabs(v)));
-  return test::all_close(got, want, 1e-5, scale);
+  return test::all_close(got, want, tol, scale);
 }
 std::size_t sz(index_t n) { return static_cast<std::size_t>(n); }
+
+std::string describe(const Conv3dShape& s) {
+  return "n=" + std::to_string(s.n) + " c_in=" + std::to_string(s.c_in) + " c_out=" + std::to_string(s.c_out) +
+         " dhw=" + std::to_string(s.d) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w) + " k=" + std::to_string(s.k);
+}
 
 // ---- oracles ----------------------------------------------------------------------------------
 
@@ -131,9 +145,7 @@ class ConvImplCpu : public ::testing::TestWithParam<cpu::ConvImpl> {
     cpu::conv3d_forward(s, x.data(), w.data(), b.data(), y.data());
     cpu::conv3d_backward_data(s, dy.data(), w.data(), dx.data());
     cpu::conv3d_backward_weight(s, x.data(), dy.data(), dw.data(), db.data());
-    const std::string what = "n=" + std::to_string(s.n) + " c_in=" + std::to_string(s.c_in) + " c_out=" +
-                             std::to_string(s.c_out) + " dhw=" + std::to_string(s.d) + "x" + std::to_string(s.h) +
-                             "x" + std::to_string(s.w) + " k=" + std::to_string(s.k);
+    const std::string what = describe(s);
     EXPECT_TRUE(close(y, r.y)) << "forward " << what;
     EXPECT_TRUE(close(dx, r.dx)) << "backward-data " << what;
     EXPECT_TRUE(close(dw, r.dw)) << "backward-weight " << what;
@@ -234,6 +246,142 @@ TEST(ConvAvx2Cpu, MatchesBlasAndIndependentOfThreads) {
     EXPECT_TRUE(close(one[i], blas[i])) << "output " << i;
     EXPECT_EQ(one[i], two[i]) << "output " << i << " differs between 1 and 2 threads";
   }
+}
+
+// ---- Winograd ----------------------------------------------------------------------------------
+
+// Tolerance relative to the largest |output|. F(2,3)³ rounds no worse than the direct sum, which the
+// tests above hold to 1e-5. F(4,3)³'s transforms amplify rounding: its largest error is ≈ 5× the
+// direct sum's (bench/winograd_points.py; ≤ 1.1e-5 on the U-Net's layers with up to 384 input
+// channels, bench/RESULTS.md), so it gets the same headroom at 5× the bound.
+double winograd_tol(int m) { return m == 2 ? 1e-5 : 5e-5; }
+
+using WinoParam = std::tuple<int, cpu::winograd::Isa>;
+
+class ConvWinogradCpu : public ::testing::TestWithParam<WinoParam> {
+ protected:
+  void SetUp() override {
+    if (!cpu::winograd::supported()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
+    if (isa() == cpu::winograd::Isa::Avx512 && !cpu::winograd::avx512_supported()) GTEST_SKIP() << "no AVX-512F";
+    cpu::set_conv_winograd(m() == 2 ? cpu::ConvWinograd::F2 : cpu::ConvWinograd::F4);
+    cpu::winograd::set_isa(isa());
+  }
+  void TearDown() override {
+    cpu::set_conv_winograd(cpu::ConvWinograd::Auto);
+    cpu::winograd::set_isa(cpu::winograd::Isa::Auto);
+  }
+  int m() const { return std::get<0>(GetParam()); }
+  cpu::winograd::Isa isa() const { return std::get<1>(GetParam()); }
+
+  void check(const Conv3dShape& s, std::uint64_t seed) {
+    const Vec x = rnd(s.n * s.c_in * s.voxels(), seed), w = rnd(s.c_out * s.c_in * 27, seed + 1),
+              b = rnd(s.c_out, seed + 2), dy = rnd(s.n * s.c_out * s.voxels(), seed + 3);
+    const ConvRef r = conv_ref(s, x, w, b, dy);
+    Vec y(r.y.size(), 7.0f), dx(r.dx.size(), 7.0f), dw(r.dw.size(), 7.0f), db(r.db.size());
+    cpu::conv3d_forward(s, x.data(), w.data(), b.data(), y.data());
+    cpu::conv3d_backward_data(s, dy.data(), w.data(), dx.data());
+    cpu::conv3d_backward_weight(s, x.data(), dy.data(), dw.data(), db.data());
+    const std::string what = describe(s);
+    EXPECT_TRUE(close(y, r.y, winograd_tol(m()))) << "forward " << what;
+    EXPECT_TRUE(close(dx, r.dx, winograd_tol(m()))) << "backward-data " << what;
+    EXPECT_TRUE(close(dw, r.dw, winograd_tol(m()))) << "backward-weight " << what;
+    EXPECT_TRUE(close(db, r.db)) << "bias gradient " << what;
+  }
+};
+
+TEST_P(ConvWinogradCpu, OddShapes) {
+  check({1, 3, 9, 5, 7, 6, 3}, 111); // every axis cut by the tile; 9 outputs: tails of 4- and 8-row micro-tiles
+  check({2, 6, 5, 4, 6, 9, 3}, 112); // batch 2
+  check({1, 1, 7, 6, 5, 4, 3}, 113); // one input channel
+  check({1, 2, 3, 1, 1, 1, 3}, 114); // a single voxel: one tile, mostly outside
+  check({1, 5, 4, 2, 30, 29, 3}, 115);
+}
+
+TEST_P(ConvWinogradCpu, ManyChunks) {
+  // 7·8·9 tiles of 2³ (504) or 4·4·5 of 4³ (80) over chunks of 24 to 128 tiles; 21 outputs: tails.
+  check({1, 5, 21, 13, 15, 18, 3}, 121);
+}
+
+// The inference form: input in two parts, eval batch norm folded to scale/shift, ReLU — against the
+// direct kernel's result.
+TEST_P(ConvWinogradCpu, FusedTwoPartInputAndEpilogue) {
+  const Conv3dShape s{2, 11, 10, 7, 9, 10, 3};
+  const index_t c1 = 4;
+  const Vec x1 = rnd(s.n * c1 * s.voxels(), 131), x2 = rnd(s.n * (s.c_in - c1) * s.voxels(), 132),
+            w = rnd(s.c_out * s.c_in * 27, 133), b = rnd(s.c_out, 134), scale = rnd(s.c_out, 135),
+            shift = rnd(s.c_out, 136);
+  for (const bool relu : {false, true}) {
+    const ConvEpilogue ep{scale.data(), shift.data(), relu};
+    Vec want(sz(s.n * s.c_out * s.voxels())), got(want.size());
+    cpu::set_conv_winograd(cpu::ConvWinograd::Off);
+    cpu::conv3d_forward_fused(s, x1.data(), c1, x2.data(), w.data(), b.data(), ep, want.data());
+    cpu::set_conv_winograd(m() == 2 ? cpu::ConvWinograd::F2 : cpu::ConvWinograd::F4);
+    cpu::conv3d_forward_fused(s, x1.data(), c1, x2.data(), w.data(), b.data(), ep, got.data());
+    EXPECT_TRUE(close(got, want, winograd_tol(m()))) << "relu " << relu;
+    if (relu) {
+      EXPECT_EQ(*std::min_element(got.begin(), got.end()), 0.0f);
+    }
+  }
+}
+
+TEST_P(ConvWinogradCpu, IndependentOfThreads) {
+  const int threads = omp_get_max_threads();
+  const Conv3dShape s{1, 16, 16, 16, 17, 18, 3};  // enough work for two threads, several chunks
+  const Vec x = rnd(s.c_in * s.voxels(), 141), w = rnd(s.c_out * s.c_in * 27, 142), b = rnd(s.c_out, 143),
+            dy = rnd(s.c_out * s.voxels(), 144);
+  auto run = [&] {
+    std::vector<Vec> out{Vec(dy.size()), Vec(x.size()), Vec(w.size())};
+    cpu::conv3d_forward(s, x.data(), w.data(), b.data(), out[0].data());
+    cpu::conv3d_backward_data(s, dy.data(), w.data(), out[1].data());
+    cpu::conv3d_backward_weight(s, x.data(), dy.data(), out[2].data(), nullptr);
+    return out;
+  };
+  omp_set_num_threads(1);
+  const auto one = run();
+  omp_set_num_threads(2);
+  const auto two = run(), again = run();
+  omp_set_num_threads(threads);
+  EXPECT_EQ(one[0], two[0]) << "forward differs between 1 and 2 threads";
+  EXPECT_EQ(one[1], two[1]) << "data gradient differs between 1 and 2 threads";
+  // The weight gradient sums each thread's share of the tiles: the same bits run to run, and within
+  // rounding across thread counts.
+  EXPECT_EQ(two[2], again[2]) << "weight gradient differs between two runs";
+  EXPECT_TRUE(close(one[2], two[2], winograd_tol(m()))) << "weight gradient, 1 vs 2 threads";
+}
+
+INSTANTIATE_TEST_SUITE_P(Wino, ConvWinogradCpu,
+                         ::testing::Combine(::testing::Values(2, 4),
+                                            ::testing::Values(cpu::winograd::Isa::Avx2, cpu::winograd::Isa::Avx512)),
+                         [](const auto& info) {
+                           return "F" + std::to_string(std::get<0>(info.param)) +
+                                  (std::get<1>(info.param) == cpu::winograd::Isa::Avx2 ? "_avx2" : "_avx512");
+                         });
+
+// The tables of kernels/cpu/winograd_kernels.h: in one dimension, Aᵀ[(G g) ⊙ (Bᵀ d)] is the correlation
+// y_i = Σ_k g_k d_{i+k} (exactly up to double rounding: a wrong coefficient shows as an O(1) error).
+template <int M> void check_matrices() {
+  using W = cpu::winograd::Matrices<M>;
+  constexpr int A = W::kAlpha;
+  for (int trial = 0; trial < 20; ++trial) {
+    double d[A], g[3], u[A], v[A];
+    for (int i = 0; i < A; ++i) d[i] = std::sin(1.7 * trial + 0.9 * i) * 3;
+    for (int k = 0; k < 3; ++k) g[k] = std::cos(2.3 * trial + 1.1 * k);
+    for (int i = 0; i < A; ++i) {
+      u[i] = W::kG[i][0] * g[0] + W::kG[i][1] * g[1] + W::kG[i][2] * g[2];
+      v[i] = 0;
+      for (int j = 0; j < A; ++j) v[i] += double(W::kBT[i][j]) * d[j];
+    }
+    for (int i = 0; i < M; ++i) {
+      double y = 0;
+      for (int j = 0; j < A; ++j) y += double(W::kAT[i][j]) * u[j] * v[j];
+      EXPECT_NEAR(y, g[0] * d[i] + g[1] * d[i + 1] + g[2] * d[i + 2], 1e-12) << "F(" << M << ",3) output " << i;
+    }
+  }
+}
+
+TEST(ConvWinogradMatrices, OneDimensionalIdentity) {
+  check_matrices<2>();
+  check_matrices<4>();
 }
 
 TEST(ConvAvx2Cpu, ForcingWithoutAvx2Throws) {
