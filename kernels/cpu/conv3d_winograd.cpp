@@ -34,9 +34,14 @@ bool avx512_supported() {
 namespace {
 Isa g_isa = Isa::Auto;
 
-// AVX-512's only gain here would be width: on the CPUs measured (bench/RESULTS.md) one 512-bit FMA
-// issues per cycle where two 256-bit ones do, at a lower clock, so AVX2 is the default everywhere.
-Isa isa_for_cpu() { return Isa::Avx2; }
+// AVX-512's gain here is width alone, so it pays only where a core issues two 512-bit FMAs per cycle.
+// The Xeons with AMX (Sapphire Rapids on) do: on one (2 cores, bench/RESULTS.md) the AVX-512 kernels
+// ran the whole 88×92×92 inference 15 % faster. Elsewhere — CPUs with one 512-bit FMA port, or
+// AVX-512 split into two 256-bit halves — AVX2 stays, as measured before.
+Isa isa_for_cpu() {
+  static const bool amx = avx512_supported() && __builtin_cpu_supports("amx-tile");
+  return amx ? Isa::Avx512 : Isa::Avx2;
+}
 
 const Kernels& kernels() {
   const Isa i = g_isa == Isa::Auto ? isa_for_cpu() : g_isa;
