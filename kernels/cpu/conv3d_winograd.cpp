@@ -36,8 +36,8 @@ Isa g_isa = Isa::Auto;
 
 // AVX-512's gain here is width alone, so it pays only where a core issues two 512-bit FMAs per cycle.
 // The Xeons with AMX (Sapphire Rapids on) do: on one (2 cores, bench/RESULTS.md) the AVX-512 kernels
-// ran the whole 88×92×92 inference 15 % faster. Elsewhere — CPUs with one 512-bit FMA port, or
-// AVX-512 split into two 256-bit halves — AVX2 stays, as measured before.
+// ran the whole 88×92×92 inference 15 % faster. Elsewhere — CPUs that may have one 512-bit FMA port,
+// or split AVX-512 into two 256-bit halves — AVX2 stays the default (not measured there yet).
 Isa isa_for_cpu() {
   static const bool amx = avx512_supported() && __builtin_cpu_supports("amx-tile");
   return amx ? Isa::Avx512 : Isa::Avx2;
