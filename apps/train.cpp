@@ -282,14 +282,16 @@ train::TrainConfig training_config(const TrainFlags& flags, const std::string& l
   return c;
 }
 
-// Every rank takes part of each batch: N ranks need a global batch of N or more. Checked from the
-// launcher's environment, so every rank refuses alike before MPI starts.
+// A CPU device computes in fp32; on a CUDA device, setting the precision is the check that this
+// build can run it (set_precision throws otherwise). The trainer sets it again on its own device.
 void check_precision(const train::TrainConfig& c, Device dev, const std::string& what) {
   if (dev.is_cpu() && c.precision != "fp32")
     throw UsageError(what + " needs a CUDA device (the CPU computes in fp32)");
   if (dev.is_cuda()) set_precision(parse_precision(c.precision));
 }
 
+// Every rank takes part of each batch: N ranks need a global batch of N or more. Checked from the
+// launcher's environment, so every rank refuses alike before MPI starts.
 void check_batch_fits_ranks(int batch, const std::string& what) {
   const int ranks = dist::launcher_size();
   if (batch < ranks)
