@@ -178,6 +178,8 @@ int run_build(const BuildCmdOptions& o, const CLI::App& sub, const GlobalOptions
   if (simulate == !o.manifest.empty())
     throw UsageError("give either --manifest M or --simulate MODEL... (or --list FILE)");
   if (simulate && o.lowpass > 0) throw UsageError("--lowpass filters the maps of a --manifest, not simulated maps");
+  if (!simulate && o.realism.dna_fraction > 0)
+    throw UsageError("--dna-fraction lays DNA beside simulated chains: it needs --simulate or --list");
   return simulate ? run_simulated(o, g, reporter) : run_manifest(o, g, reporter);
 }
 
@@ -206,6 +208,13 @@ void add_simulate_options(CLI::App& sub, BuildCmdOptions& o) {
                  "0..this (0: none)")
       ->capture_default_str()
       ->group("Realism (--simulate and --lowpass)");
+  sub.add_option("--dna-fraction", o.realism.dna_fraction,
+                 "nucleic acid as background: this fraction of the simulated samples gets a B-DNA duplex "
+                 "(12-36 bp, bent up to 45 deg per 12 bp) beside the chain, labelled background "
+                 "(e.g. --dna-fraction 0.5; 0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0))
+      ->group("Simulation");
   sub.add_option("--noise-correlation", o.realism.noise_correlation, "noise low-pass width / atoms' sigma (0: white)")
       ->capture_default_str()
       ->group("Simulation");

@@ -323,6 +323,8 @@ RealismDraw draw_realism(const Realism& r, double sigma_factor, std::uint64_t se
   check_range(r.bfactor_min, r.bfactor_max, "bfactor");
   check_range(r.scale_min, r.scale_max, "scale");
   if (r.radius_max > 0) check_range(r.radius_min, r.radius_max, "zone radius");
+  if (!(r.dna_fraction >= 0 && r.dna_fraction <= 1) || r.dna_blocks_max < 1)
+    throw std::invalid_argument("Realism: dna_fraction must be in [0, 1] and dna_blocks_max >= 1");
   if (!(r.local_bfactor_max >= 0) || (r.radius_max > 0 && !(r.radius_min > 0)) || !(r.res_min > 0) || r.bfactor_min < 0 || !(r.scale_min > 0) || (r.snr_max > 0 && !(r.snr_min > 0)) ||
       !(r.noise_correlation >= 0) || !(sigma_factor > 0))
     throw std::invalid_argument("Realism: resolution and scale must be > 0, B-factors >= 0, snr_min > 0 when "
@@ -336,6 +338,8 @@ RealismDraw draw_realism(const Realism& r, double sigma_factor, std::uint64_t se
   d.noise_sigma = r.noise_correlation * sigma_factor * d.resolution;
   d.zone_radius = r.radius_max > 0 ? uniform_in(r.radius_min, r.radius_max, seed, 4) : 0.0;
   d.local_bfactor = r.local_bfactor_max > 0 ? uniform_in(0, r.local_bfactor_max, seed, 5) : 0.0;
+  if (r.dna_fraction > 0 && uniform_in(0, 1, seed, 6) < r.dna_fraction)
+    d.dna_blocks = std::min(r.dna_blocks_max, 1 + int(uniform_in(0, r.dna_blocks_max, seed, 7)));
   return d;
 }
 

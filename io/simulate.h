@@ -26,7 +26,8 @@
 //    the noise falls off with frequency like the signal). SNR = variance of the blurred, scaled
 //    signal over the samples where the input map is > 0 (for a simulated map: within the cutoff of
 //    an atom, so box padding does not change it) / variance of the noise. The zone radius, when
-//    drawn, is applied by the sample builders (io/simulate_set.h, io/lowpass_set.h), not here.
+//    drawn, is applied by the sample builders (io/simulate_set.h, io/lowpass_set.h), not here; so
+//    is the DNA duplex (dna_blocks, drawn with probability dna_fraction: io/simulate_set.h).
 //    Local resolution (local_bfactor > 0), applied first: the map becomes (1 − w)·map + w·blurred,
 //    blurred = the map blurred by the B-factor local_bfactor, w(x) = a smooth random field in
 //    [0, 1] (Gaussian noise low-passed at kLocalResolutionScale Å, through a logistic of slope 2 per
@@ -95,6 +96,12 @@ struct Realism {
   // uniformly in [0, local_bfactor_max] (0: none). Real maps are sharp in their core and blurred at
   // flexible edges; a simulated map is equally sharp everywhere.
   double local_bfactor_max = 0;
+  // Nucleic acid as background: the fraction of simulated samples given a B-DNA duplex of 12 ×
+  // (1..dna_blocks_max) base pairs beside the chain (io/dna_decoy.h), inside the sample's zone and
+  // labelled background (0: none). Real maps hold DNA and RNA next to proteins; at 5–10 Å a
+  // network that never saw it calls it sheet.
+  double dna_fraction = 0;
+  int dna_blocks_max = 3;
 };
 
 // The values drawn for one sample (recorded in its metadata).
@@ -107,6 +114,7 @@ struct RealismDraw {
   double noise_sigma = 0;  // Å, σ_n of the noise's low-pass Gaussian
   double zone_radius = 0;  // Å; 0: the build's zone radius
   double local_bfactor = 0;  // Å², extra blur where the local-resolution field is 1
+  int dna_blocks = 0;        // 12-bp blocks of the duplex to lay beside the chain; 0: none
 };
 
 // Length scale (Å) of the local-resolution field: regions of this size share one local resolution.

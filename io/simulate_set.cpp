@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "io/dna_decoy.h"
 #include "io/error.h"
 #include "io/file_util.h"
 #include "kernels/philox.h"
@@ -58,6 +59,23 @@ Metadata draw_metadata(const Model& model, const std::string& chain, const Reali
           {"neighbours", o.neighbours ? "1" : "0"},
           {"zone_radius", exact_number(with_drawn_zone(o.build, d).zone.radius)},
           {"local_bfactor", exact_number(d.local_bfactor)}};
+}
+
+// A duplex of `blocks` × 12 bp placed beside the chain, clear of every atom of the model; empty when
+// no placement is clear (the sample then has none, and says so: dna_base_pairs 0).
+DnaDecoy dna_beside(const Model& model, const Chain& chain, int blocks, std::uint64_t seed) {
+  std::vector<Vec3> occupied;
+  for (const Chain& c : model.chains) occupied.insert(occupied.end(), c.atoms.begin(), c.atoms.end());
+  // Nucleosomal DNA turns ~ 4.5° per base-pair step (~ 55° per 12 bp), free DNA far less.
+  constexpr double kMaxBendDegrees = 45;
+  return place_beside(build_duplex(blocks, kMaxBendDegrees, seed), chain, PointIndex(std::move(occupied), 4.0), seed);
+}
+
+WeightedAtoms duplex_atoms(const DnaDecoy& dna) {
+  WeightedAtoms w;
+  w.positions = dna.atoms;
+  for (std::uint8_t z : dna.elements) w.weights.push_back(float(z));
+  return w;
 }
 
 ChainSs chain_classes(const Model& model, const std::string& chain, const SimulatedSetOptions& o) {
@@ -122,6 +140,7 @@ std::string realism_key(const Realism& r) {
     << "," << exact_number(r.scale_max);
   if (r.radius_max > 0) s << "|zone " << exact_number(r.radius_min) << "," << exact_number(r.radius_max);
   if (r.local_bfactor_max > 0) s << "|local b " << exact_number(r.local_bfactor_max);
+  if (r.dna_fraction > 0) s << "|dna " << exact_number(r.dna_fraction) << "," << r.dna_blocks_max;
   return s.str();  // (no part for options left off: caches built before them stay valid)
 }
 
@@ -149,9 +168,17 @@ Sample simulate_sample(const Model& model, const std::string& chain_id, const Ch
   SimulateOptions sim = o.simulate;
   sim.resolution = draw.resolution;
   const BuildOptions build = with_drawn_zone(o.build, draw);
-  const Grid clean = simulate_onto(model, o.neighbours ? "" : chain_id, sample_lattice(chain, sim, build), sim);
-  Sample s = chain_sample(add_realism(clean, draw), chain, ss, build);
+  // A duplex joins the zone (its atoms count as the chain's for the zone and the lattice, not for
+  // the labels, which come from the chain's Cα: the duplex is background).
+  const DnaDecoy dna = draw.dna_blocks > 0 ? dna_beside(model, chain, draw.dna_blocks, seed) : DnaDecoy{};
+  Chain zone_chain = chain;
+  zone_chain.atoms.insert(zone_chain.atoms.end(), dna.atoms.begin(), dna.atoms.end());
+  zone_chain.elements.insert(zone_chain.elements.end(), dna.elements.begin(), dna.elements.end());
+  Grid clean = simulate_onto(model, o.neighbours ? "" : chain_id, sample_lattice(zone_chain, sim, build), sim);
+  if (!dna.empty()) add_gaussians(duplex_atoms(dna), sim.sigma(), sim.cutoff_sigmas, clean);
+  Sample s = chain_sample(add_realism(clean, draw), zone_chain, ss, build);
   Metadata meta = draw_metadata(model, chain_id, draw, o);
+  meta.emplace_back("dna_base_pairs", std::to_string(dna.base_pairs));
   meta.insert(meta.end(), s.metadata.begin(), s.metadata.end());
   meta.emplace_back("source", source_key(model.path, chain_id, seed, o));
   meta.emplace_back("written_by", "sseunet " SSEUNET_VERSION);

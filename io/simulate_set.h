@@ -12,6 +12,12 @@
 //    build.label_cutoff; with realism.radius_max > 0 the zone's radius is drawn per sample in
 //    [radius_min, radius_max] and recorded as zone_radius). Residue classes come from the model's HELIX/SHEET records or the built-in
 //    DSSP (secondary.h; build.ss.ss_file is ignored: there is no per-model file here).
+//  * Nucleic acid as background: when the draw asks for a duplex (realism.dna_fraction), a B-DNA
+//    duplex of dna_blocks × 12 bp is laid beside the chain, clear of every atom of the model by 3 Å
+//    (io/dna_decoy.h, keyed by the sample's seed); its density is added to the map before the
+//    realism, its atoms join the chain's for the zone and the lattice, and its voxels are labelled
+//    background (labels come from the chain's Cα only). metadata dna_base_pairs: its length, 0 when
+//    none was drawn or no placement was clear.
 //  * The sample's metadata holds what a manifest sample holds (map = "simulated", model, chain,
 //    resolution = the drawn one, split, ss_source, counts, source, written_by) plus the draw: seed,
 //    sigma_factor, cutoff_sigmas, bfactor, scale, snr, noise_sigma, neighbours.

@@ -12,6 +12,9 @@
 # After each table, pooled precision / recall / F1 over all rows, at voxel and residue level, from
 # the CSV (so over- or under-prediction shows).
 #
+# Last, the nucleic acid: helix and sheet voxels called on 8IHL's DNA (chains I, J), which has
+# neither — on the crop next to DeepSSETracer 1.1, and on the whole deposited box.
+#
 #   scripts/evaluate_default.sh [DATA_DIR]   (default ../shared/data; MODEL, OUT=build/default-eval,
 #   PREDICT_FLAGS, e.g. "--tta --helix-weight 0.7")
 set -euo pipefail
@@ -60,3 +63,25 @@ echo
 echo "## DeepSSETracer (published predictions: 1.0 on the chain maps, 1.1 on the crop)"
 "$sseunet" evaluate -m "$manifest" --split all --pred-dir "$data/real" --csv "$out/deepssetracer.csv" -q
 pooled "$out/deepssetracer.csv"
+
+# Nucleic acid: 8IHL's DNA (chains I and J) holds no helix or sheet, so every helix or sheet voxel
+# called in its zone is a false positive. On the crop next to DeepSSETracer 1.1, and on the whole
+# deposited box (87×91×90 at 1.07 Å, the nucleosome's DNA all round) for sseunet (no peer masks).
+dna_manifest() {  # NAME_PREFIX MAP
+  echo -e "name\tmap\tmodel\tchain\tresolution\tsplit\tss_file"
+  for chain in I J; do echo -e "$1_8ihl_$chain\t$2\t$data/real/35448_8ihl/8ihl.cif\t$chain\tNA\ttest\t-"; done
+}
+dna_manifest crop "$data/real/35448_8ihl/cropped_35448.mrc" > "$out/dna_crop.tsv"
+dna_manifest box "$data/real/35448_8ihl/emd_35448_box.mrc" > "$out/dna_box.tsv"
+"$sseunet" predict "$data/real/35448_8ihl/emd_35448_box.mrc" -o "$out/pred/emd_35448_box" --model "$model" -q "${flags[@]}"
+dna_calls() {  # WHO MANIFEST PRED_DIR: helix and sheet voxels called in each DNA zone
+  "$sseunet" evaluate -m "$2" --split all --pred-dir "$3" --csv "$out/dna.csv" -q
+  awk -F, -v who="$1" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    { printf "| %s | %s | %d | %d |\n", who, $1, $col["voxel_helix_fp"], $col["voxel_sheet_fp"] }' "$out/dna.csv"
+}
+echo
+echo "## 8IHL's DNA called helix or sheet (voxels in each DNA chain's zone: all false positives)"
+echo -e "\n| model | row | helix voxels | sheet voxels |\n|---|---|---|---|"
+dna_calls sseunet "$out/dna_crop.tsv" "$out/pred"
+dna_calls "DeepSSETracer 1.1" "$out/dna_crop.tsv" "$data/real"
+dna_calls sseunet "$out/dna_box.tsv" "$out/pred"

@@ -11,6 +11,8 @@
 #      zone at a radius drawn in RADIUS_MIN..RADIUS_MAX Å (real chain maps come with masks of every
 #      width; the authors' reach 5–9 Å from the atoms) and local-resolution variation (up to LOCAL_B
 #      Å² of extra blur in a sample's blurriest regions: real maps are not equally sharp everywhere);
+#      a fraction DNA of the samples gets a B-DNA duplex (12–36 bp) beside the chain, labelled
+#      background (real maps hold nucleic acid next to proteins; a protein-only network calls it sheet);
 #   3. `sseunet build --manifest --lowpass`: real 2.6–3.9 Å maps, each chain REAL_PER_ROW times (val:
 #      4 times) Gaussian-filtered to a resolution drawn in 5–10 Å with extra noise (SNR 2–10), zone
 #      radius drawn as above, labelled from the fitted models. Train: HCN4 (4 chains), TRPV1,
@@ -32,7 +34,7 @@
 #   scripts/train_default.sh [DATA_DIR]     (default ../shared/data; WORK=build/default-model)
 # Environment: WIDTH (16), PATCH (64), STEPS (3500), PER_CHAIN (2), REAL_PER_ROW (24), DROPOUT (0.1),
 # DICE (per-class), WEIGHT_DECAY (1e-4), cosine learning rate from LR (1e-3) over STEPS, VAL_EVERY
-# (250 steps), RADIUS_MIN/RADIUS_MAX (4.5/8.5 Å), LOCAL_B (150 Å²), INIT (a checkpoint to fine-tune; default none),
+# (250 steps), RADIUS_MIN/RADIUS_MAX (4.5/8.5 Å), LOCAL_B (150 Å²), DNA (0.3), INIT (a checkpoint to fine-tune; default none),
 # EXTRA (folder of the models/extra_data files; default none), THREADS (all), SEED (1).
 # models/README.md says why these values.
 set -euo pipefail
@@ -43,7 +45,7 @@ sseunet=${SSEUNET:-build/sseunet}
 width=${WIDTH:-16} patch=${PATCH:-64} steps=${STEPS:-3500} per_chain=${PER_CHAIN:-2} seed=${SEED:-1}
 dropout=${DROPOUT:-0.1} dice=${DICE:-per-class} wd=${WEIGHT_DECAY:-1e-4}
 real_per_row=${REAL_PER_ROW:-24} lr=${LR:-1e-3} val_every=${VAL_EVERY:-250} init=${INIT:-}
-rmin=${RADIUS_MIN:-4.5} rmax=${RADIUS_MAX:-8.5} local_b=${LOCAL_B:-150} extra=${EXTRA:-} threads=${THREADS:-0}
+dna=${DNA:-0.3} rmin=${RADIUS_MIN:-4.5} rmax=${RADIUS_MAX:-8.5} local_b=${LOCAL_B:-150} extra=${EXTRA:-} threads=${THREADS:-0}
 [ -x "$sseunet" ] || { echo "build $sseunet first (cmake --build build)" >&2; exit 1; }
 [ -z "$extra" ] || extra=$(realpath "$extra")
 mkdir -p "$work"
@@ -69,8 +71,9 @@ zone=(--radius-min "$rmin" --radius-max "$rmax")
 common=(--threads "$threads" --seed "$seed" -q)
 realism=(--res-min 5 --res-max 10 --snr-min 1 --snr-max 6 --bfactor-min 0 --bfactor-max 80 --scale-min 0.5
          --scale-max 2 --local-bfactor-max "$local_b" "${zone[@]}" "${common[@]}")
+sim_only=(--dna-fraction "$dna")
 "$sseunet" build --list "$work/train.txt" --per-chain "$per_chain" --split train --cache "$work/sim" \
-  "${realism[@]}" > "$work/build_sim.log" || echo "some training structures failed: $work/build_sim.log" >&2
+  "${realism[@]}" "${sim_only[@]}" > "$work/build_sim.log" || echo "some training structures failed: $work/build_sim.log" >&2
 tail -n 1 "$work/build_sim.log"
 
 # 3. real maps low-passed: training rows and validation rows, by map and protein

@@ -86,6 +86,19 @@ TEST(BuildSimulate, BuildsOnceThenReusesTheCache) {
   EXPECT_EQ(up_to_date, 4u) << second.out;
 }
 
+TEST(BuildSimulate, DnaFractionOneLaysADuplexBesideEverySample) {
+  Scratch s;
+  const RunResult r = sseunet("build --simulate " + sim_data("1akeA.pdb.gz") + " --per-chain 2 --dna-fraction 1 --cache sim -q",
+                              s.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<std::string> files = files_in(s.path("sim"));
+  ASSERT_EQ(files.size(), 2u);
+  for (const std::string& f : files) {
+    const int bp = std::stoi(io::read_sample(s.path("sim/" + f)).meta("dna_base_pairs"));
+    EXPECT_TRUE(bp == 12 || bp == 24 || bp == 36) << f << ": " << bp;
+  }
+}
+
 TEST(BuildSimulate, ReportsFailuresAndRefusesMixedSources) {
   Scratch s;
   std::ofstream(s.path("list.txt")) << "# models\n" << sim_data("1akeA.pdb.gz") << "\n" << s.path("missing.pdb") << "\n";
@@ -96,6 +109,12 @@ TEST(BuildSimulate, ReportsFailuresAndRefusesMixedSources) {
   EXPECT_EQ(sseunet("build -m " + example_manifest() + " --simulate x.pdb --cache sim", s.path()).code, 2);
   EXPECT_EQ(sseunet("build --cache sim", s.path()).code, 2);
   EXPECT_EQ(sseunet("build --simulate x.pdb --res-min 9 --res-max 5 --cache sim", s.path()).code, 2);
+  // DNA is laid beside simulated chains only; a fraction is a fraction.
+  const RunResult real = sseunet("build -m " + example_manifest() + " --dna-fraction 0.5 --cache dna", s.path());
+  EXPECT_EQ(real.code, 2);
+  EXPECT_NE(real.err.find("--dna-fraction"), std::string::npos) << real.err;
+  EXPECT_EQ(sseunet("build --simulate x.pdb --dna-fraction 1.5 --cache dna", s.path()).code, 2);
+  EXPECT_FALSE(std::filesystem::exists(s.path("dna")));
 }
 
 TEST(TrainSamples, TrainsOnBuiltSamplesInTheirSplits) {
