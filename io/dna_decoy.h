@@ -2,14 +2,16 @@
 // training samples label as background (`sseunet build --simulate --dna-fraction`).
 //
 // Why: at 5–10 Å a DNA duplex is a 20 Å-wide rod of strong, regular density; a network trained on
-// protein alone calls it sheet (the shipped model did so on half the DNA of EMD-35448). Only 7 of the
-// 286 training structures hold nucleic acid, so the samples get duplexes of their own.
+// protein alone calls it sheet (the model shipped before called 67 % of EMD-35448's DNA sheet). Only 7
+// of the 286 training structure files hold more than 100 nucleic-acid atoms, so the samples get
+// duplexes of their own.
 //
 // Contract:
 //  * bdna_template(): the 486 heavy atoms of PDB 1BNA (io/bdna_1bna.inc) in the duplex frame: the
-//    helix axis is z (the atoms' principal axis, pointing along strand A 5'→3'), the origin their
-//    centroid; twist (radians, > 0: right-handed) and rise (Å) per base pair are the least-squares
-//    slopes of strand A's phosphate angle and height over its residue number.
+//    helix axis is z (the line fitted through the 12 base pairs' centroids, pointing along strand A
+//    5'→3'), the origin the atoms' centroid projected on it; twist (radians, > 0: right-handed) is
+//    the least-squares slope of strand A's phosphate angle about z over its residue number, rise (Å)
+//    that of the base pairs' heights over their number (35.81°, 3.338 Å).
 //  * build_duplex(blocks, max_bend, seed): blocks × 12 base pairs. Block k continues block k − 1's
 //    helix (the screw of 12 steps: rotation 12·twist about z, shift 12·rise) and is bent at their
 //    junction by an angle drawn in [0, max_bend] degrees about a random axis perpendicular to the
