@@ -75,7 +75,7 @@ dna_manifest crop "$data/real/35448_8ihl/cropped_35448.mrc" > "$out/dna_crop.tsv
 dna_manifest box "$data/real/35448_8ihl/emd_35448_box.mrc" > "$out/dna_box.tsv"
 "$sseunet" predict "$data/real/35448_8ihl/emd_35448_box.mrc" -o "$out/pred/emd_35448_box" --model "$model" -q "${flags[@]}"
 dna_calls() {  # WHO MANIFEST PRED_DIR: helix and sheet voxels called in each DNA zone
-  "$sseunet" evaluate -m "$2" --split all --pred-dir "$3" --csv "$out/dna.csv" -q
+  "$sseunet" evaluate -m "$2" --split all --pred-dir "$3" --csv "$out/dna.csv" -q > /dev/null
   awk -F, -v who="$1" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     { printf "| %s | %s | %d | %d |\n", who, $1, $col["voxel_helix_fp"], $col["voxel_sheet_fp"] }' "$out/dna.csv"
 }
