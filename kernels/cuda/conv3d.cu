@@ -113,7 +113,7 @@ void wgrad(const Conv3dShape& s, const float* x, const float* dy, float* dw, cud
 // dw by the engine's own kernels (every algorithm but a successful Cudnn).
 void own_wgrad(const Conv3dShape& s, const float* x, const float* dy, float* dw, cudaStream_t st) {
   if (s.k == 1) return wgrad<1>(s, x, dy, dw, st);
-  if (use_brick_wgrad(s.c_in)) return brick_wgrad_conv3(s, x, dy, dw, brick_wgrad_math(), st);
+  if (use_brick_wgrad(s.c_in)) return brick_wgrad_conv3(s, x, dy, dw, brick_math(), st);
   wgrad<3>(s, x, dy, dw, st);
 }
 
@@ -132,9 +132,9 @@ bool use_brick_wgrad(index_t channels) {
   return impl == WgradImpl::Brick || (impl == WgradImpl::Auto && channels >= 8);
 }
 
-WgradMath brick_wgrad_math() {
+BrickMath brick_math() {
   const ConvAlgo a = g_algo.load();
-  return a == ConvAlgo::TensorTF32 ? WgradMath::TF32 : a == ConvAlgo::TensorBF16 ? WgradMath::BF16 : WgradMath::Simt;
+  return a == ConvAlgo::TensorTF32 ? BrickMath::TF32 : a == ConvAlgo::TensorBF16 ? BrickMath::BF16 : BrickMath::Simt;
 }
 
 void set_conv_algo(ConvAlgo a) {

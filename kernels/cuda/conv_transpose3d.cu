@@ -228,7 +228,7 @@ void conv_transpose3d_backward_weight(const ConvT3dShape& s, const float* x, con
     return;
   }
   if (use_brick_wgrad(s.c_out)) {
-    brick_wgrad_up2(s, x, dy, dw, brick_wgrad_math(), st);
+    brick_wgrad_up2(s, x, dy, dw, brick_math(), st);
   } else {
     const UpGeom g = geom(s);
     const index_t k_total = s.n * s.in_voxels();

@@ -4,35 +4,22 @@
 // TF32-rounded or not, or BF16 pairs), and the Math policy how a warp multiplies.
 #include "kernels/cuda/wgrad_brick.cuh"
 
-#include "kernels/cuda/cp_async.cuh"
+#include "kernels/cuda/brick.cuh"
 #include "kernels/cuda/igemm.cuh"
-#include "kernels/cuda/mma.cuh"
 #include "kernels/cuda/workspace.cuh"
 
 namespace sse::cuda {
 namespace {
 
-constexpr int kBrickX = 16;  // voxels of a brick along x
-
-// Smallest s ≥ n with s ≡ 4 (mod 8): rows s words apart start in banks 4·(odd) apart, so 8 rows
-// (a fragment's g) × 4 consecutive words (its t) touch 32 different banks.
-constexpr int spread(int n) { return n + (12 - n % 8) % 8; }
-
 // How shared memory holds values: fp32 words (Simt, TF32: copied as they are by cp.async, TF32
 // rounded when a fragment is loaded) or BF16 pairs (staged through registers, rounded when packed).
 // A k-step is one mma's K: 8 voxels (fp32 words) or 16 (pairs: word j of a 16-column row holds the
 // voxels j and j + 8). Either way step s of a brick starts at word 8·s of an A row.
-template <WgradMath Math> struct Format {
-  static constexpr bool kPairs = Math == WgradMath::BF16;
+template <BrickMath Math> struct Format {
+  static constexpr bool kPairs = Math == BrickMath::BF16;
   static constexpr int kRowWords = kPairs ? 8 : 16;  // words per 16-voxel row
   static constexpr int kStepVoxels = kPairs ? 16 : 8;
-  // A staged word as the mma operand.
-  __device__ static std::uint32_t operand(std::uint32_t w) {
-    return Math == WgradMath::TF32 ? float_bits(round_tf32(bits_float(w))) : w;
-  }
 };
-
-__device__ inline float load_or_zero(const float* p) { return p ? *p : 0.0f; }
 
 // The kernel's arguments. The bricked volume is d × h × w (conv3: the volume; up2: the input).
 struct BrickProblem {
@@ -45,20 +32,6 @@ struct BrickProblem {
   index_t bricks;      // images · d · by · bx
   index_t chunk;       // bricks per slice
 };
-
-struct BrickPos {
-  index_t img;
-  int z, y0, x0;
-};
-
-__device__ inline BrickPos brick_pos(const BrickProblem& p, index_t b, int ky) {
-  const index_t row = b / p.bx;  // (image, z, brick row)
-  const int xb = static_cast<int>(b - row * p.bx);
-  const index_t plane = row / p.by;
-  const int yb = static_cast<int>(row - plane * p.by);
-  const index_t img = plane / p.d;
-  return BrickPos{img, static_cast<int>(plane - img * p.d), yb * ky, xb * kBrickX};
-}
 
 // ---- geometries: where B_t[k, c] lives in shared memory and how it is staged -------------------------
 
@@ -137,8 +110,8 @@ template <int KY, class F> struct ATile {
 
 // ---- configuration -----------------------------------------------------------------------------------
 
-template <template <int, bool> class Geo, int KY_, int WM_, int FM_, int FN_, WgradMath Math_> struct BrickCfg {
-  static constexpr WgradMath Math = Math_;
+template <template <int, bool> class Geo, int KY_, int WM_, int FM_, int FN_, BrickMath Math_> struct BrickCfg {
+  static constexpr BrickMath Math = Math_;
   using F = Format<Math>;
   using G = Geo<KY_, F::kPairs>;
   using A = ATile<KY_, F>;
@@ -163,29 +136,24 @@ __device__ void step_mma(const std::uint32_t* as, const std::uint32_t* bs, int s
   using G = typename Cfg::G;
   constexpr int lda = Cfg::A::ld;
   const int lane = lane_id(), g = lane >> 2, q = lane & 3;
-  using F = typename Cfg::F;
   std::uint32_t af[Cfg::FM][4];
 #pragma unroll
   for (int fm = 0; fm < Cfg::FM; ++fm) {
     const std::uint32_t* pa = as + (row0 + fm * 16 + g) * lda + 8 * s + q;
-    af[fm][0] = F::operand(pa[0]);
-    af[fm][1] = F::operand(pa[8 * lda]);
-    af[fm][2] = F::operand(pa[4]);
-    af[fm][3] = F::operand(pa[8 * lda + 4]);
+    af[fm][0] = mma_operand<Cfg::Math>(pa[0]);
+    af[fm][1] = mma_operand<Cfg::Math>(pa[8 * lda]);
+    af[fm][2] = mma_operand<Cfg::Math>(pa[4]);
+    af[fm][3] = mma_operand<Cfg::Math>(pa[8 * lda + 4]);
   }
 #pragma unroll
   for (int ft = 0; ft < Cfg::FT; ++ft)
 #pragma unroll
     for (int fn = 0; fn < Cfg::FN; ++fn) {
       const std::uint32_t* pb = bs + (fn * 8 + g) * G::ld + tap_base + ft * G::kTapStride + G::step_offset(s) + q;
-      const std::uint32_t bf[2] = {F::operand(pb[0]), F::operand(pb[4])};
+      const std::uint32_t bf[2] = {mma_operand<Cfg::Math>(pb[0]), mma_operand<Cfg::Math>(pb[4])};
 #pragma unroll
       for (int fm = 0; fm < Cfg::FM; ++fm) {
-        if constexpr (Cfg::Math == WgradMath::BF16) {
-          mma_bf16(acc[fm][ft][fn], af[fm], bf);
-        } else {
-          mma_tf32(acc[fm][ft][fn], af[fm], bf);
-        }
+        mma<Cfg::Math>(acc[fm][ft][fn], af[fm], bf);
       }
     }
 }
@@ -231,34 +199,6 @@ __device__ void step_simt(const std::uint32_t* as, const std::uint32_t* bs, int 
         }
       }
   }
-}
-
-// ---- staging -------------------------------------------------------------------------------------------
-
-// This thread's words e = t, t + T, ... (< Words) of one operand tile (Op: ATile or a geometry), at
-// `origin` (the tile's first row or channel): fp32 formats issue cp.async copies into `tile` (no
-// registers held); BF16 loads the pairs into `regs` (packed into the tile by stage_end).
-template <class Op, bool kPairs, int N, int T, int Words, int R>
-__device__ void stage_begin(const BrickProblem& p, const BrickPos& bp, int origin, std::uint32_t* tile,
-                            std::uint32_t (&regs)[R], int t) {
-#pragma unroll
-  for (int i = 0; i < N; ++i) {
-    const int e = t + i * T;
-    if (e >= Words) continue;
-    if constexpr (kPairs) {
-      regs[i] = pack_bf16x2(load_or_zero(Op::src(p, bp, origin, e, false)),
-                            load_or_zero(Op::src(p, bp, origin, e, true)));
-    } else {
-      cp_async4(reinterpret_cast<float*>(tile + Op::index(e)), Op::src(p, bp, origin, e, false));
-    }
-  }
-}
-
-template <class Op, int N, int T, int Words, int R>
-__device__ void stage_end(std::uint32_t* tile, const std::uint32_t (&regs)[R], int t) {
-#pragma unroll
-  for (int i = 0; i < N; ++i)
-    if (t + i * T < Words) tile[Op::index(t + i * T)] = regs[i];
 }
 
 // ---- the kernel ---------------------------------------------------------------------------------------
@@ -311,7 +251,7 @@ template <class Cfg> __global__ void __launch_bounds__(Cfg::kThreads, 1) wgrad_b
     const std::uint32_t* bs = as + Cfg::BM * A::ld;
 #pragma unroll 1
     for (int s = 0; s < Cfg::kSteps; ++s) {
-      if constexpr (Cfg::Math == WgradMath::Simt) {
+      if constexpr (Cfg::Math == BrickMath::Simt) {
         step_simt<Cfg>(as, bs, s, row0, tap_base, acc);
       } else {
         step_mma<Cfg>(as, bs, s, row0, tap_base, acc);
@@ -375,40 +315,40 @@ template <class Cfg> void run_brick(BrickProblem p, index_t images, int force_sl
 
 // Nine warps (one per (tz, ty)) leave ≤ 168 registers a thread (3 warps share a sub-partition's
 // register file): both tiles hold 48 accumulators a thread (64 × 8 × 16 spilled, on ptxas 13.0).
-template <WgradMath Math> void conv3_with(const BrickProblem& p, index_t n, BrickTile tile, int slices, float* dw,
+template <BrickMath Math> void conv3_with(const BrickProblem& p, index_t n, BrickTile tile, int slices, float* dw,
                                           cudaStream_t st) {
   const bool large = tile == BrickTile::Large || (tile == BrickTile::Auto && p.M > 32);
   if (large) return run_brick<BrickCfg<Conv3Geometry, kBrickY, 1, 4, 1, Math>>(p, n, slices, dw, st);
   run_brick<BrickCfg<Conv3Geometry, kBrickY, 1, 2, 2, Math>>(p, n, slices, dw, st);
 }
 
-template <WgradMath Math> void up2_with(const BrickProblem& p, index_t n, int slices, float* dw, cudaStream_t st) {
+template <BrickMath Math> void up2_with(const BrickProblem& p, index_t n, int slices, float* dw, cudaStream_t st) {
   run_brick<BrickCfg<Up2Geometry, kBrickY, 4, 1, 2, Math>>(p, n, slices, dw, st);
 }
 
 }  // namespace
 
-void brick_wgrad_conv3(const Conv3dShape& s, const float* x, const float* dy, float* dw, WgradMath math,
+void brick_wgrad_conv3(const Conv3dShape& s, const float* x, const float* dy, float* dw, BrickMath math,
                        cudaStream_t st, BrickTile tile, int slices) {
   kernel_check(s.k == 3 && s.n >= 1, "brick_wgrad_conv3", "k = 3 and at least one image");
   BrickProblem p{dy, x, nullptr, static_cast<int>(s.c_out), static_cast<int>(s.c_in), static_cast<int>(s.d),
                  static_cast<int>(s.h), static_cast<int>(s.w), 0, 0, 0, 0};
   switch (math) {
-    case WgradMath::Simt: return conv3_with<WgradMath::Simt>(p, s.n, tile, slices, dw, st);
-    case WgradMath::TF32: return conv3_with<WgradMath::TF32>(p, s.n, tile, slices, dw, st);
-    case WgradMath::BF16: return conv3_with<WgradMath::BF16>(p, s.n, tile, slices, dw, st);
+    case BrickMath::Simt: return conv3_with<BrickMath::Simt>(p, s.n, tile, slices, dw, st);
+    case BrickMath::TF32: return conv3_with<BrickMath::TF32>(p, s.n, tile, slices, dw, st);
+    case BrickMath::BF16: return conv3_with<BrickMath::BF16>(p, s.n, tile, slices, dw, st);
   }
 }
 
-void brick_wgrad_up2(const ConvT3dShape& s, const float* x, const float* dy, float* dw, WgradMath math,
+void brick_wgrad_up2(const ConvT3dShape& s, const float* x, const float* dy, float* dw, BrickMath math,
                      cudaStream_t st, int slices) {
   kernel_check(s.n >= 1, "brick_wgrad_up2", "at least one image");
   BrickProblem p{x, dy, nullptr, static_cast<int>(s.c_in), static_cast<int>(s.c_out), static_cast<int>(s.d),
                  static_cast<int>(s.h), static_cast<int>(s.w), 0, 0, 0, 0};
   switch (math) {
-    case WgradMath::Simt: return up2_with<WgradMath::Simt>(p, s.n, slices, dw, st);
-    case WgradMath::TF32: return up2_with<WgradMath::TF32>(p, s.n, slices, dw, st);
-    case WgradMath::BF16: return up2_with<WgradMath::BF16>(p, s.n, slices, dw, st);
+    case BrickMath::Simt: return up2_with<BrickMath::Simt>(p, s.n, slices, dw, st);
+    case BrickMath::TF32: return up2_with<BrickMath::TF32>(p, s.n, slices, dw, st);
+    case BrickMath::BF16: return up2_with<BrickMath::BF16>(p, s.n, slices, dw, st);
   }
 }
 

@@ -32,25 +32,20 @@
 
 #include "kernels/conv3d.h"
 #include "kernels/conv_transpose3d.h"
+#include "kernels/cuda/brick_math.h"
 
 namespace sse::cuda {
-
-enum class WgradMath { Simt, TF32, BF16 };
 
 // Tile shape: Auto chooses by the GEMM's rows; Small / Large force one (tests, benchmarks).
 // conv3 Small: BM 32 × BC 16; Large: 64 × 8 (Auto: Large when c_out > 32). up2: one shape, 64 × 16.
 enum class BrickTile { Auto, Small, Large };
 
-// The math the current ConvAlgo asks of the brick kernels: Simt, TensorTF32 → TF32, TensorBF16 → BF16
-// (implemented in conv3d.cu, beside the algorithm switch).
-WgradMath brick_wgrad_math();
-
 // dw (c_out, c_in, 3, 3, 3) of a k = 3 convolution (s.k must be 3; s.n ≥ 1). `slices` > 0 forces
 // the split-K slice count (tests), 0 plans it for the device.
-void brick_wgrad_conv3(const Conv3dShape& s, const float* x, const float* dy, float* dw, WgradMath math,
+void brick_wgrad_conv3(const Conv3dShape& s, const float* x, const float* dy, float* dw, BrickMath math,
                        cudaStream_t st, BrickTile tile = BrickTile::Auto, int slices = 0);
 // dw (c_in, c_out, 2, 2, 2) of the k2 s2 transposed convolution (s.n ≥ 1).
-void brick_wgrad_up2(const ConvT3dShape& s, const float* x, const float* dy, float* dw, WgradMath math,
+void brick_wgrad_up2(const ConvT3dShape& s, const float* x, const float* dy, float* dw, BrickMath math,
                      cudaStream_t st, int slices = 0);
 
 }  // namespace sse::cuda

@@ -34,7 +34,7 @@ namespace sse {
 namespace {
 
 using cuda::BrickTile;
-using cuda::WgradMath;
+using cuda::BrickMath;
 using test::bit_equal;
 using test::DeviceBuffer;
 using test::rnd;
@@ -49,21 +49,21 @@ double rms(const std::vector<float>& v) {
   return v.empty() ? 0.0 : std::sqrt(s / static_cast<double>(v.size()));
 }
 
-std::vector<float> rounded(std::vector<float> v, WgradMath m) {
-  for (float& x : v) x = m == WgradMath::TF32 ? round_tf32(x) : m == WgradMath::BF16 ? round_bf16(x) : x;
+std::vector<float> rounded(std::vector<float> v, BrickMath m) {
+  for (float& x : v) x = m == BrickMath::TF32 ? round_tf32(x) : m == BrickMath::BF16 ? round_bf16(x) : x;
   return v;
 }
 
-double unit_roundoff(WgradMath m) { return m == WgradMath::TF32 ? 0x1p-11 : m == WgradMath::BF16 ? 0x1p-8 : 0.0; }
+double unit_roundoff(BrickMath m) { return m == BrickMath::TF32 ? 0x1p-11 : m == BrickMath::BF16 ? 0x1p-8 : 0.0; }
 
-const char* name(WgradMath m) { return m == WgradMath::Simt ? "SIMT" : m == WgradMath::TF32 ? "TF32" : "BF16"; }
+const char* name(BrickMath m) { return m == BrickMath::Simt ? "SIMT" : m == BrickMath::TF32 ? "TF32" : "BF16"; }
 
 // Checks a kernel's dw against the CPU reference `cpu_dw(x, dy)` under every tolerance of the header.
 template <class Cpu>
-void expect_matches(const std::vector<float>& got, WgradMath m, const std::vector<float>& x,
+void expect_matches(const std::vector<float>& got, BrickMath m, const std::vector<float>& x,
                     const std::vector<float>& dy, index_t k_terms, Cpu&& cpu_dw) {
   const std::vector<float> exact = cpu_dw(x, dy);
-  if (m == WgradMath::Simt) {
+  if (m == BrickMath::Simt) {
     EXPECT_TRUE(test::all_close(got, exact, fp32_rtol(k_terms))) << "SIMT vs CPU";
     return;
   }
@@ -83,7 +83,7 @@ index_t k_terms(const Conv3dShape& s) { return s.n * s.voxels(); }
 void cpu_dw(const Conv3dShape& s, const float* x, const float* dy, float* dw) {
   cpu::conv3d_backward_weight(s, x, dy, dw, nullptr);
 }
-void brick_dw(const Conv3dShape& s, const float* x, const float* dy, float* dw, WgradMath m, BrickTile tile,
+void brick_dw(const Conv3dShape& s, const float* x, const float* dy, float* dw, BrickMath m, BrickTile tile,
               int slices) {
   cuda::brick_wgrad_conv3(s, x, dy, dw, m, nullptr, tile, slices);
 }
@@ -95,7 +95,7 @@ index_t k_terms(const ConvT3dShape& s) { return s.n * s.in_voxels(); }
 void cpu_dw(const ConvT3dShape& s, const float* x, const float* dy, float* dw) {
   cpu::conv_transpose3d_backward_weight(s, x, dy, dw, nullptr);
 }
-void brick_dw(const ConvT3dShape& s, const float* x, const float* dy, float* dw, WgradMath m, BrickTile,
+void brick_dw(const ConvT3dShape& s, const float* x, const float* dy, float* dw, BrickMath m, BrickTile,
               int slices) {
   cuda::brick_wgrad_up2(s, x, dy, dw, m, nullptr, slices);
 }
@@ -110,12 +110,12 @@ template <class Shape> struct Case {
     cpu_dw(s, xv.data(), dyv.data(), dw.data());
     return dw;
   }
-  std::vector<float> brick(WgradMath m, BrickTile tile, int slices) const {
+  std::vector<float> brick(BrickMath m, BrickTile tile, int slices) const {
     DeviceBuffer<float> xd(x), dyd(dy), dw(static_cast<std::size_t>(dw_count(s)));
     brick_dw(s, xd.get(), dyd.get(), dw.get(), m, tile, slices);
     return dw.to_host();
   }
-  void expect_matches_cpu(WgradMath m, BrickTile tile, int slices) const {
+  void expect_matches_cpu(BrickMath m, BrickTile tile, int slices) const {
     expect_matches(brick(m, tile, slices), m, x, dy, k_terms(s),
                    [&](const std::vector<float>& xv, const std::vector<float>& dyv) { return cpu(xv, dyv); });
   }
@@ -149,7 +149,7 @@ class CudaBrickWgrad : public ::testing::Test {
 TEST_F(CudaBrickWgrad, Conv3MatchesCpuInEveryMathTileAndSplit) {
   for (const Conv3dShape& s : kConv3Shapes) {
     const Conv3Case c(s);
-    for (WgradMath m : {WgradMath::Simt, WgradMath::TF32, WgradMath::BF16})
+    for (BrickMath m : {BrickMath::Simt, BrickMath::TF32, BrickMath::BF16})
       for (BrickTile tile : {BrickTile::Small, BrickTile::Large})
         for (int slices : {1, 3}) {
           SCOPED_TRACE(str(s) + " " + name(m) + (tile == BrickTile::Small ? " small" : " large") + " slices " +
@@ -161,7 +161,7 @@ TEST_F(CudaBrickWgrad, Conv3MatchesCpuInEveryMathTileAndSplit) {
 
 TEST_F(CudaBrickWgrad, Conv3SplitsAddInAFixedOrder) {
   const Conv3Case c(kConv3Shapes[0]);
-  for (WgradMath m : {WgradMath::Simt, WgradMath::TF32}) {
+  for (BrickMath m : {BrickMath::Simt, BrickMath::TF32}) {
     SCOPED_TRACE(name(m));
     const std::vector<float> a = c.brick(m, BrickTile::Auto, 4), b = c.brick(m, BrickTile::Auto, 4);
     EXPECT_TRUE(bit_equal(a, b)) << "the same split repeats bit for bit";
@@ -174,7 +174,7 @@ TEST_F(CudaBrickWgrad, Up2MatchesCpuInEveryMathAndSplit) {
   // The second shape crosses a brick column (w = 17) and has more channels than one 16-wide tile.
   for (const ConvT3dShape& s : {ConvT3dShape{2, 6, 10, 2, 3, 5}, ConvT3dShape{1, 3, 19, 1, 5, 17}}) {
     const Up2Case c(s);
-    for (WgradMath m : {WgradMath::Simt, WgradMath::TF32, WgradMath::BF16})
+    for (BrickMath m : {BrickMath::Simt, BrickMath::TF32, BrickMath::BF16})
       for (int slices : {1, 3}) {
         SCOPED_TRACE("up2 " + std::to_string(s.c_in) + "→" + std::to_string(s.c_out) + " " + name(m) + " slices " +
                      std::to_string(slices));
@@ -215,7 +215,7 @@ TEST_F(CudaBrickWgrad, AutoTakesTheBrickKernelFromEightChannels) {
 TEST_F(CudaBrickWgrad, TensorAlgorithmsSelectTheirMath) {
   const Conv3Case c(kConv3Shapes[0]);
   for (auto [algo, m] :
-       {std::pair{ConvAlgo::TensorTF32, WgradMath::TF32}, std::pair{ConvAlgo::TensorBF16, WgradMath::BF16}}) {
+       {std::pair{ConvAlgo::TensorTF32, BrickMath::TF32}, std::pair{ConvAlgo::TensorBF16, BrickMath::BF16}}) {
     cuda::set_conv_algo(algo);
     EXPECT_TRUE(bit_equal(engine_dw(c), c.brick(m, BrickTile::Auto, 0))) << name(m);
   }
@@ -226,7 +226,7 @@ TEST_F(CudaBrickWgrad, TensorAlgorithmsSelectTheirMath) {
 TEST_F(CudaBrickWgrad, ResultsDoNotDependOnThreadOrder) {
   const Conv3Case c(Conv3dShape{1, 9, 5, 2, 5, 6, 3});
   const Up2Case u(ConvT3dShape{1, 4, 9, 2, 2, 3});
-  for (WgradMath m : {WgradMath::Simt, WgradMath::BF16}) {
+  for (BrickMath m : {BrickMath::Simt, BrickMath::BF16}) {
     SCOPED_TRACE(name(m));
     const std::vector<float> base = c.brick(m, BrickTile::Auto, 2), base_up = u.brick(m, BrickTile::Auto, 2);
     for (const sim::Schedule& sched : {sim::Schedule::reverse(), sim::Schedule::shuffled(5)}) {
@@ -246,18 +246,18 @@ TEST_F(CudaBrickWgrad, TensorCoresAgreeWithTheSimtTwinOnUnetLayers) {
                                Conv3dShape{2, 128, 256, 8, 8, 8, 3}}) {
     SCOPED_TRACE(str(s));
     const Conv3Case c(s);
-    const std::vector<float> simt = c.brick(WgradMath::Simt, BrickTile::Auto, 0);
+    const std::vector<float> simt = c.brick(BrickMath::Simt, BrickTile::Auto, 0);
     EXPECT_TRUE(test::all_close(simt, c.cpu(c.x, c.dy), fp32_rtol(s.n * s.voxels()))) << "SIMT vs CPU";
-    for (WgradMath m : {WgradMath::TF32, WgradMath::BF16}) {
+    for (BrickMath m : {BrickMath::TF32, BrickMath::BF16}) {
       const std::vector<float> tc = c.brick(m, BrickTile::Auto, 0);
       EXPECT_TRUE(test::all_close(tc, simt, 8.0 * std::sqrt(2.0) * unit_roundoff(m), rms(simt))) << name(m);
       EXPECT_TRUE(bit_equal(tc, c.brick(m, BrickTile::Auto, 0))) << name(m) << " repeats bit for bit";
     }
   }
   const Up2Case u(ConvT3dShape{1, 128, 128, 12, 12, 12});
-  const std::vector<float> simt = u.brick(WgradMath::Simt, BrickTile::Auto, 0);
+  const std::vector<float> simt = u.brick(BrickMath::Simt, BrickTile::Auto, 0);
   EXPECT_TRUE(test::all_close(simt, u.cpu(u.x, u.dy), fp32_rtol(u.s.in_voxels())));
-  for (WgradMath m : {WgradMath::TF32, WgradMath::BF16})
+  for (BrickMath m : {BrickMath::TF32, BrickMath::BF16})
     EXPECT_TRUE(test::all_close(u.brick(m, BrickTile::Auto, 0), simt, 8.0 * std::sqrt(2.0) * unit_roundoff(m),
                                 rms(simt)))
         << name(m);
