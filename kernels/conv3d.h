@@ -101,6 +101,21 @@ WgradImpl wgrad_impl();
 // True when the brick kernel computes the weight gradient of a layer whose tiled operand has
 // `channels` channels, under the current setting.
 bool use_brick_wgrad(index_t channels);
+
+// Which kernel computes conv3d's forward and backward data for k = 3. Auto: the brick kernel
+// (kernels/cuda/wx_brick.cuh: each src value staged once for the 9 taps of its plane, mma.sync) under
+// the tensor-core algorithms (TensorTF32 / TensorBF16) when the GEMM reduces over at least 8
+// channels (forward: c_in; backward data: c_out) and has at least 16 rows (c_out; c_in); the
+// implicit GEMM (igemm.cuh, or its wmma twin conv3d_tc.cu) otherwise — under Simt too, until a GPU
+// has timed the brick kernel's SIMT twin against it (bench/gpu/conv_layers.cpp measures both).
+// Igemm / Brick force one (benchmarks, tests; Brick still leaves k = 1 to the implicit GEMM).
+// Process-wide.
+enum class WxImpl : int { Auto, Igemm, Brick };
+void set_wx_impl(WxImpl impl);
+WxImpl wx_impl();
+// True when the brick kernel computes a k = 3 forward or backward data that reduces over `c_k`
+// channels into `rows` output channels, under the current setting and algorithm.
+bool use_brick_wx(index_t c_k, index_t rows);
 }  // namespace cuda
 
 }  // namespace sse

@@ -9,7 +9,8 @@
 // refused by set_conv_algo.
 // The weight gradient is split-K: slices write partials into the workspace, sum_splits adds them in
 // slice order — deterministic, no atomics. For k = 3 it runs on the brick kernels (wgrad_brick.cuh)
-// when use_brick_wgrad says so; in the emulator their tensor-core forms run with mma.sync emulated.
+// when use_brick_wgrad says so, and the forward and backward data on wx_brick.cuh when use_brick_wx
+// does; in the emulator their tensor-core forms run with mma.sync emulated.
 // Backward functions overwrite their outputs.
 #include <atomic>
 #include <string>
@@ -20,6 +21,7 @@
 #include "kernels/cuda/igemm.cuh"
 #include "kernels/cuda/wgrad_brick.cuh"
 #include "kernels/cuda/workspace.cuh"
+#include "kernels/cuda/wx_brick.cuh"
 #include "kernels/reduce.h"
 #if !SSE_CUDA_SIM
 #include "kernels/cuda/conv3d_cudnn.cuh"
@@ -31,6 +33,7 @@ namespace {
 
 std::atomic<ConvAlgo> g_algo{ConvAlgo::Simt};
 std::atomic<WgradImpl> g_wgrad{WgradImpl::Auto};
+std::atomic<WxImpl> g_wx{WxImpl::Auto};
 
 // Runs a weights × activations GEMM on the engine the algorithm names (in the emulator: the SIMT
 // engine with the tensor cores' input rounding).
@@ -86,6 +89,7 @@ template <int KS>
 void wx(const Conv3dShape& s, bool flip, const float* src, const float* w, const float* bias, float* dst,
         cudaStream_t st) {
   const int rows = static_cast<int>(flip ? s.c_in : s.c_out), c_k = static_cast<int>(flip ? s.c_out : s.c_in);
+  if (KS == 3 && use_brick_wx(c_k, rows)) return brick_conv3_wx(s, flip, src, w, bias, dst, brick_math(), st);
   const int vol = static_cast<int>(s.voxels()), taps = KS * KS * KS;
   const float* wt = w;  // (c_out, c_in) is already tap-major when k = 1
   if (flip || KS > 1) {
@@ -130,6 +134,16 @@ WgradImpl wgrad_impl() { return g_wgrad.load(); }
 bool use_brick_wgrad(index_t channels) {
   const WgradImpl impl = g_wgrad.load();
   return impl == WgradImpl::Brick || (impl == WgradImpl::Auto && channels >= 8);
+}
+
+void set_wx_impl(WxImpl impl) { g_wx.store(impl); }
+WxImpl wx_impl() { return g_wx.load(); }
+
+bool use_brick_wx(index_t c_k, index_t rows) {
+  const WxImpl impl = g_wx.load();
+  const ConvAlgo a = g_algo.load();
+  const bool tensor = a == ConvAlgo::TensorTF32 || a == ConvAlgo::TensorBF16;
+  return impl == WxImpl::Brick || (impl == WxImpl::Auto && tensor && c_k >= 8 && rows >= 16);
 }
 
 BrickMath brick_math() {
