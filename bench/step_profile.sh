@@ -3,8 +3,8 @@
 # build/bench/unet_timing --profile (per-op CUDA events; every op is synchronized, so the profiled
 # step is slower than an unprofiled one — the shares are what this measures) and prints a Markdown
 # table of the shares of the weight gradient, backward data and forward of conv3d, the transposed
-# convolutions, the fused loss and everything else. Each precision also runs with the weight
-# gradients on the generic implicit GEMM (--wgrad igemm: the kernels before the brick kernels).
+# convolutions, the fused loss and everything else. Each precision also runs with every 3×3×3 pass on
+# the generic implicit GEMM (--wgrad igemm --wx igemm: the kernels before the brick kernels).
 #
 #   bench/step_profile.sh [--build build] [--size 64] [--width 64] [--precisions "fp32 tf32 bf16"]
 set -euo pipefail
@@ -23,13 +23,13 @@ done
 
 echo "### Where the U-Net step's time goes (unet_timing --profile, ${size}³, width $width, 3 steps)"
 echo
-echo "| precision | weight gradients | profiled step ms | conv3d bwd-weight | conv3d bwd-data | conv3d fwd |" \
+echo "| precision | conv kernels | profiled step ms | conv3d bwd-weight | conv3d bwd-data | conv3d fwd |" \
      "convT (all) | loss | everything else |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for p in $precisions; do
   for impl in auto igemm; do
     "$build/bench/unet_timing" --mode train --size "$size" "$size" "$size" --width "$width" --device cuda \
-        --repeat 3 --precision "$p" --wgrad "$impl" --profile 2>&1 |
+        --repeat 3 --precision "$p" --wgrad "$impl" --wx "$impl" --profile 2>&1 |
       awk -v p="$p" -v impl="$impl" '
         /^\{/ { if (match($0, /"median_ms":[0-9.eE+-]+/)) step = substr($0, RSTART + 12, RLENGTH - 12) }
         $2 ~ /^cuda/ && NF == 6 { ms = $4; total += ms

@@ -2,7 +2,7 @@
 // can run side by side (bench/side_by_side.sh) and be compared as a ratio.
 //
 //   unet_timing --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
-//   unet_timing --mode train --size 64 64 64 [--device cuda --precision bf16 --wgrad igemm --profile]
+//   unet_timing --mode train --size 64 64 64 [--device cuda --precision bf16 --wgrad igemm --wx igemm --profile]
 //   unet_timing --mode train --size 64 64 64 [--winograd auto|off|f2|f4] [--winograd-isa auto|avx2|avx512]
 // infer: eval-mode forward under NoGradGuard + softmax; train: one FCE_DL(γ=5) step with Adam.
 // Prints one JSON line with the median and every timing in ms, wall clock and process CPU time
@@ -36,7 +36,7 @@
 namespace {
 
 struct Options {
-  std::string mode = "infer", device = "cpu", precision = "fp32", wgrad = "auto";
+  std::string mode = "infer", device = "cpu", precision = "fp32", wgrad = "auto", wx = "auto";
   std::vector<int> size{88, 92, 92};
   int width = 64, threads = 0, repeat = 5, warmup = 1;
   bool profile = false;
@@ -65,6 +65,10 @@ int main(int argc, char** argv) {
   app.add_option("--precision", o.precision, "CUDA convolution: fp32 (SIMT), tf32, bf16 (tensor cores), cudnn")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16", "cudnn"}));
   app.add_option("--wgrad", o.wgrad, "CUDA weight-gradient kernel: auto, igemm (the generic implicit GEMM), brick")
+      ->check(CLI::IsMember({"auto", "igemm", "brick"}));
+  app.add_option("--wx", o.wx,
+                 "CUDA kernel of the 3×3×3 forward and backward data: auto (brick under tf32/bf16), igemm (the "
+                 "implicit GEMM), brick")
       ->check(CLI::IsMember({"auto", "igemm", "brick"}));
   CLI11_PARSE(app, argc, argv);
   try {
@@ -97,6 +101,7 @@ int time_unet(const Options& o) {
   cuda::set_wgrad_impl(o.wgrad == "igemm"   ? cuda::WgradImpl::Igemm
                        : o.wgrad == "brick" ? cuda::WgradImpl::Brick
                                             : cuda::WgradImpl::Auto);
+  cuda::set_wx_impl(o.wx == "igemm" ? cuda::WxImpl::Igemm : o.wx == "brick" ? cuda::WxImpl::Brick : cuda::WxImpl::Auto);
 #endif
   net::UNetConfig cfg;
   cfg.width = width;
@@ -160,7 +165,7 @@ int time_unet(const Options& o) {
   std::sort(cpu_sorted.begin(), cpu_sorted.end());
   const nlohmann::json out{{"impl", "sseunet"}, {"mode", mode}, {"device", dev.str()}, {"width", width},
                            {"shape", size}, {"threads", omp_get_max_threads()}, {"precision", precision},
-                           {"wgrad", o.wgrad},
+                           {"wgrad", o.wgrad}, {"wx", o.wx},
                            {"median_ms", sorted[sorted.size() / 2]}, {"times_ms", times},
                            {"median_cpu_ms", cpu_sorted[cpu_sorted.size() / 2]}, {"cpu_times_ms", cpu_times},
                            {"winograd", o.winograd}};

@@ -3,9 +3,12 @@
 // TF32 and BF16 tensor-core kernels against cuDNN measured in the same run (cuDNN fp32 with
 // CUDNN_FMA_MATH as the peer of SIMT, cuDNN with TF32 allowed as the peer of the tensor-core
 // kernels). Prints a Markdown table: median ms of CUDA-event timings after warm-up, TFLOP/s
-// (2·MACs), and the ratio cuDNN time / our time (≥ 1 means we are faster). Weight gradients are also
-// timed on the generic implicit GEMM (set_wgrad_impl(Igemm), the kernel before the brick kernels),
-// and the summary has bwd-weight-only rows.
+// (2·MACs), and the ratio cuDNN time / our time (≥ 1 means we are faster). The engine's default
+// choices (Auto) are timed beside the kernels they replace or may replace: every pass of the k = 3
+// layers in TF32 on the generic implicit GEMM (set_wx_impl / set_wgrad_impl(Igemm): wmma, the
+// kernels before the brick kernels), weight gradients in SIMT on it too, and forward / backward data
+// on the brick kernel's SIMT twin (set_wx_impl(Brick), not yet the SIMT default); the summary has
+// rows per pass group.
 //
 // Every result is checked before it is timed, against cuDNN fp32 (or the CPU reference when the
 // build has no cuDNN; the CPU also checks the transposed convolutions), relative to
@@ -39,15 +42,19 @@ struct Variant {
   bool tf32_peer;   // cuDNN only: allow TF32
   double tolerance; // against the fp32 reference, relative to max(|ref|, RMS)
   cuda::WgradImpl wgrad = cuda::WgradImpl::Auto;
+  cuda::WxImpl wx = cuda::WxImpl::Auto;
 };
 const Variant kSimt{"SIMT", ConvAlgo::Simt, false, 1e-4};
 const Variant kTf32{"TF32", ConvAlgo::TensorTF32, false, 5.5e-3};
 const Variant kBf16{"BF16", ConvAlgo::TensorBF16, false, 4.4e-2};
 const Variant kCudnnFp32{"cuDNN fp32", ConvAlgo::Cudnn, false, 1e-4};
 const Variant kCudnnTf32{"cuDNN tf32", ConvAlgo::Cudnn, true, 5.5e-3};
-// The weight gradient on the generic implicit GEMM (before the brick kernels), for comparison.
-const Variant kSimtIgemm{"SIMT igemm", ConvAlgo::Simt, false, 1e-4, cuda::WgradImpl::Igemm};
-const Variant kTf32Igemm{"TF32 igemm", ConvAlgo::TensorTF32, false, 5.5e-3, cuda::WgradImpl::Igemm};
+// Every pass on the generic implicit GEMM (before the brick kernels), for comparison, and forward /
+// backward data on the brick kernel's SIMT twin.
+const Variant kSimtIgemm{"SIMT igemm", ConvAlgo::Simt, false, 1e-4, cuda::WgradImpl::Igemm, cuda::WxImpl::Igemm};
+const Variant kTf32Igemm{"TF32 igemm", ConvAlgo::TensorTF32, false, 5.5e-3, cuda::WgradImpl::Igemm,
+                         cuda::WxImpl::Igemm};
+const Variant kSimtBrick{"SIMT brick", ConvAlgo::Simt, false, 1e-4, cuda::WgradImpl::Auto, cuda::WxImpl::Brick};
 
 void select(const Variant& v) {
 #if defined(SSE_HAVE_CUDNN)
@@ -55,6 +62,7 @@ void select(const Variant& v) {
 #endif
   cuda::set_conv_algo(v.algo);
   cuda::set_wgrad_impl(v.wgrad);
+  cuda::set_wx_impl(v.wx);
 }
 
 bool have_cudnn() {
@@ -187,7 +195,7 @@ void bench_size(index_t s, const Timing& t, Summary& sum) {
   std::printf("\n### Convolution layers, S = %lld (batch 1)\n\n", static_cast<long long>(s));
   const Table table({"layer", "pass", "GFLOP", "SIMT ms", "SIMT TFLOP/s", "cuDNN fp32 ms", "SIMT vs cuDNN", "TF32 ms",
                      "TF32 TFLOP/s", "BF16 ms", "cuDNN tf32 ms", "TF32 vs cuDNN", "BF16 vs cuDNN", "SIMT igemm ms",
-                     "TF32 igemm ms"});
+                     "SIMT brick ms", "TF32 igemm ms"});
   for (const Layer& l : unet_layers(s)) {
     LayerData ld(l);
     for (Dir d : {Dir::Fwd, Dir::BwdData, Dir::BwdWeight}) {
@@ -204,21 +212,22 @@ void bench_size(index_t s, const Timing& t, Summary& sum) {
       const double floor = rms(ref);
       const bool wg = d == Dir::BwdWeight;
       const bool tensor = !l.transposed || wg;  // the transposed convolution has tensor cores in dw only
+      const bool brick3 = !l.transposed && l.c.k == 3;  // the brick kernels serve k = 3
       const Measured simt = measure(ld, d, kSimt, ref, floor, t);
-      Measured tf32, bf16, cf32, ctf32, simt_igemm, tf32_igemm;
+      Measured tf32, bf16, cf32, ctf32, simt_igemm, simt_brick, tf32_igemm;
       if (tensor) {
         tf32 = measure(ld, d, kTf32, ref, floor, t);
         bf16 = measure(ld, d, kBf16, ref, floor, t);
       }
-      if (wg) {
-        simt_igemm = measure(ld, d, kSimtIgemm, ref, floor, t);
-        if (!l.transposed) tf32_igemm = measure(ld, d, kTf32Igemm, ref, floor, t);
-      }
+      if (wg) simt_igemm = measure(ld, d, kSimtIgemm, ref, floor, t);
+      if (!wg && brick3) simt_brick = measure(ld, d, kSimtBrick, ref, floor, t);
+      if (brick3) tf32_igemm = measure(ld, d, kTf32Igemm, ref, floor, t);
       if (peers) {
         cf32 = measure(ld, d, kCudnnFp32, ref, floor, t);
         ctf32 = measure(ld, d, kCudnnTf32, ref, floor, t);
       }
-      sum.all_ok = sum.all_ok && simt.ok && tf32.ok && bf16.ok && cf32.ok && ctf32.ok && simt_igemm.ok && tf32_igemm.ok;
+      sum.all_ok = sum.all_ok && simt.ok && tf32.ok && bf16.ok && cf32.ok && ctf32.ok && simt_igemm.ok &&
+                   simt_brick.ok && tf32_igemm.ok;
       sum.add("SIMT vs cuDNN fp32", simt, cf32);
       sum.add("TF32 vs cuDNN tf32", tf32, ctf32);
       sum.add("BF16 vs cuDNN tf32", bf16, ctf32);
@@ -231,13 +240,20 @@ void bench_size(index_t s, const Timing& t, Summary& sum) {
         sum.add("bwd-weight: TF32 igemm vs cuDNN tf32", tf32_igemm, ctf32);
         sum.add("bwd-weight: BF16 vs cuDNN tf32", bf16, ctf32);
         sum.add("bwd-weight: SIMT vs SIMT igemm", simt, simt_igemm);
+      } else {
+        sum.add("fwd+bwd-data: SIMT vs cuDNN fp32", simt, cf32);
+        sum.add("fwd+bwd-data: SIMT brick vs cuDNN fp32", simt_brick, cf32);
+        sum.add("fwd+bwd-data: TF32 vs cuDNN tf32", tf32, ctf32);
+        sum.add("fwd+bwd-data: TF32 igemm vs cuDNN tf32", tf32_igemm, ctf32);
+        sum.add("fwd+bwd-data: BF16 vs cuDNN tf32", bf16, ctf32);
+        sum.add("fwd+bwd-data: TF32 vs TF32 igemm", tf32, tf32_igemm);
       }
       const double f = l.flops();
       table.row({l.name, dir_name(d), fmt(f / 1e9, 1), cell_ms(simt), cell_tflops(simt, f),
                  peers ? cell_ms(cf32) : "—", cell_ratio(simt, cf32), tensor ? cell_ms(tf32) : "—",
                  tensor ? cell_tflops(tf32, f) : "—", tensor ? cell_ms(bf16) : "—", peers ? cell_ms(ctf32) : "—",
                  cell_ratio(tf32, ctf32), cell_ratio(bf16, ctf32), wg ? cell_ms(simt_igemm) : "—",
-                 wg && !l.transposed ? cell_ms(tf32_igemm) : "—"});
+                 !wg && brick3 ? cell_ms(simt_brick) : "—", brick3 ? cell_ms(tf32_igemm) : "—"});
     }
   }
   select(kSimt);
