@@ -36,6 +36,7 @@ struct BuildCmdOptions {
   io::Realism realism;
   int per_chain = 1, min_residues = 20;
   bool no_neighbours = false;
+  std::string context = "zone";
   int lowpass = 0;  // --lowpass N: N low-passed samples per manifest row
 };
 
@@ -147,6 +148,7 @@ io::SimulatedSetOptions simulated_options(const BuildCmdOptions& o, const Global
   s.split = parse_split(o.split);
   s.min_residues = o.min_residues;
   s.neighbours = !o.no_neighbours;
+  s.context = o.context == "box" ? io::SampleContext::box : io::SampleContext::zone;
   return s;
 }
 
@@ -180,6 +182,10 @@ int run_build(const BuildCmdOptions& o, const CLI::App& sub, const GlobalOptions
   if (simulate && o.lowpass > 0) throw UsageError("--lowpass filters the maps of a --manifest, not simulated maps");
   if (!simulate && o.realism.dna_fraction > 0)
     throw UsageError("--dna-fraction lays DNA beside simulated chains: it needs --simulate or --list");
+  if (!simulate && o.context != "zone")
+    throw UsageError("--context chooses what simulated samples hold: it needs --simulate or --list");
+  if (o.context == "box" && o.no_neighbours)
+    throw UsageError("--context box labels every chain in the box: it needs their density (drop --no-neighbours)");
   return simulate ? run_simulated(o, g, reporter) : run_manifest(o, g, reporter);
 }
 
@@ -220,6 +226,13 @@ void add_simulate_options(CLI::App& sub, BuildCmdOptions& o) {
       ->group("Simulation");
   sub.add_option("--sigma-factor", o.sigma, "sigma / resolution: chimera, tempy or a number")
       ->capture_default_str()
+      ->group("Simulation");
+  sub.add_option("--context", o.context,
+                 "what a sample holds around its chain: zone (as the authors' chain maps: zeroed outside the "
+                 "chain's zone, labelled from the chain) or box (as predict sees a whole map: the zone's box with "
+                 "nothing zeroed, labelled from every chain; e.g. --context box)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"zone", "box"}))
       ->group("Simulation");
   sub.add_flag("--no-neighbours", o.no_neighbours, "simulate the chain alone (default: with its neighbours' density)")
       ->group("Simulation");

@@ -354,10 +354,12 @@ std::vector<BuildResult> build_manifest(const std::vector<ManifestRow>& rows, co
   return results;
 }
 
-Sample chain_sample(const Grid& map, const Chain& chain, const ChainSs& ss, const BuildOptions& o) {
+Sample chain_sample(const Grid& map, const Chain& chain, const ChainSs& ss, const BuildOptions& o,
+                    const ZoneLabels& labels) {
   Sample s;
   s.map = zone_at_spacing(map, chain.atoms, o.voxel, o.zone);
-  s.labels = make_labels(s.map, chain, ss.classes, o.label_cutoff);
+  s.labels = labels.residues ? make_labels(s.map, *labels.residues, *labels.classes, o.label_cutoff)
+                             : make_labels(s.map, chain, ss.classes, o.label_cutoff);
   long component = 0, helix_vox = 0, sheet_vox = 0;
   for (float v : s.map.data) component += v > 0;
   for (std::uint8_t l : s.labels.data) {

@@ -98,10 +98,18 @@ struct RowInputs {
 RowInputs read_row_inputs(const ManifestRow& row, const BuildOptions& options);
 Sample row_sample(const ManifestRow& row, const RowInputs& in, const Grid& map, const BuildOptions& options);
 IoError row_error(const ManifestRow& row, const IoError& e);
+// Where a sample's labels come from when not from its own chain: the Cα of `residues` with one class
+// each (e.g. every chain of the model, for a whole-box sample).
+struct ZoneLabels {
+  const Chain* residues = nullptr;
+  const std::vector<Sse>* classes = nullptr;
+};
 // One chain cut from `map`: the zone at options.voxel (zone_at_spacing), its labels (make_labels with
-// ss.classes) and the content metadata ss_source, residues, helix_ca, sheet_ca, component_voxels,
-// helix_voxels, sheet_voxels. Throws IoError (from chain_zone) when the chain misses the map.
-Sample chain_sample(const Grid& map, const Chain& chain, const ChainSs& ss, const BuildOptions& options);
+// ss.classes, or with `labels` when given) and the content metadata ss_source, residues, helix_ca,
+// sheet_ca (the chain's), component_voxels, helix_voxels, sheet_voxels (the labels'). Throws IoError
+// (from chain_zone) when the chain misses the map.
+Sample chain_sample(const Grid& map, const Chain& chain, const ChainSs& ss, const BuildOptions& options,
+                    const ZoneLabels& labels = {});
 // Every option that changes a sample's content (voxel, zone, label cutoff, ss), for source keys.
 std::string options_key(const BuildOptions& options);
 // "path:size:mtime" ("path:missing" when absent): a file's identity in source keys.

@@ -30,7 +30,8 @@ std::string source_key(const std::string& model_path, const std::string& chain, 
   return "v" + std::to_string(Sample::kVersion) + "|simulated|" + file_stamp(model_path) + "|" + chain + "|seed " +
          std::to_string(seed) + "|sigma " + exact_number(o.simulate.sigma_factor) + "," +
          exact_number(o.simulate.cutoff_sigmas) + "," + std::to_string(o.simulate.weight_by_occupancy) + "," +
-         std::to_string(o.neighbours) + "|" + realism_key(o.realism) + "|" + options_key(o.build);
+         std::to_string(o.neighbours) + "|" + realism_key(o.realism) + "|" + options_key(o.build) +
+         (o.context == SampleContext::box ? "|context box" : "");  // (zone: caches built before it stay valid)
 }
 
 // The sample lattice around the chain: wide enough for the zone and its margin, and for the
@@ -57,6 +58,7 @@ Metadata draw_metadata(const Model& model, const std::string& chain, const Reali
           {"snr", exact_number(d.snr)},
           {"noise_sigma", exact_number(d.noise_sigma)},
           {"neighbours", o.neighbours ? "1" : "0"},
+          {"context", context_name(o.context)},
           {"zone_radius", exact_number(with_drawn_zone(o.build, d).zone.radius)},
           {"local_bfactor", exact_number(d.local_bfactor)}};
 }
@@ -82,6 +84,19 @@ ChainSs chain_classes(const Model& model, const std::string& chain, const Simula
   SsOptions ss = o.build.ss;
   ss.ss_file.clear();
   return chain_secondary_structure(model, chain, ss);
+}
+
+// Box context: every chain with a Cα as one chain (residues in model order) and its residues'
+// classes, each chain's as chain_classes gives them.
+std::pair<Chain, std::vector<Sse>> every_chain(const Model& model, const SimulatedSetOptions& o) {
+  std::pair<Chain, std::vector<Sse>> all;
+  for (const Chain& c : model.chains) {
+    if (std::none_of(c.residues.begin(), c.residues.end(), [](const Residue& r) { return r.has_ca; })) continue;
+    const ChainSs ss = chain_classes(model, c.id, o);
+    all.first.residues.insert(all.first.residues.end(), c.residues.begin(), c.residues.end());
+    all.second.insert(all.second.end(), ss.classes.begin(), ss.classes.end());
+  }
+  return all;
 }
 
 // The samples of one chain; `classes` is computed only when some sample needs building.
@@ -151,6 +166,8 @@ std::uint64_t sample_seed(const std::string& model_path, const std::string& chai
   return (std::uint64_t(philox_word(seed, id, 0)) << 32) | philox_word(seed, id, 1);
 }
 
+const char* context_name(SampleContext c) { return c == SampleContext::box ? "box" : "zone"; }
+
 std::vector<std::string> protein_chains(const Model& model, int min_residues) {
   std::vector<std::string> out;
   for (const Chain& c : model.chains) {
@@ -176,7 +193,15 @@ Sample simulate_sample(const Model& model, const std::string& chain_id, const Ch
   zone_chain.elements.insert(zone_chain.elements.end(), dna.elements.begin(), dna.elements.end());
   Grid clean = simulate_onto(model, o.neighbours ? "" : chain_id, sample_lattice(zone_chain, sim, build), sim);
   if (!dna.empty()) add_gaussians(duplex_atoms(dna), sim.sigma(), sim.cutoff_sigmas, clean);
-  Sample s = chain_sample(add_realism(clean, draw), zone_chain, ss, build);
+  Sample s;
+  if (o.context == SampleContext::zone) {
+    s = chain_sample(add_realism(clean, draw), zone_chain, ss, build);
+  } else {
+    BuildOptions box = build;
+    box.zone.zero_outside = false;
+    const auto [all, classes] = every_chain(model, o);
+    s = chain_sample(add_realism(clean, draw), zone_chain, ss, box, ZoneLabels{&all, &classes});
+  }
   Metadata meta = draw_metadata(model, chain_id, draw, o);
   meta.emplace_back("dna_base_pairs", std::to_string(dna.base_pairs));
   meta.insert(meta.end(), s.metadata.begin(), s.metadata.end());

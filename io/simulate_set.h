@@ -18,6 +18,11 @@
 //    realism, its atoms join the chain's for the zone and the lattice, and its voxels are labelled
 //    background (labels come from the chain's Cα only). metadata dna_base_pairs: its length, 0 when
 //    none was drawn or no placement was clear.
+//  * Context (options.context): zone — as the authors' chain maps, the chain's zone with everything
+//    outside it zeroed and labels from the chain's Cα (neighbours' voxels in the zone are
+//    background); box — as `predict` sees a whole map: the zone's bounding box (plus margin) with
+//    nothing zeroed (neighbours, duplex, noise) and labels from the Cα of every chain of the model
+//    (each chain's classes as the chain's own; a duplex stays background). metadata context.
 //  * The sample's metadata holds what a manifest sample holds (map = "simulated", model, chain,
 //    resolution = the drawn one, split, ss_source, counts, source, written_by) plus the draw: seed,
 //    sigma_factor, cutoff_sigmas, bfactor, scale, snr, noise_sigma, neighbours.
@@ -40,6 +45,10 @@
 
 namespace sse::io {
 
+// What a sample holds around its chain (see the contract above).
+enum class SampleContext { zone, box };
+const char* context_name(SampleContext c);
+
 struct SimulatedSetOptions {
   BuildOptions build;         // cache_dir, sample spacing, zone, label cutoff, secondary structure
   SimulateOptions simulate;   // sigma_factor, cutoff_sigmas, weight_by_occupancy (resolution is drawn)
@@ -49,6 +58,7 @@ struct SimulatedSetOptions {
   Split split = Split::train;
   int min_residues = 20;      // chains chosen automatically need this many residues with a Cα
   bool neighbours = true;     // other chains' atoms add density around the chain
+  SampleContext context = SampleContext::zone;
 };
 
 struct SimulatedSource {

@@ -115,6 +115,15 @@ TEST(BuildSimulate, ReportsFailuresAndRefusesMixedSources) {
   EXPECT_NE(real.err.find("--dna-fraction"), std::string::npos) << real.err;
   EXPECT_EQ(sseunet("build --simulate x.pdb --dna-fraction 1.5 --cache dna", s.path()).code, 2);
   EXPECT_FALSE(std::filesystem::exists(s.path("dna")));
+  // A box is labelled from every chain: it needs --simulate, and the neighbours' density.
+  const RunResult box_real = sseunet("build -m " + example_manifest() + " --context box --cache box", s.path());
+  EXPECT_EQ(box_real.code, 2);
+  EXPECT_NE(box_real.err.find("--context"), std::string::npos) << box_real.err;
+  const RunResult alone = sseunet("build --simulate x.pdb --context box --no-neighbours --cache box", s.path());
+  EXPECT_EQ(alone.code, 2);
+  EXPECT_NE(alone.err.find("--no-neighbours"), std::string::npos) << alone.err;
+  EXPECT_EQ(sseunet("build --simulate x.pdb --context whole --cache box", s.path()).code, 2);
+  EXPECT_FALSE(std::filesystem::exists(s.path("box")));
 }
 
 TEST(TrainSamples, TrainsOnBuiltSamplesInTheirSplits) {

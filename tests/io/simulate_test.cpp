@@ -465,6 +465,47 @@ TEST(SimulatedSample, ADrawnZoneRadiusMasksEachSampleAtItsOwnRadius) {
   EXPECT_THROW(draw_realism(o.realism, kSigmaChimera, 1), std::invalid_argument);
 }
 
+TEST(SimulatedSample, BoxContextKeepsTheWholeBoxAndLabelsEveryChain) {
+  // KcsA's four chains pack their helices side by side: chain A's box holds its neighbours' helices.
+  const Model model = read_model(sim_data("1K4C.pdb.gz"));
+  const ChainSs ss = chain_secondary_structure(model, "A");
+  SimulatedSetOptions o = set_options("");
+  const Sample zone = simulate_sample(model, "A", ss, 7, o);
+  o.context = SampleContext::box;
+  const Sample box = simulate_sample(model, "A", ss, 7, o);
+  EXPECT_EQ(zone.meta("context"), "zone");
+  EXPECT_EQ(box.meta("context"), "box");
+  ASSERT_EQ(box.map.dims(), zone.map.dims());  // the same box, the same draws
+  EXPECT_EQ(box.map.origin.x, zone.map.origin.x);
+
+  // Inside the zone the density is the zone sample's; outside it is kept, not zeroed.
+  const LabelGrid in_zone = zone_mask(box.map, model.chain("A").atoms, 5.0);
+  long differ_inside = 0, kept_outside = 0;
+  for (std::size_t i = 0; i < box.map.data.size(); ++i) {
+    if (in_zone.data[i]) differ_inside += box.map.data[i] != zone.map.data[i];
+    else kept_outside += box.map.data[i] != 0.f;
+  }
+  EXPECT_EQ(differ_inside, 0);
+  EXPECT_GT(kept_outside, 1000);
+
+  // Labels: helix voxels whose nearest Cα (within 3 Å) is a neighbour's, which the zone sample
+  // calls background; and the chain's own voxels keep the zone sample's labels where no other
+  // chain's Cα is as close.
+  std::vector<Vec3> own = model.chain("A").ca_positions(), others;
+  for (const Chain& c : model.chains)
+    if (c.id != "A") for (const Vec3& p : c.ca_positions()) others.push_back(p);
+  const std::vector<std::int32_t> own_owner = nearest_ca_owners(box.map, own), other_owner = nearest_ca_owners(box.map, others);
+  long neighbour_helix = 0, own_changed = 0;
+  for (std::size_t i = 0; i < box.labels.data.size(); ++i) {
+    const bool helix = box.labels.data[i] == std::uint8_t(Sse::helix);
+    if (own_owner[i] < 0 && other_owner[i] >= 0 && helix) ++neighbour_helix;
+    if (own_owner[i] >= 0 && other_owner[i] < 0) own_changed += box.labels.data[i] != zone.labels.data[i];
+  }
+  EXPECT_GT(neighbour_helix, 100);
+  EXPECT_EQ(own_changed, 0);
+  EXPECT_GT(std::stol(box.meta("helix_voxels")), std::stol(zone.meta("helix_voxels")));
+}
+
 TEST(SimulatedSet, BuildsEveryProteinChainSkipsBuiltSamplesAndReportsBadFiles) {
   test::ScratchDir dir("simset");
   write_file_atomically(dir.file("garbage.pdb"), "this is not a structure\n");
