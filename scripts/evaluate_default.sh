@@ -12,8 +12,10 @@
 # After each table, pooled precision / recall / F1 over all rows, at voxel and residue level, from
 # the CSV (so over- or under-prediction shows).
 #
-# Last, the nucleic acid: helix and sheet voxels called on 8IHL's DNA (chains I, J), which has
-# neither — on the crop next to DeepSSETracer 1.1, and on the whole deposited box.
+# Last, the whole deposited EMD-35448 box (87×91×90 at 1.07 Å; no peer masks): the histones A–H, each
+# scored on its zone of the box as on the crop (pooled P / R / F1), and the nucleic acid: helix and
+# sheet voxels called on 8IHL's DNA (chains I, J), which has neither — on the crop next to
+# DeepSSETracer 1.1, and on the whole box.
 #
 #   scripts/evaluate_default.sh [DATA_DIR]   (default ../shared/data; MODEL, OUT=build/default-eval,
 #   PREDICT_FLAGS, e.g. "--tta --helix-weight 0.7")
@@ -74,6 +76,16 @@ dna_manifest() {  # NAME_PREFIX MAP
 dna_manifest crop "$data/real/35448_8ihl/cropped_35448.mrc" > "$out/dna_crop.tsv"
 dna_manifest box "$data/real/35448_8ihl/emd_35448_box.mrc" > "$out/dna_box.tsv"
 "$sseunet" predict "$data/real/35448_8ihl/emd_35448_box.mrc" -o "$out/pred/emd_35448_box" --model "$model" -q "${flags[@]}"
+{
+  echo -e "name\tmap\tmodel\tchain\tresolution\tsplit\tss_file"
+  for chain in A B C D E F G H; do
+    echo -e "box_8ihl_$chain\t$data/real/35448_8ihl/emd_35448_box.mrc\t$data/real/35448_8ihl/8ihl.cif\t$chain\tNA\ttest\t-"
+  done
+} > "$out/histones_box.tsv"
+echo
+echo "## sseunet on the whole EMD-35448 box: the histones, each on its zone of the box"
+"$sseunet" evaluate -m "$out/histones_box.tsv" --split all --pred-dir "$out/pred" --csv "$out/box.csv" -q
+pooled "$out/box.csv"
 dna_calls() {  # WHO MANIFEST PRED_DIR: helix and sheet voxels called in each DNA zone
   "$sseunet" evaluate -m "$2" --split all --pred-dir "$3" --csv "$out/dna.csv" -q > /dev/null
   awk -F, -v who="$1" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
