@@ -76,10 +76,12 @@ class SyncBatchNorm {
 
 // Inference form of a U-Net block's first half: batch_norm(conv3d(concat_channels(x1, x2), w, b), gamma,
 // beta, running_mean, running_var, training=false, p, relu) with x2 optional (undefined: conv3d(x1)) and
-// the batch norm optional (gamma undefined: none; then `relu` applies to the convolution). On the CPU
-// without gradients it is one kernel (kernels/conv3d.h, conv3d_forward_fused): no concatenated
-// input, no separate batch-norm pass or tensor. Otherwise (CUDA, or an input needing a gradient) it
-// is those ops in sequence. Same values either way.
+// the batch norm optional (gamma undefined: none; then `relu` applies to the convolution). Without
+// gradients it is one kernel — on the CPU always (kernels/conv3d.h, conv3d_forward_fused), on CUDA
+// for k = 3 where the brick kernel runs the forward (cuda::conv3d_forward_eval, cuda::use_brick_wx):
+// no concatenated input, no separate batch-norm pass or tensor. Otherwise (an input needing a
+// gradient, k = 1 or the implicit GEMM on CUDA) it is those ops in sequence. Same values either way
+// (up to the fused kernel's own summation order).
 Tensor conv3d_eval(const Tensor& x1, const Tensor& x2, const Tensor& w, const Tensor& b, const Tensor& gamma,
                    const Tensor& beta, const Tensor& running_mean, const Tensor& running_var,
                    const BatchNormParams& p = {}, bool relu = false);

@@ -5,6 +5,7 @@
 
 #include "engine/dispatch.h"
 #include "engine/ops.h"
+#include "kernels/batchnorm.h"
 #include "kernels/box.h"
 #include "kernels/conv3d.h"
 #include "kernels/conv_transpose3d.h"
@@ -157,16 +158,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
   return y;
 }
 
-Tensor conv3d_eval(const Tensor& x1, const Tensor& x2, const Tensor& w, const Tensor& b, const Tensor& gamma,
-                   const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, const BatchNormParams& p,
-                   bool relu) {
-  const bool cpu_path = x1.device().is_cpu() && !needs_grad({&x1, &x2, &w, &b, &gamma, &beta});
-  if (!cpu_path) {  // the ops in sequence (autograd, CUDA)
-    Tensor y = conv3d(x2.defined() ? concat_channels(x1, x2) : x1, w, b);
-    if (!gamma.defined()) return relu ? ops::relu(y) : y;
-    Tensor rm = running_mean, rv = running_var;
-    return batch_norm(y, gamma, beta, rm, rv, false, p, relu);
-  }
+namespace {
+
+// The fused form's arguments, checked: the convolution's shape (c_in = both parts).
+Conv3dShape eval_shape(const Tensor& x1, const Tensor& x2, const Tensor& w, const Tensor& b, const Tensor& gamma,
+                       const Tensor& beta, const Tensor& running_mean, const Tensor& running_var) {
   check_volume("conv3d_eval", x1);
   check_volume("conv3d_eval", w);
   check_same_device("conv3d_eval", x1, w);
@@ -183,36 +179,88 @@ Tensor conv3d_eval(const Tensor& x1, const Tensor& x2, const Tensor& w, const Te
     fail("conv3d_eval", "weight " + w.shape().str() + " does not fit " + std::to_string(c_in) + " input channels");
   const index_t c_out = w.dim(0);
   check_bias("conv3d_eval", b, x1, c_out);
-  std::vector<float> scale, shift;
-  ConvEpilogue ep;
-  ep.relu = relu;
-  if (gamma.defined()) {
+  if (gamma.defined())
     for (const Tensor* t : {&gamma, &beta, &running_mean, &running_var}) {
       check_same_device("conv3d_eval", x1, *t);
       if (t->rank() != 1 || t->dim(0) != c_out) fail("conv3d_eval", "batch-norm parameter " + t->shape().str());
     }
-    // scale and shift exactly as batchnorm_forward_eval computes them
+  return Conv3dShape{x1.dim(0), c_in, c_out, x1.dim(2), x1.dim(3), x1.dim(4), static_cast<int>(k)};
+}
+
+// CPU: the epilogue as per-channel scale and shift (kernels/batchnorm.h, bn_eval_affine).
+Tensor conv3d_eval_cpu(const Conv3dShape& s, const Tensor& x1, const Tensor& x2, const Tensor& w, const Tensor& b,
+                       const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                       const Tensor& running_var, const BatchNormParams& p, bool relu) {
+  std::vector<float> scale, shift;
+  ConvEpilogue ep;
+  ep.relu = relu;
+  if (gamma.defined()) {
     const float *g = gamma.data<float>(), *be = beta.data<float>(), *rm = running_mean.data<float>(),
                 *rv = running_var.data<float>();
-    scale.resize(static_cast<std::size_t>(c_out));
-    shift.resize(static_cast<std::size_t>(c_out));
-    for (index_t o = 0; o < c_out; ++o) {
-      const std::size_t i = static_cast<std::size_t>(o);
-      scale[i] = g[o] / std::sqrt(rv[o] + p.eps);
-      shift[i] = be[o] - rm[o] * scale[i];
+    for (index_t o = 0; o < s.c_out; ++o) {
+      const BnAffine a = bn_eval_affine(g[o], be[o], rm[o], rv[o], p.eps);
+      scale.push_back(a.scale);
+      shift.push_back(a.shift);
     }
   } else if (relu) {  // ReLU alone: the identity map, then ReLU
-    scale.assign(static_cast<std::size_t>(c_out), 1.0f);
-    shift.assign(static_cast<std::size_t>(c_out), 0.0f);
+    scale.assign(static_cast<std::size_t>(s.c_out), 1.0f);
+    shift.assign(static_cast<std::size_t>(s.c_out), 0.0f);
   }
   ep.scale = scale.empty() ? nullptr : scale.data();
   ep.shift = shift.empty() ? nullptr : shift.data();
-  const Conv3dShape s{x1.dim(0), c_in, c_out, x1.dim(2), x1.dim(3), x1.dim(4), static_cast<int>(k)};
   Tensor y = empty5(s.n, s.c_out, s.d, s.h, s.w, x1.device());
   OpScope scope("conv3d_forward_fused", x1.device());
   cpu::conv3d_forward_fused(s, x1.data<float>(), x1.dim(1), x2.defined() ? x2.data<float>() : nullptr, w.data<float>(),
                             ptr_or_null(b), ep, y.data<float>());
   return y;
+}
+
+#if SSE_WITH_CUDA
+// CUDA: one brick kernel (kernels/cuda/wx_brick.cuh) reads both parts and applies the batch norm from
+// its parameters; taken where the brick kernel runs this forward anyway (cuda::use_brick_wx).
+bool fused_on_gpu(const Conv3dShape& s) { return s.k == 3 && cuda::use_brick_wx(s.c_in, s.c_out); }
+
+Tensor conv3d_eval_gpu(const Conv3dShape& s, const Tensor& x1, const Tensor& x2, const Tensor& w, const Tensor& b,
+                       const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                       const Tensor& running_var, const BatchNormParams& p, bool relu) {
+  cuda::ConvBnEval bn;
+  if (gamma.defined()) {
+    bn.gamma = gamma.data<float>();
+    bn.beta = beta.data<float>();
+    bn.running_mean = running_mean.data<float>();
+    bn.running_var = running_var.data<float>();
+  }
+  bn.eps = p.eps;
+  bn.relu = relu;
+  Tensor y = empty5(s.n, s.c_out, s.d, s.h, s.w, x1.device());
+  OpScope scope("conv3d_forward_eval", x1.device());
+  cuda::conv3d_forward_eval(s, x1.data<float>(), x1.dim(1), x2.defined() ? x2.data<float>() : nullptr,
+                            w.data<float>(), ptr_or_null(b), bn, y.data<float>(), cuda_stream(x1.device()));
+  return y;
+}
+#endif
+
+}  // namespace
+
+Tensor conv3d_eval(const Tensor& x1, const Tensor& x2, const Tensor& w, const Tensor& b, const Tensor& gamma,
+                   const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, const BatchNormParams& p,
+                   bool relu) {
+  const bool no_grad = !needs_grad({&x1, &x2, &w, &b, &gamma, &beta});
+  if (no_grad && x1.device().is_cpu()) {
+    const Conv3dShape s = eval_shape(x1, x2, w, b, gamma, beta, running_mean, running_var);
+    return conv3d_eval_cpu(s, x1, x2, w, b, gamma, beta, running_mean, running_var, p, relu);
+  }
+#if SSE_WITH_CUDA
+  if (no_grad && x1.device().is_cuda() && w.rank() == 5 && w.dim(2) == 3) {
+    const Conv3dShape s = eval_shape(x1, x2, w, b, gamma, beta, running_mean, running_var);
+    if (fused_on_gpu(s)) return conv3d_eval_gpu(s, x1, x2, w, b, gamma, beta, running_mean, running_var, p, relu);
+  }
+#endif
+  // The ops in sequence (autograd, and CUDA where the brick kernel does not run).
+  Tensor y = conv3d(x2.defined() ? concat_channels(x1, x2) : x1, w, b);
+  if (!gamma.defined()) return relu ? ops::relu(y) : y;
+  Tensor rm = running_mean, rv = running_var;
+  return batch_norm(y, gamma, beta, rm, rv, false, p, relu);
 }
 
 Tensor max_pool3d(const Tensor& x) {

@@ -33,6 +33,22 @@ struct BatchNormParams {
   float momentum = 0.1f;
 };
 
+// Eval-mode batch norm of one channel as an affine map (what batchnorm_forward_eval and the fused
+// inference convolutions apply): scale = γ / sqrt(running_var + eps), shift = β − running_mean·scale,
+// then y = x·scale + shift, and max(y, 0) with `relu`. One definition for every backend, so the
+// fused and unfused forms compute the same values.
+struct BnAffine {
+  float scale, shift;
+};
+SSE_HD inline BnAffine bn_eval_affine(float gamma, float beta, float running_mean, float running_var, float eps) {
+  const float scale = gamma / sqrtf(running_var + eps);
+  return BnAffine{scale, beta - running_mean * scale};
+}
+SSE_HD inline float affine_act(float x, float scale, float shift, bool relu) {
+  const float v = x * scale + shift;
+  return relu && v < 0.0f ? 0.0f : v;
+}
+
 // Moments of one channel: count, mean and M2 = Σ(x − mean)². `moments` buffers hold 3 doubles per
 // channel in this order.
 template <typename T> struct BnMoments {

@@ -116,6 +116,24 @@ WxImpl wx_impl();
 // True when the brick kernel computes a k = 3 forward or backward data that reduces over `c_k`
 // channels into `rows` output channels, under the current setting and algorithm.
 bool use_brick_wx(index_t c_k, index_t rows);
+
+// Eval-mode batch norm (+ ReLU) as a convolution's epilogue on the GPU, from the layer's parameters
+// (device pointers, c_out each): y = affine_act(conv + b, bn_eval_affine(...)) (kernels/batchnorm.h).
+// gamma null: no batch norm (then `relu` applies to conv + b).
+struct ConvBnEval {
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
+  const float* running_mean = nullptr;
+  const float* running_var = nullptr;
+  float eps = 1e-5f;
+  bool relu = false;
+};
+// The inference form of cpu::conv3d_forward_fused on the GPU, for k = 3: the input in two parts (x1
+// with c_in1 channels, x2 the other s.c_in − c_in1, null when c_in1 = s.c_in), never concatenated,
+// and the batch norm applied as the outputs are stored — one brick kernel (kernels/cuda/wx_brick.cuh)
+// in the math of the current algorithm (brick_math), whatever set_wx_impl says.
+void conv3d_forward_eval(const Conv3dShape& s, const float* x1, index_t c_in1, const float* x2, const float* w,
+                         const float* b, const ConvBnEval& bn, float* y, cudaStream_t st);
 }  // namespace cuda
 
 }  // namespace sse

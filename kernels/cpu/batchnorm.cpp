@@ -81,13 +81,9 @@ void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, 
 #pragma omp parallel for collapse(2) if (parallel(sh))
   for (index_t n = 0; n < sh.n; ++n) {
     for (index_t c = 0; c < sh.c; ++c) {
-      const float scale = gamma[c] / std::sqrt(running_var[c] + p.eps);
-      const float shift = beta[c] - running_mean[c] * scale;
+      const BnAffine a = bn_eval_affine(gamma[c], beta[c], running_mean[c], running_var[c], p.eps);
       const index_t o = (n * sh.c + c) * sh.s;
-      for (index_t i = 0; i < sh.s; ++i) {
-        const float v = x[o + i] * scale + shift;
-        y[o + i] = relu && v < 0.0f ? 0.0f : v;
-      }
+      for (index_t i = 0; i < sh.s; ++i) y[o + i] = affine_act(x[o + i], a.scale, a.shift, relu);
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/batchnorm.h"
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/conv3d_avx2.h"
 #include "kernels/cpu/conv3d_winograd.h"
@@ -188,10 +189,7 @@ void conv3d_forward_fused(const Conv3dShape& s, const float* x1, index_t c_in1, 
     for (index_t o = 0; o < s.c_out; ++o) {
       float* yo = y + (n * s.c_out + o) * vol;
       const float sc = ep.scale[o], sh = ep.shift[o];
-      for (index_t i = 0; i < vol; ++i) {
-        const float v = yo[i] * sc + sh;
-        yo[i] = ep.relu && v < 0.0f ? 0.0f : v;
-      }
+      for (index_t i = 0; i < vol; ++i) yo[i] = affine_act(yo[i], sc, sh, ep.relu);
     }
 }
 

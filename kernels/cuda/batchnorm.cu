@@ -130,14 +130,10 @@ __global__ void eval_kernel(BatchNormShape sh, BatchNormParams prm, const float*
                             float* y) {
   for (index_t r = blockIdx.y; r < sh.n * sh.c; r += gridDim.y) {
     const index_t c = r % sh.c;
-    const float scale = gamma[c] / sqrtf(running_var[c] + prm.eps);
-    const float shift = beta[c] - running_mean[c] * scale;
+    const BnAffine a = bn_eval_affine(gamma[c], beta[c], running_mean[c], running_var[c], prm.eps);
     const float* xr = x + r * sh.s;
     float* yr = y + r * sh.s;
-    for (index_t i = global_thread(); i < sh.s; i += grid_threads()) {
-      const float v = xr[i] * scale + shift;
-      yr[i] = relu && v < 0.0f ? 0.0f : v;
-    }
+    for (index_t i = global_thread(); i < sh.s; i += grid_threads()) yr[i] = affine_act(xr[i], a.scale, a.shift, relu);
   }
 }
 

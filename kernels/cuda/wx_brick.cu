@@ -3,6 +3,7 @@
 // the warp's multiply of a stage's 9 taps (mma.sync or the SIMT twin) and the store.
 #include "kernels/cuda/wx_brick.cuh"
 
+#include "kernels/batchnorm.h"
 #include "kernels/cuda/brick.cuh"
 #include "kernels/cuda/device_util.cuh"
 #include "kernels/cuda/workspace.cuh"
@@ -19,10 +20,12 @@ constexpr int chunk_channels(BrickMath m) { return m == BrickMath::BF16 ? 2 * kC
 
 struct WxProblem {
   const std::uint32_t* wb;  // (M, 27, kw) words (wx_brick.cuh, "Weight")
-  const float* src;         // (images, c_k, d, h, w)
+  const float* src;         // (images, c_src, d, h, w): the first c_src channels
+  const float* src2;        // (images, c_k − c_src, d, h, w): the others, or null
   const float* bias;        // (M) or null
+  ConvBnEval bn;            // the epilogue's batch norm (gamma null: none) and ReLU
   float* dst;               // (images, M, d, h, w)
-  int M, c_k, kw;
+  int M, c_k, c_src, kw;
   int d, h, w;
   int by, bx;  // bricks per column and per row
   int stages;  // 3 per channel chunk
@@ -89,13 +92,19 @@ __device__ void stage_weights(const WxProblem& p, int m0, int chunk, int tz, std
   }
 }
 
+// Start of channel c's volume of image img in the two-part src; null past c_k.
+__device__ inline const float* channel_volume(const WxProblem& p, index_t img, int c, index_t vol) {
+  if (c >= p.c_k) return nullptr;
+  if (c < p.c_src) return p.src + (img * p.c_src + c) * vol;
+  return p.src2 + (img * (p.c_k - p.c_src) + (c - p.c_src)) * vol;
+}
+
 // Stages (fp32: cp.async into `hs`; BF16: loads into `regs`, packed by halo_end) the halo plane z of
 // channels c0..: this thread's positions t, t + T, ... of the plane, each for the chunk's 8 words.
 template <class Cfg>
 __device__ void halo_begin(const WxProblem& p, const BrickPos& bp, int z, int c0, std::uint32_t* hs,
                            std::uint32_t (&regs)[Cfg::kPairs ? Cfg::NP : 1][kChunkWords], int t) {
-  const index_t vol = index_t{p.d} * p.h * p.w;
-  const index_t plane = (bp.img * p.c_k + c0) * vol + index_t{z} * p.h * p.w;  // channel c0's plane z
+  const index_t vol = index_t{p.d} * p.h * p.w, plane = index_t{z} * p.h * p.w;
   const bool z_ok = z >= 0 && z < p.d;
 #pragma unroll
   for (int i = 0; i < Cfg::NP; ++i) {
@@ -104,7 +113,10 @@ __device__ void halo_begin(const WxProblem& p, const BrickPos& bp, int z, int c0
     const int y = bp.y0 + e / kHaloCols - 1, x = bp.x0 + e % kHaloCols - 1;
     const bool ok = z_ok && y >= 0 && y < p.h && x >= 0 && x < p.w;
     const index_t at = plane + index_t{y} * p.w + x;
-    auto value = [&](int c) { return ok && c0 + c < p.c_k ? p.src + at + c * vol : nullptr; };
+    auto value = [&](int c) -> const float* {
+      const float* v = ok ? channel_volume(p, bp.img, c0 + c, vol) : nullptr;
+      return v ? v + at : nullptr;
+    };
 #pragma unroll
     for (int j = 0; j < kChunkWords; ++j) {
       if constexpr (Cfg::kPairs) {
@@ -203,6 +215,50 @@ __device__ void multiply_simt(const std::uint32_t* ws, const std::uint32_t* hs, 
   }
 }
 
+// ---- the epilogue ------------------------------------------------------------------------------------------
+
+// Row m's epilogue: v ↦ affine_act(v + bias, scale, shift, relu) — the batch norm's affine map, or the
+// identity (scale 1, shift 0) without one, as ops::conv3d_eval's fused CPU form applies it.
+struct RowEpilogue {
+  float bias = 0.0f, scale = 1.0f, shift = 0.0f;
+  __device__ float operator()(float v, bool relu) const { return affine_act(v + bias, scale, shift, relu); }
+};
+
+__device__ inline RowEpilogue row_epilogue(const WxProblem& p, int m) {
+  RowEpilogue e;
+  if (m >= p.M) return e;
+  if (p.bias) e.bias = p.bias[m];
+  if (p.bn.gamma) {
+    const BnAffine a = bn_eval_affine(p.bn.gamma[m], p.bn.beta[m], p.bn.running_mean[m], p.bn.running_var[m], p.bn.eps);
+    e.scale = a.scale;
+    e.shift = a.shift;
+  }
+  return e;
+}
+
+// This lane's outputs (rows g, g + 8 of each m-fragment; voxels 2q, 2q + 1 of each n-fragment).
+template <class Cfg>
+__device__ void store(const WxProblem& p, const BrickPos& bp, int row0, int wn, const float (&acc)[Cfg::FM][Cfg::FN][4]) {
+  const int lane = lane_id(), g = lane >> 2, q = lane & 3;
+  const index_t hw = index_t{p.h} * p.w;
+#pragma unroll
+  for (int fm = 0; fm < Cfg::FM; ++fm)
+#pragma unroll
+    for (int rr = 0; rr < 2; ++rr) {
+      const int m = row0 + fm * 16 + g + 8 * rr;
+      if (m >= p.M) continue;
+      const RowEpilogue ep = row_epilogue(p, m);
+      float* row = p.dst + ((bp.img * p.M + m) * p.d + bp.z) * hw;
+#pragma unroll
+      for (int fn = 0; fn < Cfg::FN; ++fn) {
+        const int y = bp.y0 + frag_row(wn, fn), x = bp.x0 + frag_col(fn) + 2 * q;
+        if (y >= p.h) continue;
+        for (int j = 0; j < 2; ++j)
+          if (x + j < p.w) row[index_t{y} * p.w + x + j] = ep(acc[fm][fn][2 * rr + j], p.bn.relu);
+      }
+    }
+}
+
 // ---- the kernel -------------------------------------------------------------------------------------------
 
 template <class Cfg> __global__ void __launch_bounds__(Cfg::kThreads, 1) wx_brick_kernel(const WxProblem p) {
@@ -246,21 +302,7 @@ template <class Cfg> __global__ void __launch_bounds__(Cfg::kThreads, 1) wx_bric
     buf ^= 1;
   }
 
-  // Epilogue: this lane's outputs (rows g, g + 8; voxels 2q, 2q + 1 of each fragment), plus the bias.
-  const int lane = t & 31, g = lane >> 2, q = lane & 3;
-  const index_t hw = index_t{p.h} * p.w;
-#pragma unroll
-  for (int fm = 0; fm < Cfg::FM; ++fm)
-#pragma unroll
-    for (int fn = 0; fn < Cfg::FN; ++fn)
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int m = m0 + row0 + fm * 16 + g + 8 * (i >> 1);
-        const int y = bp.y0 + frag_row(wn, fn), x = bp.x0 + frag_col(fn) + 2 * q + (i & 1);
-        if (m < p.M && y < p.h && x < p.w)
-          p.dst[((bp.img * p.M + m) * p.d + bp.z) * hw + index_t{y} * p.w + x] =
-              acc[fm][fn][i] + (p.bias ? p.bias[m] : 0.0f);
-      }
+  store<Cfg>(p, bp, m0 + row0, wn, acc);
 }
 
 // ---- host side --------------------------------------------------------------------------------------------
@@ -292,15 +334,19 @@ template <BrickMath Math> void prepare_weight(const float* w, const WxProblem& p
   launch(wx_weight_kernel<Math>, dim3(grid_for(total)), dim3(kBlock), 0, st, w, p.M, p.c_k, p.kw, flip, wb);
 }
 
-template <BrickMath Math> void run_wx(const Conv3dShape& s, bool flip, const float* src, const float* w,
-                                      const float* bias, float* dst, WxTile tile, cudaStream_t st) {
+// The problem of one call, without its weight words (run_wx prepares them).
+WxProblem make_problem(const Conv3dShape& s, bool flip, const float* src, const float* bias, float* dst,
+                       BrickMath math, const WxEval* eval) {
   WxProblem p{};
   p.M = static_cast<int>(flip ? s.c_in : s.c_out);
   p.c_k = static_cast<int>(flip ? s.c_out : s.c_in);
-  const int chunks = ceil_div(p.c_k, chunk_channels(Math));
+  p.c_src = eval && eval->src2 ? static_cast<int>(eval->c_src) : p.c_k;
+  const int chunks = ceil_div(p.c_k, chunk_channels(math));
   p.kw = chunks * kChunkWords;
   p.src = src;
+  p.src2 = eval ? eval->src2 : nullptr;
   p.bias = bias;
+  if (eval) p.bn = eval->bn;
   p.dst = dst;
   p.d = static_cast<int>(s.d);
   p.h = static_cast<int>(s.h);
@@ -308,24 +354,32 @@ template <BrickMath Math> void run_wx(const Conv3dShape& s, bool flip, const flo
   p.by = ceil_div(p.h, kBrickY);
   p.bx = ceil_div(p.w, kBrickX);
   p.stages = 3 * chunks;
+  return p;
+}
+
+template <BrickMath Math> void run_wx(WxProblem p, bool flip, const float* w, index_t bricks, WxTile tile,
+                                      cudaStream_t st) {
   auto* wb = static_cast<std::uint32_t*>(
       workspace(static_cast<std::size_t>(p.M) * 27 * p.kw * sizeof(std::uint32_t), st));
   prepare_weight<Math>(w, p, flip, wb, st);
   p.wb = wb;
-  wx_with<Math>(p, s.n * s.d * p.by * p.bx, tile, st);
+  wx_with<Math>(p, bricks, tile, st);
 }
 
 }  // namespace
 
 void brick_conv3_wx(const Conv3dShape& s, bool flip, const float* src, const float* w, const float* bias, float* dst,
-                    BrickMath math, cudaStream_t st, WxTile tile) {
+                    BrickMath math, cudaStream_t st, WxTile tile, const WxEval* eval) {
   kernel_check(s.k == 3 && s.n >= 1, "brick_conv3_wx", "k = 3 and at least one image");
-  kernel_check(s.n * s.d * ceil_div(s.h, kBrickY) * ceil_div(s.w, kBrickX) < (index_t{1} << 31), "brick_conv3_wx",
-               "fewer than 2^31 bricks");
+  kernel_check(!eval || (!flip && eval->c_src >= 1 && eval->c_src <= s.c_in && (eval->src2 != nullptr) == (eval->c_src < s.c_in)),
+               "brick_conv3_wx", "the inference extras belong to a forward: src2 exactly when c_src < c_in");
+  const index_t bricks = s.n * s.d * ceil_div(s.h, kBrickY) * ceil_div(s.w, kBrickX);
+  kernel_check(bricks < (index_t{1} << 31), "brick_conv3_wx", "fewer than 2^31 bricks");
+  const WxProblem p = make_problem(s, flip, src, bias, dst, math, eval);
   switch (math) {
-    case BrickMath::Simt: return run_wx<BrickMath::Simt>(s, flip, src, w, bias, dst, tile, st);
-    case BrickMath::TF32: return run_wx<BrickMath::TF32>(s, flip, src, w, bias, dst, tile, st);
-    case BrickMath::BF16: return run_wx<BrickMath::BF16>(s, flip, src, w, bias, dst, tile, st);
+    case BrickMath::Simt: return run_wx<BrickMath::Simt>(p, flip, w, bricks, tile, st);
+    case BrickMath::TF32: return run_wx<BrickMath::TF32>(p, flip, w, bricks, tile, st);
+    case BrickMath::BF16: return run_wx<BrickMath::BF16>(p, flip, w, bricks, tile, st);
   }
 }
 

@@ -23,6 +23,10 @@
 // (2j, 2j + 1) (BF16); channels past c_k are zeros. It lives in the device's workspace (workspace.cuh)
 // for the call. The src halo is rounded as fragments load (TF32) or packed when staged (BF16).
 //
+// Inference (WxEval): the forward's src may come in two parts by channel, and the epilogue applies
+// eval-mode batch norm and ReLU from the layer's parameters (kernels/batchnorm.h's bn_eval_affine and
+// affine_act, as batchnorm_forward_eval computes them), so a decoder block's first half is one kernel.
+//
 // Math as in wgrad_brick.cuh: fp32 accumulation; in the SIM build mma.sync is emulated exactly, so
 // all three maths run in ctest. No split, no atomics: each output is one accumulator's sum in a fixed
 // order, so a run repeats bit for bit. Outputs are overwritten.
@@ -36,9 +40,18 @@ namespace sse::cuda {
 // Rows per block: Auto chooses by M (tests and benchmarks force one).
 enum class WxTile { Auto, Small, Medium, Large };
 
+// The inference extras of a forward (cuda::conv3d_forward_eval): src holds the first c_src channels
+// of each image and src2 the other c_k − c_src (a U-Net decoder's two inputs, never concatenated;
+// src2 null when c_src = c_k), and bn is applied to each output as it is stored.
+struct WxEval {
+  const float* src2 = nullptr;
+  index_t c_src = 0;
+  ConvBnEval bn;
+};
+
 // dst (s.n, M, d, h, w) from src (s.n, c_k, d, h, w) and w (c_out, c_in, 3, 3, 3) as above; s.k must
-// be 3 and s.n ≥ 1. bias (M) or null.
+// be 3 and s.n ≥ 1. bias (M) or null. `eval` (forward only) as above, or null.
 void brick_conv3_wx(const Conv3dShape& s, bool flip, const float* src, const float* w, const float* bias, float* dst,
-                    BrickMath math, cudaStream_t st, WxTile tile = WxTile::Auto);
+                    BrickMath math, cudaStream_t st, WxTile tile = WxTile::Auto, const WxEval* eval = nullptr);
 
 }  // namespace sse::cuda

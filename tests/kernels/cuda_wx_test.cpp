@@ -17,6 +17,7 @@
 
 #include <cmath>
 
+#include "kernels/batchnorm.h"
 #include "kernels/conv3d.h"
 #include "kernels/low_precision.h"
 #include "tests/kernels/cuda_test_util.h"
@@ -142,6 +143,62 @@ TEST_F(CudaBrickWx, ForwardAndBackwardDataMatchCpuInEveryMathAndTile) {
           SCOPED_TRACE(str(s) + (flip ? " bwd-data " : " fwd ") + name(m) + " " + name(tile));
           c.expect_matches_cpu(c.brick(m, tile), m);
         }
+    }
+}
+
+// ---- the inference form: two-part input, batch norm + ReLU in the epilogue ------------------------------
+
+TEST_F(CudaBrickWx, EvalFormMatchesTheCpuFusedForm) {
+  // c_in = 11 + 9: the chunk of 8 (BF16: 16) channels straddles the two parts.
+  const Conv3dShape s{2, 20, 18, 3, 10, 17, 3};
+  const index_t c1 = 11, vol = s.voxels();
+  const std::vector<float> x1 = rnd(s.n * c1 * vol, 31), x2 = rnd(s.n * (s.c_in - c1) * vol, 32);
+  const std::vector<float> w = rnd(s.c_out * s.c_in * 27, 33), b = rnd(s.c_out, 34), beta = rnd(s.c_out, 35),
+                           mean = rnd(s.c_out, 36);
+  std::vector<float> gamma = rnd(s.c_out, 37), var = rnd(s.c_out, 38);
+  for (float& g : gamma) g = 1.25f + 0.75f * g;  // [0.5, 2]
+  for (float& v : var) v = 1.75f + 1.25f * v;    // [0.5, 3]
+  const float eps = 1e-5f;
+  for (BrickMath m : {BrickMath::Simt, BrickMath::TF32, BrickMath::BF16})
+    for (bool bn : {true, false}) {
+      SCOPED_TRACE(std::string(name(m)) + (bn ? " bn+relu" : " relu"));
+      // CPU: the fused form with the same per-channel affine map (kernels/batchnorm.h).
+      std::vector<float> scale(static_cast<std::size_t>(s.c_out), 1.0f), shift(scale.size(), 0.0f);
+      for (std::size_t o = 0; bn && o < scale.size(); ++o) {
+        const BnAffine a = bn_eval_affine(gamma[o], beta[o], mean[o], var[o], eps);
+        scale[o] = a.scale;
+        shift[o] = a.shift;
+      }
+      auto cpu_eval = [&](const std::vector<float>& a, const std::vector<float>& c, const std::vector<float>& wv) {
+        std::vector<float> y(static_cast<std::size_t>(s.n * s.c_out * vol));
+        cpu::conv3d_forward_fused(s, a.data(), c1, c.data(), wv.data(), b.data(), ConvEpilogue{scale.data(), shift.data(), true},
+                                  y.data());
+        return y;
+      };
+      DeviceBuffer<float> d1(x1), d2(x2), dw(w), db(b), dg(gamma), dbeta(beta), dm(mean), dv(var),
+          y(static_cast<std::size_t>(s.n * s.c_out * vol));
+      cuda::WxEval eval{d2.get(), c1, cuda::ConvBnEval{}};
+      if (bn) eval.bn = cuda::ConvBnEval{dg.get(), dbeta.get(), dm.get(), dv.get(), eps, true};
+      eval.bn.relu = true;
+      cuda::brick_conv3_wx(s, false, d1.get(), dw.get(), db.get(), y.get(), m, nullptr, WxTile::Auto, &eval);
+      // Tolerances relative to max(|ref|, RMS(ref)): the affine map scales the convolution's error
+      // and its values alike, and an output the shift brought near zero had |conv·scale| ≤ |shift| +
+      // |y|, within the RMS here (|shift| ≤ 3.9, RMS ≈ 20) — so the header's bounds hold, × 2 for
+      // the affine map's own rounding.
+      const std::vector<float> got = y.to_host(), exact = cpu_eval(x1, x2, w);
+      const double tol = 2.0 * fp32_rtol(s.c_in * 27);
+      if (m == BrickMath::Simt) {
+        EXPECT_TRUE(test::all_close(got, exact, tol, rms(exact))) << "SIMT vs CPU";
+      } else {
+        const std::vector<float> same_inputs = cpu_eval(rounded(x1, m), rounded(x2, m), rounded(w, m));
+        EXPECT_TRUE(test::all_close(got, same_inputs, tol * (real_gpu() ? 8.0 : 1.0), rms(exact)))
+            << "vs CPU on rounded inputs";
+        EXPECT_TRUE(test::all_close(got, exact, 2.0 * 8.0 * std::sqrt(2.0) * unit_roundoff(m), rms(exact)))
+            << "vs fp32 CPU";
+      }
+      long negative = 0;
+      for (float v : got) negative += v < 0.0f;
+      EXPECT_EQ(negative, 0) << "ReLU";
     }
 }
 
