@@ -50,6 +50,10 @@ void add_global_options(CLI::App& app, GlobalOptions& g);
 void apply_global_options(const GlobalOptions& g);
 // The device to run on: --device if given (validated), else cuda:0 when usable, else cpu.
 Device choose_device(const GlobalOptions& g);
+// --precision (engine/precision.h): anything but fp32 needs a CUDA device this build can run it on
+// (UsageError naming `what`, the option or the run that holds it); on a CUDA device it sets the
+// convolutions' precision.
+void check_precision(const std::string& precision, Device dev, const std::string& what);
 // Makes a subcommand with its one-line description, global options, and an example in --help.
 CLI::App* add_subcommand(CLI::App& app, GlobalOptions& g, const std::string& name, const std::string& what,
                          const std::string& example);

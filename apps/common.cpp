@@ -3,6 +3,7 @@
 
 #include "apps/app.h"
 #include "engine/device.h"
+#include "engine/precision.h"
 #include "engine/profiler.h"
 #include "kernels/cpu/blas.h"
 
@@ -33,6 +34,11 @@ Device choose_device(const GlobalOptions& g) {
     throw EngineError("--device " + g.device + ": no such CUDA device (" + std::to_string(cuda_device_count()) +
                       " visible)");
   return d;
+}
+
+void check_precision(const std::string& precision, Device dev, const std::string& what) {
+  if (dev.is_cpu() && precision != "fp32") throw UsageError(what + " needs a CUDA device (the CPU computes in fp32)");
+  if (dev.is_cuda()) set_precision(parse_precision(precision));
 }
 
 CLI::App* add_subcommand(CLI::App& app, GlobalOptions& g, const std::string& name, const std::string& what,

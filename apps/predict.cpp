@@ -16,6 +16,9 @@
 //    structure coloured by predicted class (apps/chimerax.h).
 //  * With --report: report.html, a self-contained page with slices through the map and its
 //    predictions, the counts, the residue table and the run's settings (apps/predict_report.h).
+//  * --precision tf32 / bf16 (a CUDA device; a usage error on the CPU, before anything is written):
+//    the convolutions on tensor cores (engine/precision.h), with each decoder block's first half as
+//    one fused kernel (ops::conv3d_eval).
 //  * One map: outputs go to DIR; several maps: DIR/<map stem>/; without -o: ./<map stem>_sseunet/.
 //  * Every input (maps' headers, model, structure, chain, output directories) is checked before the
 //    first map is computed; each map's files appear together when it is done (apps/output.h).
@@ -55,6 +58,7 @@ struct PredictOptions {
   DecisionFlags decision;  // --helix-weight / --sheet-weight over the model's calibrated rule
   bool on_input_grid = false;
   bool report = false;
+  std::string precision = "fp32";
 };
 
 // The output directory of each map, refusing two maps that would write to the same place.
@@ -239,11 +243,12 @@ int run_predict(const PredictOptions& o, const GlobalOptions& g) {
   const Reporter reporter(g);
   check_tiles(o.tiles);
   if (o.structure.empty() && !o.chain.empty()) throw UsageError("--chain needs --structure");
+  const Device dev = choose_device(g);
+  check_precision(o.precision, dev, "--precision " + o.precision);
   const std::vector<std::string> dirs = output_dirs(o);
   for (const std::string& m : o.maps) check_predictable(io::read_map_header(m));
   std::vector<std::unique_ptr<OutputDir>> outs;  // created and proved writable before any work
   for (const std::string& d : dirs) outs.push_back(std::make_unique<OutputDir>(d));
-  const Device dev = choose_device(g);
   LoadedModel model = load_model(resolve_model_path(o.model), dev);
   io::Model structure;
   if (!o.structure.empty()) {
@@ -274,6 +279,11 @@ Command add_predict(CLI::App& app, GlobalOptions& g) {
   sub->add_flag("--on-input-grid", o->on_input_grid, "write outputs on the input map's grid instead of the 1 A grid");
   sub->add_option("--structure", o->structure, "atomic model (PDB/mmCIF) fitted to the map: also write residues.csv");
   sub->add_option("--chain", o->chain, "only this chain of --structure in residues.csv");
+  sub->add_option("--precision", o->precision,
+                  "CUDA convolutions: fp32, or tf32 / bf16 on tensor cores (inputs rounded, so masks can differ "
+                  "where two classes nearly tie), e.g. --device cuda --precision tf32")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}));
   sub->add_flag("--report", o->report,
                 "also write report.html: slices through the map with helix/sheet overlays, counts, residues, "
                 "settings (one self-contained page), e.g. sseunet predict map.mrc -o out/ --report");

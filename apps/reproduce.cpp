@@ -356,7 +356,8 @@ int run_reproduce(ReproduceOptions o, const CLI::App& sub, const GlobalOptions& 
   const std::vector<StudyConfig> todo = chosen_configs(grid, o.only);
   if (o.manifest.empty()) throw UsageError("give --manifest M (rows of splits train, val and test) and --out DIR, or --quick");
   // Bad flags are refused by every rank alike, before MPI starts.
-  check_precision(training_config(o.flags, "ce", 0, g.seed), choose_device(g), "--precision " + o.flags.cfg.precision);
+  check_precision(training_config(o.flags, "ce", 0, g.seed).precision, choose_device(g),
+                  "--precision " + o.flags.cfg.precision);
   const std::shared_ptr<dist::Comm> comm = dist::from_environment();
   return run_on_ranks(*comm, [&] {
     const Reporter out = rank_reporter(g, *comm);

@@ -241,7 +241,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub, const GlobalOptions& g
   if (resume && !o.init.empty()) throw UsageError("--init starts a new run; a resumed run has its own weights");
   const train::TrainConfig cfg = resume ? resumed_config(o, sub, files) : fresh_config(o, sub, g);
   if (!resume) files = fresh_files(o);
-  check_precision(cfg, choose_device(g),
+  check_precision(cfg.precision, choose_device(g),
                   resume ? "the run in " + files.dir + " trains with --precision " + cfg.precision
                          : "--precision " + cfg.precision);
   const std::shared_ptr<dist::Comm> comm = dist::from_environment();
@@ -280,14 +280,6 @@ train::TrainConfig training_config(const TrainFlags& flags, const std::string& l
   c.augment = !flags.no_augment;
   c.seed = seed;
   return c;
-}
-
-// A CPU device computes in fp32; on a CUDA device, setting the precision is the check that this
-// build can run it (set_precision throws otherwise). The trainer sets it again on its own device.
-void check_precision(const train::TrainConfig& c, Device dev, const std::string& what) {
-  if (dev.is_cpu() && c.precision != "fp32")
-    throw UsageError(what + " needs a CUDA device (the CPU computes in fp32)");
-  if (dev.is_cuda()) set_precision(parse_precision(c.precision));
 }
 
 // Every rank takes part of each batch: N ranks need a global batch of N or more. Checked from the

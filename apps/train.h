@@ -13,9 +13,8 @@
 //    --max-steps, which only set its length). training_config() makes the configuration of a new
 //    run with a given loss and γ (γ kept for fce and fce_dl only) and seed; a --batch smaller than
 //    the number of ranks the launcher started is a UsageError (check_batch_fits_ranks(), found by
-//    every rank alike before MPI starts). check_precision(): a --precision other than fp32 needs a
-//    CUDA device this build can run it on (UsageError naming `what`, the option or the run that holds
-//    it); on a CUDA device it sets the convolutions' precision. Also called before MPI starts.
+//    every rank alike before MPI starts). A --precision is checked by check_precision (apps/app.h),
+//    also before MPI starts.
 //  * read_stored_run(dir): the configuration in DIR/last.ckpt and the inputs in DIR/run.json (what
 //    a resumed run continues with); IoError naming the file when either is not a run's.
 //  * run_training(): trains a new run in run.dir (resume false; the caller has checked that the
@@ -67,7 +66,6 @@ const std::vector<std::string>& fixed_config_flags();
 train::TrainConfig training_config(const TrainFlags& flags, const std::string& loss, float gamma,
                                    std::uint64_t seed);
 void check_batch_fits_ranks(int batch, const std::string& what);
-void check_precision(const train::TrainConfig& c, Device dev, const std::string& what);
 
 struct StoredRun {
   RunFiles files;

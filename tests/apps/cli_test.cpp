@@ -45,7 +45,8 @@ TEST(Cli, UsageErrorsExitWithTwo) {
            "predict " + map + " --chain A", "predict " + map + " --tile 8",
            "predict " + map + " --tile 32 --overlap 16", "train --manifest m.tsv", "train --resume r --width 8",
            "train --loss ce --gamma 2 --manifest m --out o", "evaluate --manifest m --pred-dir d --split nope",
-           "train --precision fp16 --manifest m --out o", "train --precision bf16 --device cpu --manifest m --out o"}) {
+           "train --precision fp16 --manifest m --out o", "train --precision bf16 --device cpu --manifest m --out o",
+           "predict " + map + " --precision fp16", "predict " + map + " --precision tf32 --device cpu -o out"}) {
     const RunResult r = sseunet(args, s.path());
     EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
     EXPECT_FALSE(r.err.empty()) << args;
