@@ -7,6 +7,7 @@
 //   spread(n), spread_rows(n)   shared-memory row strides whose fragment loads are free of bank conflicts
 //   mma_operand<Math>(w)   a staged 32-bit word as the mma operand (TF32: rounded to nearest here)
 //   mma<Math>(d, a, b)     one m16n8k8 TF32 or m16n8k16 BF16 mma.sync (mma.cuh)
+//   load_fragment_rows     the SIMT twins' float4 loads of the rows a lane's accumulators cover
 //   stage_begin / stage_end    a block's cooperative copy of one operand tile into shared memory:
 //                          fp32 words by cp.async (zero-filled where the source gives no address),
 //                          BF16 pairs loaded into registers, then packed into the tile
@@ -58,6 +59,18 @@ template <BrickMath Math> __device__ void mma(float (&d)[4], const std::uint32_t
   } else {
     mma_tf32(d, a, b);
   }
+}
+
+// SIMT twins: the four fp32 words at column `col` of the rows a lane's accumulators cover — rows g and
+// g + 8 of each of the warp's FM m-fragments, row0 + 16·fm + g + 8·rr — as float4 (rows 16-byte aligned).
+template <int FM>
+__device__ void load_fragment_rows(const float* tile, int ld, int row0, int col, float4 (&a)[FM][2]) {
+  const int g = lane_id() >> 2;
+#pragma unroll
+  for (int fm = 0; fm < FM; ++fm)
+#pragma unroll
+    for (int rr = 0; rr < 2; ++rr)
+      a[fm][rr] = *reinterpret_cast<const float4*>(tile + (row0 + fm * 16 + g + 8 * rr) * ld + col);
 }
 
 // This thread's words e = t, t + T, ... (< Words) of one operand tile (Op says, for word e, where its

@@ -166,17 +166,13 @@ __device__ void step_simt(const std::uint32_t* as, const std::uint32_t* bs, int 
                           float (&acc)[Cfg::FM][Cfg::FT][Cfg::FN][4]) {
   using G = typename Cfg::G;
   constexpr int lda = Cfg::A::ld;
-  const int lane = lane_id(), g = lane >> 2, q = lane & 3;
+  const int q = lane_id() & 3;
   const float* af = reinterpret_cast<const float*>(as);
   const float* bf = reinterpret_cast<const float*>(bs);
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     float4 a[Cfg::FM][2];
-#pragma unroll
-    for (int fm = 0; fm < Cfg::FM; ++fm)
-#pragma unroll
-      for (int rr = 0; rr < 2; ++rr)
-        a[fm][rr] = *reinterpret_cast<const float4*>(af + (row0 + fm * 16 + g + 8 * rr) * lda + 8 * s + 4 * half);
+    load_fragment_rows<Cfg::FM>(af, lda, row0, 8 * s + 4 * half, a);
 #pragma unroll
     for (int fn = 0; fn < Cfg::FN; ++fn)
 #pragma unroll

@@ -179,7 +179,7 @@ template <class Cfg>
 __device__ void multiply_simt(const std::uint32_t* ws, const std::uint32_t* hs, int row0, int wn,
                               float (&acc)[Cfg::FM][Cfg::FN][4]) {
   constexpr int lda = Cfg::W::ld, ldh = kHaloLd;
-  const int lane = lane_id(), g = lane >> 2, q = lane & 3;
+  const int q = lane_id() & 3;
   const float* wf = reinterpret_cast<const float*>(ws);
   const float* hf = reinterpret_cast<const float*>(hs);
 #pragma unroll 1
@@ -188,12 +188,7 @@ __device__ void multiply_simt(const std::uint32_t* ws, const std::uint32_t* hs, 
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       float4 a[Cfg::FM][2];
-#pragma unroll
-      for (int fm = 0; fm < Cfg::FM; ++fm)
-#pragma unroll
-        for (int rr = 0; rr < 2; ++rr)
-          a[fm][rr] = *reinterpret_cast<const float4*>(wf + (row0 + fm * 16 + g + 8 * rr) * lda + tap * kChunkWords +
-                                                       4 * half);
+      load_fragment_rows<Cfg::FM>(wf, lda, row0, tap * kChunkWords + 4 * half, a);
 #pragma unroll
       for (int fn = 0; fn < Cfg::FN; ++fn)
 #pragma unroll

@@ -24,6 +24,7 @@
 #include "tests/support/cuda_buffers.h"
 
 #if SSE_WITH_CUDA
+#include "tests/kernels/brick_test_util.h"
 #include "kernels/cuda/wx_brick.cuh"
 #if SSE_CUDA_SIM
 #include "kernels/sim/sim.h"
@@ -35,27 +36,15 @@ namespace {
 using cuda::BrickMath;
 using cuda::WxTile;
 using test::bit_equal;
+using test::fp32_rtol;
+using test::name;
+using test::real_gpu;
+using test::rms;
+using test::rounded;
+using test::unit_roundoff;
 using test::DeviceBuffer;
 using test::rnd;
 
-bool real_gpu() { return test::cuda_usable() && !cuda_emulated(); }
-
-double fp32_rtol(index_t k_terms) { return 1e-5 * std::sqrt(static_cast<double>(k_terms)); }
-
-double rms(const std::vector<float>& v) {
-  double s = 0.0;
-  for (float x : v) s += static_cast<double>(x) * x;
-  return v.empty() ? 0.0 : std::sqrt(s / static_cast<double>(v.size()));
-}
-
-std::vector<float> rounded(std::vector<float> v, BrickMath m) {
-  for (float& x : v) x = m == BrickMath::TF32 ? round_tf32(x) : m == BrickMath::BF16 ? round_bf16(x) : x;
-  return v;
-}
-
-double unit_roundoff(BrickMath m) { return m == BrickMath::TF32 ? 0x1p-11 : m == BrickMath::BF16 ? 0x1p-8 : 0.0; }
-
-const char* name(BrickMath m) { return m == BrickMath::Simt ? "SIMT" : m == BrickMath::TF32 ? "TF32" : "BF16"; }
 const char* name(WxTile t) {
   return t == WxTile::Small ? "small" : t == WxTile::Medium ? "medium" : t == WxTile::Large ? "large" : "auto";
 }
