@@ -4,7 +4,8 @@
 // sseunet build --simulate MODEL[:CHAIN]... --cache DIR — the same samples from maps simulated from
 // atomic models (io::build_simulated): --per-chain samples per chain, each at a resolution, noise,
 // blur and scale drawn from the given ranges and --seed; labels from the model's HELIX/SHEET records
-// or the built-in DSSP. --list FILE adds models from a file (one `path[:CHAIN]` per line).
+// or the built-in DSSP. --list FILE adds models from a file (one `path[:CHAIN]` per line);
+// --context box keeps the whole box around each chain, labelled from every chain (io/simulate_set.h).
 // sseunet build --manifest M --lowpass N --cache DIR — N samples per row from the row's real map
 // Gaussian-filtered to a resolution drawn in --res-min..--res-max (io::build_lowpassed).
 // Both print one line per sample (built / up to date / failed) and a summary on stdout; a failure is

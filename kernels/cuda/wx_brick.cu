@@ -64,6 +64,7 @@ template <int BM> struct WTile {
 // columns at (j, row, col) = j · ld + row · 18 + col, holding src[c, z, y0 + row − 1, x0 + col − 1]
 // of the stage's plane z (zero outside the volume and past c_k).
 constexpr int kHaloLd = spread_rows(kPlaneWords);
+
 template <int WM_, int FM_, BrickMath Math_> struct WxCfg {
   static constexpr BrickMath Math = Math_;
   static constexpr bool kPairs = Math == BrickMath::BF16;
@@ -371,6 +372,8 @@ void brick_conv3_wx(const Conv3dShape& s, bool flip, const float* src, const flo
   const index_t bricks = s.n * s.d * ceil_div(s.h, kBrickY) * ceil_div(s.w, kBrickX);
   kernel_check(bricks < (index_t{1} << 31), "brick_conv3_wx", "fewer than 2^31 bricks");
   const WxProblem p = make_problem(s, flip, src, bias, dst, math, eval);
+  kernel_check(index_t{p.M} * 27 * p.kw < (index_t{1} << 31), "brick_conv3_wx",
+               "the rearranged weight must have fewer than 2^31 words");
   switch (math) {
     case BrickMath::Simt: return run_wx<BrickMath::Simt>(p, flip, w, bricks, tile, st);
     case BrickMath::TF32: return run_wx<BrickMath::TF32>(p, flip, w, bricks, tile, st);
