@@ -3,12 +3,16 @@
 //  * fp32_rtol(K): fp32 reassociation of K terms, 1e-5·sqrt(K) relative to max(|ref|, 1) (inputs U(−1, 1)).
 //  * unit_roundoff(math): u of the operands' format (TF32 2^−11, BF16 2^−8; 0 for SIMT).
 //  * rounded(v, math): v rounded as the kernels round their operands (round_tf32 / round_bf16).
+//  * BrickKernelTest: the fixture — skips without CUDA, restores the process-wide kernel choices.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "engine/device.h"
+#include "kernels/conv3d.h"
 #include "kernels/cuda/brick_math.h"
 #include "kernels/low_precision.h"
 #include "tests/support/cuda_buffers.h"
@@ -37,5 +41,16 @@ inline double unit_roundoff(cuda::BrickMath m) {
 inline const char* name(cuda::BrickMath m) {
   return m == cuda::BrickMath::Simt ? "SIMT" : m == cuda::BrickMath::TF32 ? "TF32" : "BF16";
 }
+
+class BrickKernelTest : public ::testing::Test {
+ protected:
+  void SetUp() override { SSE_REQUIRE_CUDA(); }
+  void TearDown() override {
+    if (!cuda_usable()) return;
+    cuda::set_wx_impl(cuda::WxImpl::Auto);
+    cuda::set_wgrad_impl(cuda::WgradImpl::Auto);
+    cuda::set_conv_algo(ConvAlgo::Simt);
+  }
+};
 
 }  // namespace sse::test

@@ -124,16 +124,7 @@ const Conv3dShape kConv3Shapes[] = {
     {1, 17, 40, 2, 3, 18, 3},
 };
 
-class CudaBrickWgrad : public ::testing::Test {
- protected:
-  void SetUp() override { SSE_REQUIRE_CUDA(); }
-  void TearDown() override {
-    if (test::cuda_usable()) {
-      cuda::set_wgrad_impl(cuda::WgradImpl::Auto);
-      cuda::set_conv_algo(ConvAlgo::Simt);
-    }
-  }
-};
+class CudaBrickWgrad : public test::BrickKernelTest {};
 
 TEST_F(CudaBrickWgrad, Conv3MatchesCpuInEveryMathTileAndSplit) {
   for (const Conv3dShape& s : kConv3Shapes) {

@@ -112,16 +112,7 @@ const Conv3dShape kShapes[] = {
     {1, 20, 70, 1, 3, 5, 3},
 };
 
-class CudaBrickWx : public ::testing::Test {
- protected:
-  void SetUp() override { SSE_REQUIRE_CUDA(); }
-  void TearDown() override {
-    if (test::cuda_usable()) {
-      cuda::set_wx_impl(cuda::WxImpl::Auto);
-      cuda::set_conv_algo(ConvAlgo::Simt);
-    }
-  }
-};
+class CudaBrickWx : public test::BrickKernelTest {};
 
 TEST_F(CudaBrickWx, ForwardAndBackwardDataMatchCpuInEveryMathAndTile) {
   for (const Conv3dShape& s : kShapes)
