@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -30,18 +31,40 @@ namespace {
 constexpr std::size_t kCacheMin = std::size_t{1} << 20;    // smaller blocks bypass the cache
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kCacheFloor = std::size_t{1} << 30;  // the cache may always hold this much
+// ... and twice the peak of live bytes: a training step frees blocks whose sizes its later requests do
+// not fit (a 192 MiB concatenation cannot serve a 64 MiB activation), so running it from the cache
+// takes more distinct blocks than its peak. With room for only the peak, a 64³ width-64 step went
+// back to the system for 8 blocks every step, and the first touch of fresh pages costs 0.23–0.78 ms
+// per MiB on the 2-core VM measured: 8 % of that step's time (bench/RESULTS.md).
 
 struct CpuCache {
   std::mutex mu;
-  std::multimap<std::size_t, void*> blocks;  // free blocks by size
+  // Free blocks by size, each with the time it was freed (a count of frees). When the cache is full
+  // the block freed longest ago goes, not the one being freed: once a workload changes, blocks of
+  // its old sizes leave instead of filling the cache for good.
+  struct Cached {
+    std::uint64_t freed_at;
+    void* p;
+  };
+  std::multimap<std::size_t, Cached> blocks;
+  std::uint64_t frees = 0;
   CpuMemoryStats stats;
   bool enabled = [] {
     const char* e = std::getenv("SSEUNET_CPU_CACHE");
     return !(e && std::strcmp(e, "0") == 0);
   }();
 
+  void evict_oldest() {  // with mu held, blocks not empty
+    auto oldest = blocks.begin();
+    for (auto it = blocks.begin(); it != blocks.end(); ++it)
+      if (it->second.freed_at < oldest->second.freed_at) oldest = it;
+    std::free(oldest->second.p);
+    stats.cached_bytes -= oldest->first;
+    blocks.erase(oldest);
+  }
+
   void release_all() {  // with mu held
-    for (auto& [size, p] : blocks) std::free(p);
+    for (auto& [size, b] : blocks) std::free(b.p);
     blocks.clear();
     stats.cached_bytes = 0;
   }
@@ -76,7 +99,7 @@ void* cpu_alloc(std::size_t bytes, std::size_t* block) {
   auto it = c.blocks.lower_bound(size);
   if (it != c.blocks.end() && it->first <= size + size / 8) {
     *block = it->first;
-    p = it->second;
+    p = it->second.p;
     c.blocks.erase(it);
     c.stats.cached_bytes -= *block;
   } else {
@@ -103,11 +126,13 @@ void cpu_free(void* p, std::size_t block) {
   CpuCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
   c.stats.live_bytes -= block;
-  if (!c.enabled || c.stats.cached_bytes + block > std::max(kCacheFloor, c.stats.peak_bytes)) {
+  const std::size_t limit = std::max(kCacheFloor, 2 * c.stats.peak_bytes);
+  if (!c.enabled || block > limit) {
     std::free(p);
     return;
   }
-  c.blocks.emplace(block, p);
+  while (c.stats.cached_bytes + block > limit) c.evict_oldest();
+  c.blocks.emplace(block, CpuCache::Cached{c.frees++, p});
   c.stats.cached_bytes += block;
 }
 

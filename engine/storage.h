@@ -34,9 +34,10 @@ class Storage {
 
 // The CPU allocator. Blocks below 1 MiB: aligned_alloc/free. From 1 MiB: sizes rounded up to 2 MiB
 // (transparent huge pages are requested for them), kept after free and reused for a request of the
-// same size up to 1/8 smaller; the cache holds at most max(1 GiB, the peak of live bytes) — so a
-// repeated workload (training steps, inference tiles) runs from the cache and the resident size
-// stays near its peak of live tensors — and is emptied on an allocation failure before retrying.
+// same size up to 1/8 smaller; the cache holds at most max(1 GiB, twice the peak of live bytes),
+// making room by freeing the blocks freed longest ago — so a repeated workload (training steps,
+// inference tiles) runs from the cache after its first round — and is emptied on an allocation
+// failure before retrying.
 // SSEUNET_CPU_CACHE=0 in the environment turns the cache off.
 struct CpuMemoryStats {
   std::size_t live_bytes = 0;    // blocks held by tensors now (cached-path blocks only, ≥ 1 MiB)
