@@ -52,8 +52,9 @@ Tensor one_hot(const Tensor& labels, int c, int ignore = -1);
 Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b);             // b may be undefined
 Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b);   // k2 s2
 // Train mode uses batch statistics and updates running_mean/var in place; eval uses them.
-// `fuse_relu` (eval only) applies ReLU in the same pass. Under a SyncBatchNorm, train mode's
-// statistics are those of every rank's part of the batch together.
+// `fuse_relu` applies ReLU in the same pass: relu(batch_norm(x)) as one op, whose train-mode backward
+// recomputes the ReLU's mask from x instead of keeping the pre-ReLU tensor (kernels/batchnorm.h).
+// Under a SyncBatchNorm, train mode's statistics are those of every rank's part of the batch together.
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                   Tensor& running_var, bool training, const BatchNormParams& p = {}, bool fuse_relu = false);
 // While a SyncBatchNorm lives on this thread, train-mode batch_norm takes its statistics over every

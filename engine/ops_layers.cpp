@@ -16,7 +16,7 @@ namespace sse::ops {
 
 // Train-mode batch norm over the ranks of `comm` (engine/ops_sync_batchnorm.cpp); arguments checked.
 Tensor sync_batch_norm(dist::Comm& comm, const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                       Tensor& running_mean, Tensor& running_var, const BatchNormParams& p);
+                       Tensor& running_mean, Tensor& running_var, const BatchNormParams& p, bool relu);
 
 namespace {
 
@@ -125,7 +125,6 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     check_same_device("batch_norm", x, *t);
     if (t->rank() != 1 || t->dim(0) != c) fail("batch_norm", "parameter " + t->shape().str() + " for input " + x.shape().str());
   }
-  if (training && fuse_relu) fail("batch_norm", "fused ReLU is for eval mode only");
   const BatchNormShape sh{x.dim(0), c, x.shape().tail(2)};
   Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
   if (!training) {
@@ -137,21 +136,23 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     }
     return y;
   }
-  if (dist::Comm* comm = SyncBatchNorm::active()) return sync_batch_norm(*comm, x, gamma, beta, running_mean, running_var, p);
+  if (dist::Comm* comm = SyncBatchNorm::active())
+    return sync_batch_norm(*comm, x, gamma, beta, running_mean, running_var, p, fuse_relu);
   Tensor save_mean = Tensor::empty(Shape{c}, DType::F32, x.device());
   Tensor save_invstd = Tensor::empty(Shape{c}, DType::F32, x.device());
   SSE_DISPATCH(x.device(), batchnorm_forward_train, sh, p, x.data<float>(), gamma.data<float>(), beta.data<float>(),
-               running_mean.data<float>(), running_var.data<float>(), y.data<float>(), save_mean.data<float>(),
-               save_invstd.data<float>());
+               running_mean.data<float>(), running_var.data<float>(), fuse_relu, y.data<float>(),
+               save_mean.data<float>(), save_invstd.data<float>());
   if (needs_grad({&x, &gamma, &beta})) {
-    Tensor xd = x.detach(), gd = gamma.detach();
+    // With the fused ReLU, backward recomputes its mask from x, γ, β and the statistics.
+    Tensor xd = x.detach(), gd = gamma.detach(), bd = beta.detach();
     record(y, "batch_norm", {x, gamma, beta}, [=](const Tensor& g) {
       Tensor dx = Tensor::empty(xd.shape(), DType::F32, g.device());
       Tensor dgamma = Tensor::empty(Shape{sh.c}, DType::F32, g.device());
       Tensor dbeta = Tensor::empty(Shape{sh.c}, DType::F32, g.device());
       SSE_DISPATCH(g.device(), batchnorm_backward_train, sh, xd.data<float>(), g.data<float>(), gd.data<float>(),
-                   save_mean.data<float>(), save_invstd.data<float>(), dx.data<float>(), dgamma.data<float>(),
-                   dbeta.data<float>());
+                   bd.data<float>(), save_mean.data<float>(), save_invstd.data<float>(), fuse_relu, dx.data<float>(),
+                   dgamma.data<float>(), dbeta.data<float>());
       return Grads{dx, dgamma, dbeta};
     });
   }

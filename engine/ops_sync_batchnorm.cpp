@@ -54,7 +54,7 @@ SyncBatchNorm::~SyncBatchNorm() { t_sync = prev_; }
 dist::Comm* SyncBatchNorm::active() { return t_sync; }
 
 Tensor sync_batch_norm(dist::Comm& comm, const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                       Tensor& running_mean, Tensor& running_var, const BatchNormParams& p) {
+                       Tensor& running_mean, Tensor& running_var, const BatchNormParams& p, bool relu) {
   const Device dev = x.device();
   const index_t c = x.dim(1);
   const BatchNormShape sh{x.dim(0), c, x.shape().tail(2)};
@@ -68,23 +68,23 @@ Tensor sync_batch_norm(dist::Comm& comm, const Tensor& x, const Tensor& gamma, c
                save_mean.data<float>(), save_invstd.data<float>());
   Tensor y = Tensor::empty(x.shape(), DType::F32, dev);
   SSE_DISPATCH(dev, batchnorm_normalize, sh, x.data<float>(), gamma.data<float>(), beta.data<float>(),
-               save_mean.data<float>(), save_invstd.data<float>(), y.data<float>());
+               save_mean.data<float>(), save_invstd.data<float>(), relu, y.data<float>());
   if (!needs_grad({&x, &gamma, &beta})) return y;
   const double count = c > 0 ? merged[0] : 0.0;  // N·S of the whole batch (every channel has it)
-  Tensor xd = x.detach(), gd = gamma.detach();
+  Tensor xd = x.detach(), gd = gamma.detach(), bd = beta.detach();
   dist::Comm* cm = &comm;
   record(y, "sync_batch_norm", {x, gamma, beta}, [=](const Tensor& g) {
     Tensor sums = doubles(2 * c, g.device());
-    SSE_DISPATCH(g.device(), batchnorm_grad_sums, sh, xd.data<float>(), g.data<float>(), save_mean.data<float>(),
-                 save_invstd.data<float>(), as_doubles(sums));
+    SSE_DISPATCH(g.device(), batchnorm_grad_sums, sh, xd.data<float>(), g.data<float>(), gd.data<float>(),
+                 bd.data<float>(), save_mean.data<float>(), save_invstd.data<float>(), relu, as_doubles(sums));
     std::vector<double> s = to_host(sums, 2 * c);
     Tensor dbeta = floats(s, 0, c, g.device()), dgamma = floats(s, 1, c, g.device());  // this rank's share
     cm->sum(s.data(), s.size());
     const Tensor sum_dy = floats(s, 0, c, g.device()), sum_dyxhat = floats(s, 1, c, g.device());
     Tensor dx = Tensor::empty(xd.shape(), DType::F32, g.device());
     SSE_DISPATCH(g.device(), batchnorm_grad_input, sh, count, xd.data<float>(), g.data<float>(), gd.data<float>(),
-                 save_mean.data<float>(), save_invstd.data<float>(), sum_dy.data<float>(), sum_dyxhat.data<float>(),
-                 dx.data<float>());
+                 bd.data<float>(), save_mean.data<float>(), save_invstd.data<float>(), relu, sum_dy.data<float>(),
+                 sum_dyxhat.data<float>(), dx.data<float>());
     return std::vector<Tensor>{dx, dgamma, dbeta};
   });
   return y;

@@ -32,7 +32,7 @@ class ConvTranspose3d : public Module {
 class BatchNorm3d : public Module {
  public:
   explicit BatchNorm3d(index_t c);
-  // In eval mode with fuse_relu, the following ReLU is applied in the same pass (inference).
+  // With fuse_relu, the following ReLU is applied in the same op (train and eval).
   Tensor forward(const Tensor& x, bool fuse_relu = false);
   Tensor& weight;
   Tensor& bias;

@@ -29,34 +29,40 @@ BnMoments<double> channel_moments(const BatchNormShape& sh, const float* x, inde
   return {m, mean, sq};
 }
 
-void normalize_channel(const BatchNormShape& sh, const float* x, float g, float b, float mean, float invstd, float* y,
+// Channel c's map from its statistics and parameters.
+BnTrainMap channel_map(const float* gamma, const float* beta, const float* mean, const float* invstd, bool relu,
                        index_t c) {
+  return BnTrainMap{mean[c], invstd[c], gamma[c], beta[c], relu};
+}
+
+void normalize_channel(const BatchNormShape& sh, const float* x, const BnTrainMap& f, float* y, index_t c) {
   for_channel(sh, c, [&](index_t o) {
-    for (index_t i = 0; i < sh.s; ++i) y[o + i] = (x[o + i] - mean) * invstd * g + b;
+    for (index_t i = 0; i < sh.s; ++i) y[o + i] = f.forward(x[o + i]);
   });
 }
 
-// {Σdy, Σdy·x̂} of channel c.
-std::pair<double, double> channel_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, float mean,
-                                            float invstd, index_t c) {
+// {Σdz, Σdz·x̂} of channel c, dz = f.grad(x, dy) (dy itself without the ReLU).
+std::pair<double, double> channel_grad_sums(const BatchNormShape& sh, const float* x, const float* dy,
+                                            const BnTrainMap& f, index_t c) {
   double sdy = 0.0, sdyx = 0.0;
   for_channel(sh, c, [&](index_t o) {
     for (index_t i = 0; i < sh.s; ++i) {
-      sdy += dy[o + i];
-      sdyx += static_cast<double>(dy[o + i]) * ((x[o + i] - mean) * invstd);
+      const float dz = f.grad(x[o + i], dy[o + i]);
+      sdy += dz;
+      sdyx += static_cast<double>(dz) * ((x[o + i] - f.mean) * f.invstd);
     }
   });
   return {sdy, sdyx};
 }
 
-// dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) over the M values of the whole batch.
-void channel_grad_input(const BatchNormShape& sh, double m, const float* x, const float* dy, float gamma, float mean,
-                        float invstd, float a, float bsum, float* dx, index_t c) {
-  const float k = static_cast<float>(gamma * invstd / m), mf = static_cast<float>(m);
+// dx = γ·invstd/M · (M·dz − Σdz − x̂·Σ(dz·x̂)) over the M values of the whole batch.
+void channel_grad_input(const BatchNormShape& sh, double m, const float* x, const float* dy, const BnTrainMap& f,
+                        float a, float bsum, float* dx, index_t c) {
+  const float k = static_cast<float>(f.gamma * f.invstd / m), mf = static_cast<float>(m);
   for_channel(sh, c, [&](index_t o) {
     for (index_t i = 0; i < sh.s; ++i) {
-      const float xhat = (x[o + i] - mean) * invstd;
-      dx[o + i] = k * (mf * dy[o + i] - a - xhat * bsum);
+      const float xhat = (x[o + i] - f.mean) * f.invstd;
+      dx[o + i] = k * (mf * f.grad(x[o + i], dy[o + i]) - a - xhat * bsum);
     }
   });
 }
@@ -65,13 +71,13 @@ void channel_grad_input(const BatchNormShape& sh, double m, const float* x, cons
 
 void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
                              const float* gamma, const float* beta, float* running_mean, float* running_var,
-                             float* y, float* save_mean, float* save_invstd) {
+                             bool relu, float* y, float* save_mean, float* save_invstd) {
   kernel_check(sh.n * sh.s > 1, "batchnorm_forward_train", "needs more than one value per channel in training");
 #pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c) {
     batchnorm_finalize_channel(p, channel_moments(sh, x, c), running_mean + c, running_var + c, save_mean + c,
                                save_invstd + c);
-    normalize_channel(sh, x, gamma[c], beta[c], save_mean[c], save_invstd[c], y, c);
+    normalize_channel(sh, x, channel_map(gamma, beta, save_mean, save_invstd, relu, c), y, c);
   }
 }
 
@@ -89,15 +95,16 @@ void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, 
 }
 
 void batchnorm_backward_train(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,
-                              const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
-                              float* dbeta) {
+                              const float* beta, const float* save_mean, const float* save_invstd, bool relu,
+                              float* dx, float* dgamma, float* dbeta) {
   const double m = static_cast<double>(sh.n * sh.s);
 #pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c) {
-    const auto [sdy, sdyx] = channel_grad_sums(sh, x, dy, save_mean[c], save_invstd[c], c);
+    const BnTrainMap f = channel_map(gamma, beta, save_mean, save_invstd, relu, c);
+    const auto [sdy, sdyx] = channel_grad_sums(sh, x, dy, f, c);
     dbeta[c] = static_cast<float>(sdy);
     dgamma[c] = static_cast<float>(sdyx);
-    channel_grad_input(sh, m, x, dy, gamma[c], save_mean[c], save_invstd[c], dbeta[c], dgamma[c], dx, c);
+    channel_grad_input(sh, m, x, dy, f, dbeta[c], dgamma[c], dx, c);
   }
 }
 
@@ -121,27 +128,30 @@ void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* momen
 }
 
 void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
-                         const float* save_mean, const float* save_invstd, float* y) {
+                         const float* save_mean, const float* save_invstd, bool relu, float* y) {
 #pragma omp parallel for if (parallel(sh))
-  for (index_t c = 0; c < sh.c; ++c) normalize_channel(sh, x, gamma[c], beta[c], save_mean[c], save_invstd[c], y, c);
+  for (index_t c = 0; c < sh.c; ++c)
+    normalize_channel(sh, x, channel_map(gamma, beta, save_mean, save_invstd, relu, c), y, c);
 }
 
-void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* save_mean,
-                         const float* save_invstd, double* sums) {
+void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,
+                         const float* beta, const float* save_mean, const float* save_invstd, bool relu,
+                         double* sums) {
 #pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c) {
-    const auto [sdy, sdyx] = channel_grad_sums(sh, x, dy, save_mean[c], save_invstd[c], c);
+    const auto [sdy, sdyx] = channel_grad_sums(sh, x, dy, channel_map(gamma, beta, save_mean, save_invstd, relu, c), c);
     sums[2 * c] = sdy;
     sums[2 * c + 1] = sdyx;
   }
 }
 
 void batchnorm_grad_input(const BatchNormShape& sh, double count, const float* x, const float* dy, const float* gamma,
-                          const float* save_mean, const float* save_invstd, const float* sum_dy,
-                          const float* sum_dyxhat, float* dx) {
+                          const float* beta, const float* save_mean, const float* save_invstd, bool relu,
+                          const float* sum_dy, const float* sum_dyxhat, float* dx) {
 #pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c)
-    channel_grad_input(sh, count, x, dy, gamma[c], save_mean[c], save_invstd[c], sum_dy[c], sum_dyxhat[c], dx, c);
+    channel_grad_input(sh, count, x, dy, channel_map(gamma, beta, save_mean, save_invstd, relu, c), sum_dy[c],
+                       sum_dyxhat[c], dx, c);
 }
 
 }  // namespace sse::cpu

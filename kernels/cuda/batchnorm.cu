@@ -6,8 +6,9 @@
 //      threads' (count, mean, M2) in a fixed tree (Chan et al.), and writes one partial;
 //   2. one block per channel merges its partials in index order, in double, and writes save_mean,
 //      save_invstd and the running statistics;
-//   3. an element-wise pass normalizes.
-// Backward: the same two-level shape sums Σdy and Σdy·x̂ (double), then an element-wise pass forms dx.
+//   3. an element-wise pass normalizes (and applies the fused ReLU).
+// Backward: the same two-level shape sums Σdz and Σdz·x̂ (double; dz = dy masked by the fused ReLU,
+// recomputed from x), then an element-wise pass forms dx.
 // The synchronized pieces (kernels/batchnorm.h) are the same kernels with the merged moments or the
 // sums written out as doubles in between, and a one-thread-per-channel finalize.
 // Nothing depends on timing and no atomics are used, so results repeat bit for bit. The per-element
@@ -114,14 +115,19 @@ __global__ void finalize_kernel(index_t channels, BatchNormParams prm, const dou
 
 // ---- element-wise passes: row r of the (N·C) rows of S floats has channel r % C --------------------
 
+// Channel c's train-mode map (kernels/batchnorm.h).
+__device__ inline BnTrainMap channel_map(const float* gamma, const float* beta, const float* mean,
+                                         const float* invstd, bool relu, index_t c) {
+  return BnTrainMap{mean[c], invstd[c], gamma[c], beta[c], relu};
+}
+
 __global__ void normalize_kernel(BatchNormShape sh, const float* x, const float* gamma, const float* beta,
-                                 const float* mean, const float* invstd, float* y) {
+                                 const float* mean, const float* invstd, bool relu, float* y) {
   for (index_t r = blockIdx.y; r < sh.n * sh.c; r += gridDim.y) {
-    const index_t c = r % sh.c;
-    const float mu = mean[c], is = invstd[c], g = gamma[c], b = beta[c];
+    const BnTrainMap f = channel_map(gamma, beta, mean, invstd, relu, r % sh.c);
     const float* xr = x + r * sh.s;
     float* yr = y + r * sh.s;
-    for (index_t i = global_thread(); i < sh.s; i += grid_threads()) yr[i] = (xr[i] - mu) * is * g + b;
+    for (index_t i = global_thread(); i < sh.s; i += grid_threads()) yr[i] = f.forward(xr[i]);
   }
 }
 
@@ -143,15 +149,16 @@ struct GradSums {
   double dy, dyxhat;
 };
 
-__global__ void grad_partial_kernel(SegPlan p, const float* x, const float* dy, const float* save_mean,
-                                    const float* save_invstd, GradSums* partial) {
+__global__ void grad_partial_kernel(SegPlan p, const float* x, const float* dy, const float* gamma, const float* beta,
+                                    const float* save_mean, const float* save_invstd, bool relu, GradSums* partial) {
   __shared__ double scratch[32];
   const index_t b = blockIdx.x, c = b / p.blocks_per_seg, q = b % p.blocks_per_seg;
-  const float mean = save_mean[c], invstd = save_invstd[c];
+  const BnTrainMap f = channel_map(gamma, beta, save_mean, save_invstd, relu, c);
   double sdy = 0.0, sdyx = 0.0;
   for_piece_elements(p, c, q, [&](index_t i) {
-    sdy += dy[i];
-    sdyx += static_cast<double>(dy[i]) * ((x[i] - mean) * invstd);
+    const float dz = f.grad(x[i], dy[i]);
+    sdy += dz;
+    sdyx += static_cast<double>(dz) * ((x[i] - f.mean) * f.invstd);
   });
   sdy = block_sum(sdy, scratch);
   sdyx = block_sum(sdyx, scratch);
@@ -189,30 +196,31 @@ __global__ void grad_sums_kernel(index_t parts, const GradSums* partial, double*
   }
 }
 
-// dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) over the M values of the whole batch.
+// dx = γ·invstd/M · (M·dz − Σdz − x̂·Σ(dz·x̂)) over the M values of the whole batch.
 __global__ void grad_input_kernel(BatchNormShape sh, double m, const float* x, const float* dy, const float* gamma,
-                                  const float* save_mean, const float* save_invstd, const float* sum_dy,
-                                  const float* sum_dyxhat, float* dx) {
+                                  const float* beta, const float* save_mean, const float* save_invstd, bool relu,
+                                  const float* sum_dy, const float* sum_dyxhat, float* dx) {
   const float mf = static_cast<float>(m);
   for (index_t r = blockIdx.y; r < sh.n * sh.c; r += gridDim.y) {
     const index_t c = r % sh.c;
-    const float mean = save_mean[c], invstd = save_invstd[c], a = sum_dy[c], bsum = sum_dyxhat[c];
-    const float k = static_cast<float>(gamma[c] * invstd / m);
+    const BnTrainMap f = channel_map(gamma, beta, save_mean, save_invstd, relu, c);
+    const float a = sum_dy[c], bsum = sum_dyxhat[c];
+    const float k = static_cast<float>(f.gamma * f.invstd / m);
     const float* xr = x + r * sh.s;
     const float* dyr = dy + r * sh.s;
     float* dxr = dx + r * sh.s;
     for (index_t i = global_thread(); i < sh.s; i += grid_threads()) {
-      const float xhat = (xr[i] - mean) * invstd;
-      dxr[i] = k * (mf * dyr[i] - a - xhat * bsum);
+      const float xhat = (xr[i] - f.mean) * f.invstd;
+      dxr[i] = k * (mf * f.grad(xr[i], dyr[i]) - a - xhat * bsum);
     }
   }
 }
 
-GradSums* grad_partials(const SegPlan& plan, const float* x, const float* dy,
-                        const float* save_mean, const float* save_invstd, cudaStream_t st) {
+GradSums* grad_partials(const SegPlan& plan, const float* x, const float* dy, const float* gamma, const float* beta,
+                        const float* save_mean, const float* save_invstd, bool relu, cudaStream_t st) {
   auto* partial = static_cast<GradSums*>(workspace(plan.blocks() * sizeof(GradSums), st));
-  launch(grad_partial_kernel, dim3(static_cast<unsigned>(plan.blocks())), dim3(kBlock), 0, st, plan, x, dy,
-         save_mean, save_invstd, partial);
+  launch(grad_partial_kernel, dim3(static_cast<unsigned>(plan.blocks())), dim3(kBlock), 0, st, plan, x, dy, gamma,
+         beta, save_mean, save_invstd, relu, partial);
   return partial;
 }
 
@@ -226,14 +234,14 @@ Moments<float>* stats_partials(const SegPlan& plan, const float* x, cudaStream_t
 
 void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
                              const float* gamma, const float* beta, float* running_mean, float* running_var,
-                             float* y, float* save_mean, float* save_invstd, cudaStream_t st) {
+                             bool relu, float* y, float* save_mean, float* save_invstd, cudaStream_t st) {
   kernel_check(sh.n * sh.s > 1, "batchnorm_forward_train", "needs more than one value per channel in training");
   if (sh.c <= 0) return;
   const SegPlan plan = make_seg_plan(sh.n, sh.c, sh.s);
   const Moments<float>* partial = stats_partials(plan, x, st);
   launch(stats_final_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg, partial, p,
          running_mean, running_var, save_mean, save_invstd);
-  batchnorm_normalize(sh, x, gamma, beta, save_mean, save_invstd, y, st);
+  batchnorm_normalize(sh, x, gamma, beta, save_mean, save_invstd, relu, y, st);
 }
 
 void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
@@ -245,15 +253,15 @@ void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, 
 }
 
 void batchnorm_backward_train(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,
-                              const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
-                              float* dbeta, cudaStream_t st) {
+                              const float* beta, const float* save_mean, const float* save_invstd, bool relu,
+                              float* dx, float* dgamma, float* dbeta, cudaStream_t st) {
   if (sh.c <= 0 || sh.n * sh.s <= 0) return;
   const SegPlan plan = make_seg_plan(sh.n, sh.c, sh.s);
-  const GradSums* partial = grad_partials(plan, x, dy, save_mean, save_invstd, st);
+  const GradSums* partial = grad_partials(plan, x, dy, gamma, beta, save_mean, save_invstd, relu, st);
   launch(grad_final_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg, partial,
          dgamma, dbeta);
-  batchnorm_grad_input(sh, static_cast<double>(sh.n * sh.s), x, dy, gamma, save_mean, save_invstd, dbeta, dgamma, dx,
-                       st);
+  batchnorm_grad_input(sh, static_cast<double>(sh.n * sh.s), x, dy, gamma, beta, save_mean, save_invstd, relu, dbeta,
+                       dgamma, dx, st);
 }
 
 void batchnorm_moments(const BatchNormShape& sh, const float* x, double* moments, cudaStream_t st) {
@@ -272,26 +280,27 @@ void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* momen
 }
 
 void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
-                         const float* save_mean, const float* save_invstd, float* y, cudaStream_t st) {
+                         const float* save_mean, const float* save_invstd, bool relu, float* y, cudaStream_t st) {
   if (sh.n * sh.c <= 0 || sh.s <= 0) return;
   launch(normalize_kernel, rows_grid(sh.n * sh.c, sh.s), dim3(kBlock), 0, st, sh, x, gamma, beta, save_mean,
-         save_invstd, y);
+         save_invstd, relu, y);
 }
 
-void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* save_mean,
-                         const float* save_invstd, double* sums, cudaStream_t st) {
+void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,
+                         const float* beta, const float* save_mean, const float* save_invstd, bool relu,
+                         double* sums, cudaStream_t st) {
   if (sh.c <= 0 || sh.n * sh.s <= 0) return;
   const SegPlan plan = make_seg_plan(sh.n, sh.c, sh.s);
-  const GradSums* partial = grad_partials(plan, x, dy, save_mean, save_invstd, st);
+  const GradSums* partial = grad_partials(plan, x, dy, gamma, beta, save_mean, save_invstd, relu, st);
   launch(grad_sums_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg, partial, sums);
 }
 
 void batchnorm_grad_input(const BatchNormShape& sh, double count, const float* x, const float* dy, const float* gamma,
-                          const float* save_mean, const float* save_invstd, const float* sum_dy,
-                          const float* sum_dyxhat, float* dx, cudaStream_t st) {
+                          const float* beta, const float* save_mean, const float* save_invstd, bool relu,
+                          const float* sum_dy, const float* sum_dyxhat, float* dx, cudaStream_t st) {
   if (sh.n * sh.c <= 0 || sh.s <= 0) return;
-  launch(grad_input_kernel, rows_grid(sh.n * sh.c, sh.s), dim3(kBlock), 0, st, sh, count, x, dy, gamma, save_mean,
-         save_invstd, sum_dy, sum_dyxhat, dx);
+  launch(grad_input_kernel, rows_grid(sh.n * sh.c, sh.s), dim3(kBlock), 0, st, sh, count, x, dy, gamma, beta,
+         save_mean, save_invstd, relu, sum_dy, sum_dyxhat, dx);
 }
 
 }  // namespace sse::cuda

@@ -145,15 +145,15 @@ struct BnRun {
   std::vector<float> y, dx, dgamma, dbeta, running_mean, running_var;
 };
 
-// Train-mode batch norm on rows [b, e) of x with loss Σ y·w: outputs, input gradient, γ/β gradients
-// and the updated running statistics.
-BnRun bn_part(const Tensor& x_all, const Tensor& w_all, index_t b, index_t e, Device dev) {
+// Train-mode batch norm (with the fused ReLU when `relu`) on rows [b, e) of x with loss Σ y·w:
+// outputs, input gradient, γ/β gradients and the updated running statistics.
+BnRun bn_part(const Tensor& x_all, const Tensor& w_all, index_t b, index_t e, Device dev, bool relu) {
   const index_t c = x_all.dim(1);
   Tensor x = x_all.slice_batch(b, e).to(dev).clone().set_requires_grad(true);
   Tensor gamma = test::uniform(Shape{c}, 3, 0.5f, 1.5f, dev).set_requires_grad(true);
   Tensor beta = test::uniform(Shape{c}, 4, -0.5f, 0.5f, dev).set_requires_grad(true);
   Tensor rm = test::uniform(Shape{c}, 5, -0.1f, 0.1f, dev), rv = test::uniform(Shape{c}, 6, 0.9f, 1.1f, dev);
-  Tensor y = ops::batch_norm(x, gamma, beta, rm, rv, true);
+  Tensor y = ops::batch_norm(x, gamma, beta, rm, rv, true, {}, relu);
   ops::sum(ops::mul(y, w_all.slice_batch(b, e).to(dev))).backward();
   return {y.to_vector<float>(),          x.grad().to_vector<float>(), gamma.grad().to_vector<float>(),
           beta.grad().to_vector<float>(), rm.to_vector<float>(),       rv.to_vector<float>()};
@@ -165,18 +165,20 @@ std::vector<float> rows(const std::vector<float>& v, index_t per, index_t b, ind
 
 // Three ranks holding 1, 2 and 1 of 4 images compute what one process computes on all 4. Values far
 // from zero mean (offset 3) make the merge of the parts' moments matter. Tolerance: float rounding of
-// sums over 96 values per channel in another order, ~1e-5 relative.
-TEST_P(SyncBn, RanksHoldingPartsOfTheBatchMatchOneProcess) {
-  const Device dev = GetParam();
+// sums over 96 values per channel in another order, ~1e-5 relative. With and without the fused ReLU
+// (its mask from each rank's values and the merged statistics).
+void expect_ranks_match_one_process(Device dev, bool relu) {
+  SCOPED_TRACE(relu ? "relu" : "no relu");
   const Shape s{4, 3, 2, 3, 4};
   const index_t per = s.tail(1);
   const Tensor x = test::uniform(s, 1, 2.0f, 4.0f), w = test::uniform(s, 2);
-  const BnRun whole = bn_part(x, w, 0, 4, dev);
+  const BnRun whole = bn_part(x, w, 0, 4, dev, relu);
   const index_t bounds[4] = {0, 1, 3, 4};
   std::vector<BnRun> parts(3);
   test::run_ranks(3, [&](dist::Comm& comm) {
     ops::SyncBatchNorm sync(comm);
-    parts[static_cast<std::size_t>(comm.rank())] = bn_part(x, w, bounds[comm.rank()], bounds[comm.rank() + 1], dev);
+    parts[static_cast<std::size_t>(comm.rank())] =
+        bn_part(x, w, bounds[comm.rank()], bounds[comm.rank() + 1], dev, relu);
   });
   std::vector<float> dgamma(3, 0.0f), dbeta(3, 0.0f);
   for (int r = 0; r < 3; ++r) {
@@ -193,6 +195,11 @@ TEST_P(SyncBn, RanksHoldingPartsOfTheBatchMatchOneProcess) {
   }
   EXPECT_TRUE(test::all_close(dgamma, whole.dgamma, 1e-5));
   EXPECT_TRUE(test::all_close(dbeta, whole.dbeta, 1e-5));
+}
+
+TEST_P(SyncBn, RanksHoldingPartsOfTheBatchMatchOneProcess) {
+  expect_ranks_match_one_process(GetParam(), false);
+  expect_ranks_match_one_process(GetParam(), true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, SyncBn, ::testing::Values(Device::cpu()), test::device_name);  // as Buckets

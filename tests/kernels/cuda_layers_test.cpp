@@ -8,6 +8,8 @@
 // the backward sums are double on both devices (rtol 1e-5; dx forms a difference of O(1) terms: 1e-4).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "kernels/batchnorm.h"
 #include "kernels/box.h"
 #include "kernels/channels.h"
@@ -132,8 +134,12 @@ struct BnInputs {
   DeviceBuffer<float> d_x, d_dy, d_g, d_b;
 };
 
+// With and without the fused ReLU (its mask recomputed from x in backward: the same BnTrainMap on
+// both devices, so the masks agree wherever the pre-ReLU values round alike).
 TEST_F(CudaLayers, BatchNormTrainForwardBackwardMatchCpu) {
-  for (const BnCase& k : kBnCases) {
+  for (const BnCase& k : kBnCases)
+  for (bool relu : {false, true}) {
+    SCOPED_TRACE(relu ? "relu" : "no relu");
     BnInputs in(k, 8);
     const BatchNormShape& sh = in.sh;
     const BatchNormParams p{1e-5f, 0.1f};
@@ -144,9 +150,9 @@ TEST_F(CudaLayers, BatchNormTrainForwardBackwardMatchCpu) {
     DeviceBuffer<float> d_rm(rm), d_rv(rv);
     DeviceBuffer<float> d_y(x.size()), d_mean(k.c), d_inv(k.c), d_dx(x.size()), d_dg(k.c), d_db(k.c);
 
-    cpu::batchnorm_forward_train(sh, p, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(),
+    cpu::batchnorm_forward_train(sh, p, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), relu, y.data(),
                                  mean.data(), invstd.data());
-    cuda::batchnorm_forward_train(sh, p, d_x.get(), d_g.get(), d_b.get(), d_rm.get(), d_rv.get(), d_y.get(),
+    cuda::batchnorm_forward_train(sh, p, d_x.get(), d_g.get(), d_b.get(), d_rm.get(), d_rv.get(), relu, d_y.get(),
                                   d_mean.get(), d_inv.get(), nullptr);
     EXPECT_TRUE(test::all_close(d_y.to_host(), y, 1e-5));
     EXPECT_TRUE(test::all_close(d_mean.to_host(), mean, 1e-6));
@@ -154,11 +160,17 @@ TEST_F(CudaLayers, BatchNormTrainForwardBackwardMatchCpu) {
     EXPECT_TRUE(test::all_close(d_rm.to_host(), rm, 1e-6));
     EXPECT_TRUE(test::all_close(d_rv.to_host(), rv, 1e-5));
 
-    cpu::batchnorm_backward_train(sh, x.data(), dy.data(), gamma.data(), mean.data(), invstd.data(), dx.data(),
-                                  dg.data(), db.data());
+    if (relu) {  // the ReLU clamps a good share of the values (β and x̂ straddle zero)
+      const auto zeros = std::count(y.begin(), y.end(), 0.0f);
+      EXPECT_GT(zeros, static_cast<long>(y.size() / 5));
+      EXPECT_LT(zeros, static_cast<long>(y.size() * 4 / 5));
+    }
+
+    cpu::batchnorm_backward_train(sh, x.data(), dy.data(), gamma.data(), beta.data(), mean.data(), invstd.data(), relu,
+                                  dx.data(), dg.data(), db.data());
     DeviceBuffer<float> c_mean(mean), c_inv(invstd);  // the CPU's statistics isolate the backward kernels
-    cuda::batchnorm_backward_train(sh, d_x.get(), d_dy.get(), d_g.get(), c_mean.get(), c_inv.get(), d_dx.get(),
-                                   d_dg.get(), d_db.get(), nullptr);
+    cuda::batchnorm_backward_train(sh, d_x.get(), d_dy.get(), d_g.get(), d_b.get(), c_mean.get(), c_inv.get(), relu,
+                                   d_dx.get(), d_dg.get(), d_db.get(), nullptr);
     EXPECT_TRUE(test::all_close(d_db.to_host(), db, 1e-5));
     EXPECT_TRUE(test::all_close(d_dg.to_host(), dg, 1e-5));
     EXPECT_TRUE(test::all_close(d_dx.to_host(), dx, 1e-4));
@@ -170,7 +182,9 @@ std::vector<float> as_floats(const std::vector<double>& v) { return std::vector<
 // The pieces of synchronized batch norm (kernels/batchnorm.h) on both devices, each from the same
 // inputs; tolerances as above (moments and sums in double on both; the mean itself to 1e-7).
 TEST_F(CudaLayers, BatchNormSynchronizedPiecesMatchCpu) {
-  for (const BnCase& k : kBnCases) {
+  for (const BnCase& k : kBnCases)
+  for (bool relu : {false, true}) {
+    SCOPED_TRACE(relu ? "relu" : "no relu");
     BnInputs in(k, 18);
     const BatchNormShape& sh = in.sh;
     const BatchNormParams p{1e-5f, 0.1f};
@@ -199,14 +213,17 @@ TEST_F(CudaLayers, BatchNormSynchronizedPiecesMatchCpu) {
     EXPECT_TRUE(test::all_close(d_rv.to_host(), rv, 1e-6));
 
     DeviceBuffer<float> c_mean(mean), c_inv(invstd);
-    cpu::batchnorm_normalize(sh, x.data(), gamma.data(), beta.data(), mean.data(), invstd.data(), y.data());
-    cuda::batchnorm_normalize(sh, d_x.get(), d_g.get(), d_b.get(), c_mean.get(), c_inv.get(), d_y.get(), nullptr);
+    cpu::batchnorm_normalize(sh, x.data(), gamma.data(), beta.data(), mean.data(), invstd.data(), relu, y.data());
+    cuda::batchnorm_normalize(sh, d_x.get(), d_g.get(), d_b.get(), c_mean.get(), c_inv.get(), relu, d_y.get(),
+                              nullptr);
     EXPECT_TRUE(test::all_close(d_y.to_host(), y, 1e-5));
 
     std::vector<double> sums(static_cast<std::size_t>(2 * k.c));
     DeviceBuffer<double> d_sums(sums.size());
-    cpu::batchnorm_grad_sums(sh, x.data(), dy.data(), mean.data(), invstd.data(), sums.data());
-    cuda::batchnorm_grad_sums(sh, d_x.get(), d_dy.get(), c_mean.get(), c_inv.get(), d_sums.get(), nullptr);
+    cpu::batchnorm_grad_sums(sh, x.data(), dy.data(), gamma.data(), beta.data(), mean.data(), invstd.data(), relu,
+                             sums.data());
+    cuda::batchnorm_grad_sums(sh, d_x.get(), d_dy.get(), d_g.get(), d_b.get(), c_mean.get(), c_inv.get(), relu,
+                              d_sums.get(), nullptr);
     EXPECT_TRUE(test::all_close(as_floats(d_sums.to_host()), as_floats(sums), 1e-5));
 
     std::vector<float> sdy(k.c), sdyx(k.c);
@@ -216,10 +233,10 @@ TEST_F(CudaLayers, BatchNormSynchronizedPiecesMatchCpu) {
     }
     DeviceBuffer<float> d_sdy(sdy), d_sdyx(sdyx);
     const double count = 2.0 * static_cast<double>(k.n * k.s);
-    cpu::batchnorm_grad_input(sh, count, x.data(), dy.data(), gamma.data(), mean.data(), invstd.data(), sdy.data(),
-                              sdyx.data(), dx.data());
-    cuda::batchnorm_grad_input(sh, count, d_x.get(), d_dy.get(), d_g.get(), c_mean.get(), c_inv.get(), d_sdy.get(),
-                               d_sdyx.get(), d_dx.get(), nullptr);
+    cpu::batchnorm_grad_input(sh, count, x.data(), dy.data(), gamma.data(), beta.data(), mean.data(), invstd.data(),
+                              relu, sdy.data(), sdyx.data(), dx.data());
+    cuda::batchnorm_grad_input(sh, count, d_x.get(), d_dy.get(), d_g.get(), d_b.get(), c_mean.get(), c_inv.get(), relu,
+                               d_sdy.get(), d_sdyx.get(), d_dx.get(), nullptr);
     EXPECT_TRUE(test::all_close(d_dx.to_host(), dx, 1e-5));
   }
 }
@@ -247,7 +264,7 @@ TEST_F(CudaLayers, BatchNormStatisticsAreDeterministic) {
   for (int run = 0; run < 2; ++run) {
     DeviceBuffer<float> d_x(x), d_g(ones), d_b(zeros), d_rm(zeros), d_rv(ones), d_y(x.size()), d_m(2), d_i(2);
     cuda::batchnorm_forward_train(sh, BatchNormParams{}, d_x.get(), d_g.get(), d_b.get(), d_rm.get(), d_rv.get(),
-                                  d_y.get(), d_m.get(), d_i.get(), nullptr);
+                                  false, d_y.get(), d_m.get(), d_i.get(), nullptr);
     auto stats = d_m.to_host();
     const auto inv = d_i.to_host();
     stats.insert(stats.end(), inv.begin(), inv.end());
@@ -258,7 +275,8 @@ TEST_F(CudaLayers, BatchNormStatisticsAreDeterministic) {
 
 #if SSE_CUDA_SIM
 // A missing barrier in the block-level merges shows as results that depend on the order the emulator
-// resumes threads in: forward, reversed and shuffled orders must give the same bits.
+// resumes threads in: forward, reversed and shuffled orders must give the same bits (with the fused
+// ReLU, as the U-Net runs it).
 TEST_F(CudaLayers, BatchNormDoesNotDependOnThreadOrder) {
   const BatchNormShape sh{2, 2, 9001};
   const auto x = rnd(sh.n * sh.c * sh.s, 20), dy = rnd(sh.n * sh.c * sh.s, 21);
@@ -267,9 +285,9 @@ TEST_F(CudaLayers, BatchNormDoesNotDependOnThreadOrder) {
     DeviceBuffer<float> d_x(x), d_dy(dy), d_g(ones), d_b(zeros), d_rm(zeros), d_rv(ones), d_y(x.size()), d_m(2),
         d_i(2), d_dx(x.size()), d_dg(2), d_db(2);
     cuda::batchnorm_forward_train(sh, BatchNormParams{}, d_x.get(), d_g.get(), d_b.get(), d_rm.get(), d_rv.get(),
-                                  d_y.get(), d_m.get(), d_i.get(), nullptr);
-    cuda::batchnorm_backward_train(sh, d_x.get(), d_dy.get(), d_g.get(), d_m.get(), d_i.get(), d_dx.get(),
-                                   d_dg.get(), d_db.get(), nullptr);
+                                  true, d_y.get(), d_m.get(), d_i.get(), nullptr);
+    cuda::batchnorm_backward_train(sh, d_x.get(), d_dy.get(), d_g.get(), d_b.get(), d_m.get(), d_i.get(), true,
+                                   d_dx.get(), d_dg.get(), d_db.get(), nullptr);
     auto out = d_y.to_host();
     for (const auto* b : {&d_m, &d_i, &d_dx, &d_dg, &d_db}) {
       const auto h = b->to_host();
