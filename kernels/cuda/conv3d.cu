@@ -18,14 +18,13 @@
 #include "kernels/conv3d.h"
 #include "kernels/elementwise.h"
 #include "kernels/cuda/conv3d_problems.cuh"
-#include "kernels/cuda/igemm.cuh"
+#include "kernels/cuda/conv_engine.cuh"
 #include "kernels/cuda/wgrad_brick.cuh"
 #include "kernels/cuda/workspace.cuh"
 #include "kernels/cuda/wx_brick.cuh"
 #include "kernels/reduce.h"
 #if !SSE_CUDA_SIM
 #include "kernels/cuda/conv3d_cudnn.cuh"
-#include "kernels/cuda/conv3d_tc.cuh"
 #endif
 
 namespace sse::cuda {
@@ -34,32 +33,6 @@ namespace {
 std::atomic<ConvAlgo> g_algo{ConvAlgo::Simt};
 std::atomic<WgradImpl> g_wgrad{WgradImpl::Auto};
 std::atomic<WxImpl> g_wx{WxImpl::Auto};
-
-// Runs a weights × activations GEMM on the engine the algorithm names (in the emulator: the SIMT
-// engine with the tensor cores' input rounding).
-template <class P> void run_wx(const P& p, int images, cudaStream_t st) {
-  const ConvAlgo a = g_algo.load();
-#if !SSE_CUDA_SIM
-  if (a == ConvAlgo::TensorTF32 || a == ConvAlgo::TensorBF16)
-    return run_igemm_tc(p, images, a == ConvAlgo::TensorTF32 ? TcPrecision::TF32 : TcPrecision::BF16, st);
-#else
-  if (a == ConvAlgo::TensorTF32) return run_igemm_simt_wx<OperandRound::TF32>(p, images, st);
-  if (a == ConvAlgo::TensorBF16) return run_igemm_simt_wx<OperandRound::BF16>(p, images, st);
-#endif
-  run_igemm_simt_wx(p, images, st);
-}
-
-template <class P> void run_wg(const P& p, int slices, cudaStream_t st) {
-  const ConvAlgo a = g_algo.load();
-#if !SSE_CUDA_SIM
-  if (a == ConvAlgo::TensorTF32 || a == ConvAlgo::TensorBF16)
-    return run_igemm_tc(p, slices, a == ConvAlgo::TensorTF32 ? TcPrecision::TF32 : TcPrecision::BF16, st);
-#else
-  if (a == ConvAlgo::TensorTF32) return run_igemm_simt_wg<OperandRound::TF32>(p, slices, st);
-  if (a == ConvAlgo::TensorBF16) return run_igemm_simt_wg<OperandRound::BF16>(p, slices, st);
-#endif
-  run_igemm_simt_wg(p, slices, st);
-}
 
 void check(const Conv3dShape& s, const char* op) {
   kernel_check(s.k == 1 || s.k == 3, op, "the CUDA convolution supports k = 1 and k = 3");

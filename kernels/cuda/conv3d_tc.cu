@@ -258,5 +258,8 @@ template void run_igemm_tc(const ConvWxProblem<1>&, int, TcPrecision, cudaStream
 template void run_igemm_tc(const ConvWxProblem<3>&, int, TcPrecision, cudaStream_t);
 template void run_igemm_tc(const ConvWgradProblem<1>&, int, TcPrecision, cudaStream_t);
 template void run_igemm_tc(const ConvWgradProblem<3>&, int, TcPrecision, cudaStream_t);
+template void run_igemm_tc(const UpForwardProblem&, int, TcPrecision, cudaStream_t);
+template void run_igemm_tc(const UpBackwardDataProblem&, int, TcPrecision, cudaStream_t);
+template void run_igemm_tc(const UpWgradProblem&, int, TcPrecision, cudaStream_t);
 
 }  // namespace sse::cuda

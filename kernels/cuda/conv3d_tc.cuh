@@ -10,6 +10,7 @@
 #pragma once
 
 #include "kernels/cuda/conv3d_problems.cuh"
+#include "kernels/cuda/conv_transpose3d_problems.cuh"
 
 namespace sse::cuda {
 
@@ -21,5 +22,8 @@ extern template void run_igemm_tc(const ConvWxProblem<1>&, int, TcPrecision, cud
 extern template void run_igemm_tc(const ConvWxProblem<3>&, int, TcPrecision, cudaStream_t);
 extern template void run_igemm_tc(const ConvWgradProblem<1>&, int, TcPrecision, cudaStream_t);
 extern template void run_igemm_tc(const ConvWgradProblem<3>&, int, TcPrecision, cudaStream_t);
+extern template void run_igemm_tc(const UpForwardProblem&, int, TcPrecision, cudaStream_t);
+extern template void run_igemm_tc(const UpBackwardDataProblem&, int, TcPrecision, cudaStream_t);
+extern template void run_igemm_tc(const UpWgradProblem&, int, TcPrecision, cudaStream_t);
 
 }  // namespace sse::cuda

@@ -1,5 +1,6 @@
-// tests/kernels/brick_test_util.h — what the brick-kernel tests share (cuda_wgrad_test.cpp,
-// cuda_wx_test.cpp): the maths' names and input rounding, and the tolerances both derive from.
+// tests/kernels/brick_test_util.h — what the convolution kernel tests share (cuda_wgrad_test.cpp,
+// cuda_wx_test.cpp, cuda_conv_test.cpp): the maths' names and input rounding, and the tolerances
+// they derive from.
 //  * fp32_rtol(K): fp32 reassociation of K terms, 1e-5·sqrt(K) relative to max(|ref|, 1) (inputs U(−1, 1)).
 //  * unit_roundoff(math): u of the operands' format (TF32 2^−11, BF16 2^−8; 0 for SIMT).
 //  * rounded(v, math): v rounded as the kernels round their operands (round_tf32 / round_bf16).

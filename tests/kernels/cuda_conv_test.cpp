@@ -18,6 +18,7 @@
 #include "tests/support/cuda_buffers.h"
 
 #if SSE_WITH_CUDA
+#include "tests/kernels/brick_test_util.h"
 #if SSE_CUDA_SIM
 #include "kernels/cuda/conv3d_problems.cuh"
 #include "kernels/cuda/igemm.cuh"
@@ -29,15 +30,10 @@ namespace {
 
 using test::bit_equal;
 using test::DeviceBuffer;
+using test::fp32_rtol;
+using test::real_gpu;
+using test::rms;
 using test::rnd;
-
-double fp32_rtol(index_t k_terms) { return 1e-5 * std::sqrt(static_cast<double>(k_terms)); }
-
-double rms(const std::vector<float>& v) {
-  double s = 0.0;
-  for (float x : v) s += static_cast<double>(x) * x;
-  return v.empty() ? 0.0 : std::sqrt(s / static_cast<double>(v.size()));
-}
 
 // Inputs, CPU results and device buffers of one convolution shape.
 struct ConvCase {
@@ -189,9 +185,45 @@ TEST_F(CudaConv, ConvTranspose3dMatchesCpu) {
   }
 }
 
-// ---- real GPU only: U-Net-sized layers, tensor cores, cuDNN ------------------------------------------
+// Under TensorTF32 / TensorBF16 the transposed convolution's three GEMMs run on the tensor cores (in
+// the emulator: their SIMT twin, rounding its operands alike). Against the CPU on inputs rounded the
+// same way (x and w forward, dy and w backward data, x and dy backward weight; not the bias):
+// products of rounded values are exact in fp32, so only the order of the additions differs — the fp32
+// tolerance, 8× on a GPU for the tensor cores' own accumulation rounding. c_out = 5 and 3 keep the
+// weight gradient on the GEMM (c_out ≥ 8 takes the brick kernel, tested in cuda_wgrad_test.cpp); 20
+// input channels cross the K-slices; the unrounded result differs from the rounded one (the rounding
+// is applied).
+TEST_F(CudaConv, ConvTranspose3dTensorCoresMatchCpuOnRoundedInputs) {
+  const double slack = real_gpu() ? 8.0 : 1.0;
+  for (auto [algo, math] : {std::pair{ConvAlgo::TensorTF32, cuda::BrickMath::TF32},
+                            std::pair{ConvAlgo::TensorBF16, cuda::BrickMath::BF16}}) {
+    cuda::set_conv_algo(algo);
+    for (const ConvT3dShape& s : {ConvT3dShape{2, 3, 5, 2, 3, 1}, ConvT3dShape{1, 20, 3, 3, 2, 5}}) {
+      SCOPED_TRACE(std::string(algo == ConvAlgo::TensorTF32 ? "TF32" : "BF16") + " convT " + std::to_string(s.c_in) +
+                   "→" + std::to_string(s.c_out));
+      const ConvTCase c(s);
+      const std::vector<float> x = test::rounded(c.x, math), w = test::rounded(c.w, math),
+                               dy = test::rounded(c.dy, math);
+      std::vector<float> y(c.y.size()), dx(c.dx.size()), dw(c.dw.size()), db(c.db.size());
+      cpu::conv_transpose3d_forward(s, x.data(), w.data(), c.b.data(), y.data());
+      cpu::conv_transpose3d_backward_data(s, dy.data(), w.data(), dx.data());
+      cpu::conv_transpose3d_backward_weight(s, x.data(), dy.data(), dw.data(), db.data());
 
-bool real_gpu() { return test::cuda_usable() && !cuda_emulated(); }
+      DeviceBuffer<float> d_x(c.x), d_w(c.w), d_b(c.b), d_dy(c.dy), d_y(y.size()), d_dx(dx.size()), d_dw(dw.size()),
+          d_db(db.size());
+      cuda::conv_transpose3d_forward(s, d_x.get(), d_w.get(), d_b.get(), d_y.get(), nullptr);
+      cuda::conv_transpose3d_backward_data(s, d_dy.get(), d_w.get(), d_dx.get(), nullptr);
+      cuda::conv_transpose3d_backward_weight(s, d_x.get(), d_dy.get(), d_dw.get(), d_db.get(), nullptr);
+      const auto got_y = d_y.to_host();
+      EXPECT_TRUE(test::all_close(got_y, y, slack * fp32_rtol(s.c_in))) << "forward";
+      EXPECT_TRUE(test::all_close(d_dx.to_host(), dx, slack * fp32_rtol(s.c_out * 8))) << "backward data";
+      EXPECT_TRUE(test::all_close(d_dw.to_host(), dw, slack * fp32_rtol(s.n * s.in_voxels()))) << "backward weight";
+      EXPECT_FALSE(test::all_close(got_y, c.y, fp32_rtol(s.c_in))) << "the operands were not rounded";
+    }
+  }
+}
+
+// ---- real GPU only: U-Net-sized layers, tensor cores, cuDNN ------------------------------------------
 
 // Layers of the default U-Net at S = 16 (deep levels at their real channel counts): large enough to
 // take the 128 × 128 tiles and many split-K slices.
@@ -234,6 +266,24 @@ TEST_F(CudaConv, TensorCoreTwinsAgreeWithSimt) {
       expect_close_to_twin(tc.dx, simt.dx, u, "backward data");
       expect_close_to_twin(tc.dw, simt.dw, u, "backward weight");
       EXPECT_TRUE(bit_equal(tc.dw, again.dw)) << "tensor-core weight gradient repeats bit for bit";
+    }
+  }
+}
+
+// The U-Net's transposed convolutions at width 64 (256 → 128 and 128 → 64 channels, small volumes)
+// on the tensor cores, forward and backward data, against the unrounded CPU result.
+TEST_F(CudaConv, ConvTranspose3dTensorCoresOnUnetLayers) {
+  if (!real_gpu()) GTEST_SKIP() << "tensor cores need a real GPU (the emulator runs the SIMT twin)";
+  for (const ConvT3dShape& s : {ConvT3dShape{1, 256, 128, 4, 4, 4}, ConvT3dShape{1, 128, 64, 8, 8, 8}}) {
+    SCOPED_TRACE("convT " + std::to_string(s.c_in) + "→" + std::to_string(s.c_out));
+    const ConvTCase c(s);
+    DeviceBuffer<float> x(c.x), w(c.w), b(c.b), dy(c.dy), y(c.y.size()), dx(c.dx.size());
+    for (auto [algo, u] : {std::pair{ConvAlgo::TensorTF32, 0x1p-11}, std::pair{ConvAlgo::TensorBF16, 0x1p-8}}) {
+      cuda::set_conv_algo(algo);
+      cuda::conv_transpose3d_forward(s, x.get(), w.get(), b.get(), y.get(), nullptr);
+      cuda::conv_transpose3d_backward_data(s, dy.get(), w.get(), dx.get(), nullptr);
+      expect_close_to_twin(y.to_host(), c.y, u, "forward");
+      expect_close_to_twin(dx.to_host(), c.dx, u, "backward data");
     }
   }
 }
