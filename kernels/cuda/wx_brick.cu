@@ -27,8 +27,8 @@ struct WxProblem {
   float* dst;               // (images, M, d, h, w)
   int M, c_k, c_src, kw;
   int d, h, w;
-  int by, bx;  // bricks per column and per row
-  int stages;  // 3 per channel chunk
+  int by, bx;   // bricks per column and per row
+  int chunks;   // channel chunks of K; a stage is one chunk × one tap plane
 };
 
 // ---- the weight: w (c_out, c_in, 27) → (M, 27, kw) words in the math's format ---------------------------
@@ -266,10 +266,14 @@ template <class Cfg> __global__ void __launch_bounds__(Cfg::kThreads, 1) wx_bric
   const int m0 = static_cast<int>(blockIdx.y) * Cfg::BM, row0 = wm * Cfg::FM * 16;
   const BrickPos bp = brick_pos(p, static_cast<index_t>(blockIdx.x), kBrickY);
 
+  // The tap planes tz whose src plane z + tz − 1 lies in the volume (a brick on the first or last
+  // plane has 2, in a volume one plane deep 1): the others would multiply zeros only.
+  const int tz0 = bp.z == 0 ? 1 : 0, ntz = (bp.z == p.d - 1 ? 2 : 3) - tz0, stages = p.chunks * ntz;
+
   // Staging of stage s into buffer `buf`, in two halves around the multiply of the previous stage.
   [[maybe_unused]] std::uint32_t rh[Cfg::kPairs ? Cfg::NP : 1][kChunkWords];
   auto begin = [&](int s, int buf) {
-    const int chunk = s / 3, tz = s % 3;
+    const int chunk = s / ntz, tz = tz0 + s % ntz;
     std::uint32_t* ws = smem + buf * Cfg::kStage;
     stage_weights<Cfg>(p, m0, chunk, tz, ws, t);
     halo_begin<Cfg>(p, bp, bp.z + tz - 1, chunk * chunk_channels(Cfg::Math), ws + Cfg::BM * W::ld, rh, t);
@@ -283,10 +287,10 @@ template <class Cfg> __global__ void __launch_bounds__(Cfg::kThreads, 1) wx_bric
   begin(0, 0);
   end(0);
   int buf = 0;
-  for (int s = 0; s < p.stages; ++s) {
+  for (int s = 0; s < stages; ++s) {
     cp_async_wait<0>();  // this thread's copies of stage s have landed ...
     __syncthreads();     // ... and everyone's; and buffer buf ^ 1 (stage s − 1) has been consumed
-    const bool more = s + 1 < p.stages;
+    const bool more = s + 1 < stages;
     if (more) begin(s + 1, buf ^ 1);  // in flight during the multiplies below
     const std::uint32_t* ws = smem + buf * Cfg::kStage;
     if constexpr (Cfg::Math == BrickMath::Simt) {
@@ -349,7 +353,7 @@ WxProblem make_problem(const Conv3dShape& s, bool flip, const float* src, const 
   p.w = static_cast<int>(s.w);
   p.by = ceil_div(p.h, kBrickY);
   p.bx = ceil_div(p.w, kBrickX);
-  p.stages = 3 * chunks;
+  p.chunks = chunks;
   return p;
 }
 

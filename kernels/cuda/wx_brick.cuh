@@ -14,7 +14,9 @@
 // volume are computed on zeros and not stored, so any D, H, W works). K is walked in stages of one
 // chunk of channels (8; BF16: 16) × one tap plane tz: per stage the block stages the weight tile
 // BM × 9 taps × chunk (16-byte cp.async) and the src halo plane chunk × 10 rows × 18 columns,
-// double-buffered so the next stage's copies are in flight during the multiplies. Warps are
+// double-buffered so the next stage's copies are in flight during the multiplies. A brick on the
+// first or last z plane skips the tap plane that lies outside the volume (its stages would multiply
+// zeros only): 3·chunks stages a block inside, 2·chunks on those planes. Warps are
 // (BM / (16·FM)) × 4: a warp owns FM × 16 rows × 2 brick rows × 16 columns, i.e. FM × 4 mma.sync
 // accumulator fragments of 16 rows × 8 voxels (mma.cuh's layouts).
 //
