@@ -59,7 +59,13 @@ SSE_HD inline float affine_act(float x, float scale, float shift, bool relu) {
 struct BnTrainMap {
   float mean, invstd, gamma, beta;
   bool relu;
-  SSE_HD float value(float x) const { return (x - mean) * invstd * gamma + beta; }
+  // Channel c's map from the per-channel arrays.
+  SSE_HD static BnTrainMap of(const float* gamma, const float* beta, const float* mean, const float* invstd,
+                              bool relu, index_t c) {
+    return BnTrainMap{mean[c], invstd[c], gamma[c], beta[c], relu};
+  }
+  SSE_HD float xhat(float x) const { return (x - mean) * invstd; }
+  SSE_HD float value(float x) const { return xhat(x) * gamma + beta; }
   SSE_HD float forward(float x) const {
     const float v = value(x);
     return relu && !(v > 0.0f) ? 0.0f : v;

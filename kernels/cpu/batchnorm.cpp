@@ -29,12 +29,6 @@ BnMoments<double> channel_moments(const BatchNormShape& sh, const float* x, inde
   return {m, mean, sq};
 }
 
-// Channel c's map from its statistics and parameters.
-BnTrainMap channel_map(const float* gamma, const float* beta, const float* mean, const float* invstd, bool relu,
-                       index_t c) {
-  return BnTrainMap{mean[c], invstd[c], gamma[c], beta[c], relu};
-}
-
 void normalize_channel(const BatchNormShape& sh, const float* x, const BnTrainMap& f, float* y, index_t c) {
   for_channel(sh, c, [&](index_t o) {
     for (index_t i = 0; i < sh.s; ++i) y[o + i] = f.forward(x[o + i]);
@@ -49,7 +43,7 @@ std::pair<double, double> channel_grad_sums(const BatchNormShape& sh, const floa
     for (index_t i = 0; i < sh.s; ++i) {
       const float dz = f.grad(x[o + i], dy[o + i]);
       sdy += dz;
-      sdyx += static_cast<double>(dz) * ((x[o + i] - f.mean) * f.invstd);
+      sdyx += static_cast<double>(dz) * f.xhat(x[o + i]);
     }
   });
   return {sdy, sdyx};
@@ -61,8 +55,7 @@ void channel_grad_input(const BatchNormShape& sh, double m, const float* x, cons
   const float k = static_cast<float>(f.gamma * f.invstd / m), mf = static_cast<float>(m);
   for_channel(sh, c, [&](index_t o) {
     for (index_t i = 0; i < sh.s; ++i) {
-      const float xhat = (x[o + i] - f.mean) * f.invstd;
-      dx[o + i] = k * (mf * f.grad(x[o + i], dy[o + i]) - a - xhat * bsum);
+      dx[o + i] = k * (mf * f.grad(x[o + i], dy[o + i]) - a - f.xhat(x[o + i]) * bsum);
     }
   });
 }
@@ -77,7 +70,7 @@ void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p,
   for (index_t c = 0; c < sh.c; ++c) {
     batchnorm_finalize_channel(p, channel_moments(sh, x, c), running_mean + c, running_var + c, save_mean + c,
                                save_invstd + c);
-    normalize_channel(sh, x, channel_map(gamma, beta, save_mean, save_invstd, relu, c), y, c);
+    normalize_channel(sh, x, BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c), y, c);
   }
 }
 
@@ -100,7 +93,7 @@ void batchnorm_backward_train(const BatchNormShape& sh, const float* x, const fl
   const double m = static_cast<double>(sh.n * sh.s);
 #pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c) {
-    const BnTrainMap f = channel_map(gamma, beta, save_mean, save_invstd, relu, c);
+    const BnTrainMap f = BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c);
     const auto [sdy, sdyx] = channel_grad_sums(sh, x, dy, f, c);
     dbeta[c] = static_cast<float>(sdy);
     dgamma[c] = static_cast<float>(sdyx);
@@ -131,7 +124,7 @@ void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* 
                          const float* save_mean, const float* save_invstd, bool relu, float* y) {
 #pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c)
-    normalize_channel(sh, x, channel_map(gamma, beta, save_mean, save_invstd, relu, c), y, c);
+    normalize_channel(sh, x, BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c), y, c);
 }
 
 void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,
@@ -139,7 +132,8 @@ void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* 
                          double* sums) {
 #pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c) {
-    const auto [sdy, sdyx] = channel_grad_sums(sh, x, dy, channel_map(gamma, beta, save_mean, save_invstd, relu, c), c);
+    const BnTrainMap f = BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c);
+    const auto [sdy, sdyx] = channel_grad_sums(sh, x, dy, f, c);
     sums[2 * c] = sdy;
     sums[2 * c + 1] = sdyx;
   }
@@ -150,7 +144,7 @@ void batchnorm_grad_input(const BatchNormShape& sh, double count, const float* x
                           const float* sum_dy, const float* sum_dyxhat, float* dx) {
 #pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c)
-    channel_grad_input(sh, count, x, dy, channel_map(gamma, beta, save_mean, save_invstd, relu, c), sum_dy[c],
+    channel_grad_input(sh, count, x, dy, BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c), sum_dy[c],
                        sum_dyxhat[c], dx, c);
 }
 

@@ -115,16 +115,10 @@ __global__ void finalize_kernel(index_t channels, BatchNormParams prm, const dou
 
 // ---- element-wise passes: row r of the (N·C) rows of S floats has channel r % C --------------------
 
-// Channel c's train-mode map (kernels/batchnorm.h).
-__device__ inline BnTrainMap channel_map(const float* gamma, const float* beta, const float* mean,
-                                         const float* invstd, bool relu, index_t c) {
-  return BnTrainMap{mean[c], invstd[c], gamma[c], beta[c], relu};
-}
-
 __global__ void normalize_kernel(BatchNormShape sh, const float* x, const float* gamma, const float* beta,
                                  const float* mean, const float* invstd, bool relu, float* y) {
   for (index_t r = blockIdx.y; r < sh.n * sh.c; r += gridDim.y) {
-    const BnTrainMap f = channel_map(gamma, beta, mean, invstd, relu, r % sh.c);
+    const BnTrainMap f = BnTrainMap::of(gamma, beta, mean, invstd, relu, r % sh.c);
     const float* xr = x + r * sh.s;
     float* yr = y + r * sh.s;
     for (index_t i = global_thread(); i < sh.s; i += grid_threads()) yr[i] = f.forward(xr[i]);
@@ -153,12 +147,12 @@ __global__ void grad_partial_kernel(SegPlan p, const float* x, const float* dy, 
                                     const float* save_mean, const float* save_invstd, bool relu, GradSums* partial) {
   __shared__ double scratch[32];
   const index_t b = blockIdx.x, c = b / p.blocks_per_seg, q = b % p.blocks_per_seg;
-  const BnTrainMap f = channel_map(gamma, beta, save_mean, save_invstd, relu, c);
+  const BnTrainMap f = BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c);
   double sdy = 0.0, sdyx = 0.0;
   for_piece_elements(p, c, q, [&](index_t i) {
     const float dz = f.grad(x[i], dy[i]);
     sdy += dz;
-    sdyx += static_cast<double>(dz) * ((x[i] - f.mean) * f.invstd);
+    sdyx += static_cast<double>(dz) * f.xhat(x[i]);
   });
   sdy = block_sum(sdy, scratch);
   sdyx = block_sum(sdyx, scratch);
@@ -203,15 +197,14 @@ __global__ void grad_input_kernel(BatchNormShape sh, double m, const float* x, c
   const float mf = static_cast<float>(m);
   for (index_t r = blockIdx.y; r < sh.n * sh.c; r += gridDim.y) {
     const index_t c = r % sh.c;
-    const BnTrainMap f = channel_map(gamma, beta, save_mean, save_invstd, relu, c);
+    const BnTrainMap f = BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c);
     const float a = sum_dy[c], bsum = sum_dyxhat[c];
     const float k = static_cast<float>(f.gamma * f.invstd / m);
     const float* xr = x + r * sh.s;
     const float* dyr = dy + r * sh.s;
     float* dxr = dx + r * sh.s;
     for (index_t i = global_thread(); i < sh.s; i += grid_threads()) {
-      const float xhat = (xr[i] - f.mean) * f.invstd;
-      dxr[i] = k * (mf * f.grad(xr[i], dyr[i]) - a - xhat * bsum);
+      dxr[i] = k * (mf * f.grad(xr[i], dyr[i]) - a - f.xhat(xr[i]) * bsum);
     }
   }
 }
