@@ -8,6 +8,16 @@
 #include "engine/profiler.h"
 #include "engine/tensor.h"
 
+namespace sse {
+// Calls f(p) with p = t.data<float>() or t.data<bf16_t>(), as t's dtype says (ops whose kernels
+// take either storage of floating-point values); other dtypes throw EngineError naming `op`.
+template <class F> void with_float_storage(const char* op, const Tensor& t, F&& f) {
+  if (t.dtype() == DType::BF16) return f(t.data<bf16_t>());
+  check_dtype(op, t, DType::F32);
+  f(t.data<float>());
+}
+}  // namespace sse
+
 #if SSE_WITH_CUDA
 #include "engine/cuda_context.h"
 #define SSE_DISPATCH(dev, fn, ...)                                        \

@@ -37,18 +37,37 @@ Tensor scatter(const Tensor& part, const Shape& whole_shape, index_t c_off) {
 
 }  // namespace
 
+namespace {
+
+// Channels of `part` (n, c_part, S) into channels [c_off, c_off + c_part) of y: float → float,
+// float → bf16 (rounded) or bf16 → bf16.
+void copy_part(const Tensor& part, index_t c_off, Tensor& y) {
+  const ChannelCopy cc{part.dim(0), part.dim(1), y.dim(1), c_off, part.shape().tail(2)};
+  if (y.dtype() == DType::F32) {
+    SSE_DISPATCH(y.device(), copy_channels, cc, part.data<float>(), y.data<float>());
+  } else {
+    with_float_storage("concat_channels", part, [&](auto* src) {
+      SSE_DISPATCH(y.device(), copy_channels, cc, src, y.data<bf16_t>());
+    });
+  }
+}
+
+}  // namespace
+
 Tensor concat_channels(const Tensor& a, const Tensor& b) {
-  check_ncs("concat_channels", a);
-  check_ncs("concat_channels", b);
+  for (const Tensor* t : {&a, &b})
+    if (t->dtype() != DType::BF16) check_dtype("concat_channels", *t, DType::F32);
+  if (a.rank() < 2 || b.rank() < 2) fail("concat_channels", "expected (N, C, ...), got " + a.str() + ", " + b.str());
   check_same_device("concat_channels", a, b);
   if (a.rank() != b.rank() || a.dim(0) != b.dim(0) || a.shape().tail(2) != b.shape().tail(2))
     fail("concat_channels", "incompatible shapes " + a.shape().str() + " and " + b.shape().str());
   for (int i = 2; i < a.rank(); ++i)
     if (a.dim(i) != b.dim(i)) fail("concat_channels", "spatial mismatch " + a.shape().str() + " vs " + b.shape().str());
-  const index_t ca = a.dim(1), cb = b.dim(1), s = a.shape().tail(2);
-  Tensor y = Tensor::empty(with_channels(a.shape(), ca + cb), DType::F32, a.device());
-  SSE_DISPATCH(a.device(), copy_channels, ChannelCopy{a.dim(0), ca, ca + cb, 0, s}, a.data<float>(), y.data<float>());
-  SSE_DISPATCH(a.device(), copy_channels, ChannelCopy{a.dim(0), cb, ca + cb, ca, s}, b.data<float>(), y.data<float>());
+  const index_t ca = a.dim(1), cb = b.dim(1);
+  const bool bf16 = a.dtype() == DType::BF16 || b.dtype() == DType::BF16;
+  Tensor y = Tensor::empty(with_channels(a.shape(), ca + cb), bf16 ? DType::BF16 : DType::F32, a.device());
+  copy_part(a, 0, y);
+  copy_part(b, ca, y);
   if (needs_grad({&a, &b})) {
     record(y, "concat_channels", {a, b}, [ca, cb](const Tensor& g) { return Grads{gather(g, 0, ca), gather(g, ca, cb)}; });
   }

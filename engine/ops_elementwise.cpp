@@ -120,6 +120,21 @@ Tensor pow(const Tensor& x, float alpha) {
   return y;
 }
 
+Tensor to_dtype(const Tensor& x, DType dt) {
+  if (x.dtype() == dt) return x;
+  const bool ok = (x.dtype() == DType::F32 && dt == DType::BF16) || (x.dtype() == DType::BF16 && dt == DType::F32);
+  if (!ok) fail("to_dtype", std::string("converts float32 ↔ bfloat16 only, not ") + x.str() + " to " + dtype_name(dt));
+  Tensor y = Tensor::empty(x.shape(), dt, x.device());
+  if (dt == DType::BF16) {
+    SSE_DISPATCH(x.device(), cast, x.data<float>(), y.data<bf16_t>(), x.numel());
+  } else {
+    SSE_DISPATCH(x.device(), cast, x.data<bf16_t>(), y.data<float>(), x.numel());
+  }
+  // Gradients are float32 on both sides of the conversion: it passes them through.
+  if (needs_grad({&x})) record(y, "to_dtype", {x}, [](const Tensor& g) { return Grads{g}; });
+  return y;
+}
+
 Tensor relu(const Tensor& x) {
   Tensor y = unary_raw(Unary::Relu, x);
   if (needs_grad({&x})) {

@@ -1,6 +1,7 @@
 // The U-Net's layer ops (contract in engine/ops.h).
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "engine/dispatch.h"
@@ -16,7 +17,7 @@ namespace sse::ops {
 
 // Train-mode batch norm over the ranks of `comm` (engine/ops_sync_batchnorm.cpp); arguments checked.
 Tensor sync_batch_norm(dist::Comm& comm, const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                       Tensor& running_mean, Tensor& running_var, const BatchNormParams& p, bool relu);
+                       Tensor& running_mean, Tensor& running_var, const BatchNormParams& p, bool relu, DType out);
 
 namespace {
 
@@ -26,6 +27,12 @@ float* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nul
 
 void check_volume(const char* op, const Tensor& x) {
   check_dtype(op, x, DType::F32);
+  check_rank(op, x, 5);
+}
+
+// An activation: float32 or bfloat16 (engine/ops.h, "bf16").
+void check_activation(const char* op, const Tensor& x) {
+  if (x.dtype() != DType::BF16) check_dtype(op, x, DType::F32);
   check_rank(op, x, 5);
 }
 
@@ -68,7 +75,8 @@ void record_weighted(Tensor& y, const char* name, const Tensor& x, const Tensor&
 }  // namespace
 
 Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b) {
-  check_volume("conv3d", x);
+  check_activation("conv3d", x);
+  if (x.dtype() == DType::BF16) return conv3d(to_dtype(x, DType::F32), w, b);
   check_volume("conv3d", w);
   check_same_device("conv3d", x, w);
   const index_t k = w.dim(2);
@@ -92,7 +100,8 @@ Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b) {
 }
 
 Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b) {
-  check_volume("conv_transpose3d", x);
+  check_activation("conv_transpose3d", x);
+  if (x.dtype() == DType::BF16) return conv_transpose3d(to_dtype(x, DType::F32), w, b);
   check_volume("conv_transpose3d", w);
   check_same_device("conv_transpose3d", x, w);
   if (w.dim(0) != x.dim(1) || w.dim(2) != 2 || w.dim(3) != 2 || w.dim(4) != 2)
@@ -117,8 +126,9 @@ Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b) {
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                  Tensor& running_var, bool training, const BatchNormParams& p, bool fuse_relu) {
+                  Tensor& running_var, bool training, const BatchNormParams& p, bool fuse_relu, DType out) {
   check_dtype("batch_norm", x, DType::F32);
+  if (out != DType::F32 && out != DType::BF16) fail("batch_norm", std::string("no ") + dtype_name(out) + " output");
   if (x.rank() < 2) fail("batch_norm", "expected (N, C, ...), got " + x.str());
   const index_t c = x.dim(1);
   for (const Tensor* t : {&gamma, &beta, static_cast<const Tensor*>(&running_mean), static_cast<const Tensor*>(&running_var)}) {
@@ -126,23 +136,26 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     if (t->rank() != 1 || t->dim(0) != c) fail("batch_norm", "parameter " + t->shape().str() + " for input " + x.shape().str());
   }
   const BatchNormShape sh{x.dim(0), c, x.shape().tail(2)};
-  Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
   if (!training) {
-    SSE_DISPATCH(x.device(), batchnorm_forward_eval, sh, p, x.data<float>(), gamma.data<float>(), beta.data<float>(),
-                 running_mean.data<float>(), running_var.data<float>(), fuse_relu, y.data<float>());
     if (needs_grad({&x, &gamma, &beta})) {
       // Eval-mode BN is a per-channel affine map; differentiate it through the elementwise ops.
       fail("batch_norm", "gradients through eval-mode batch norm are not supported");
     }
-    return y;
+    Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
+    SSE_DISPATCH(x.device(), batchnorm_forward_eval, sh, p, x.data<float>(), gamma.data<float>(), beta.data<float>(),
+                 running_mean.data<float>(), running_var.data<float>(), fuse_relu, y.data<float>());
+    return to_dtype(y, out);
   }
   if (dist::Comm* comm = SyncBatchNorm::active())
-    return sync_batch_norm(*comm, x, gamma, beta, running_mean, running_var, p, fuse_relu);
+    return sync_batch_norm(*comm, x, gamma, beta, running_mean, running_var, p, fuse_relu, out);
   Tensor save_mean = Tensor::empty(Shape{c}, DType::F32, x.device());
   Tensor save_invstd = Tensor::empty(Shape{c}, DType::F32, x.device());
-  SSE_DISPATCH(x.device(), batchnorm_forward_train, sh, p, x.data<float>(), gamma.data<float>(), beta.data<float>(),
-               running_mean.data<float>(), running_var.data<float>(), fuse_relu, y.data<float>(),
-               save_mean.data<float>(), save_invstd.data<float>());
+  Tensor y = Tensor::empty(x.shape(), out, x.device());
+  with_float_storage("batch_norm", y, [&](auto* yp) {
+    SSE_DISPATCH(x.device(), batchnorm_forward_train, sh, p, x.data<float>(), gamma.data<float>(), beta.data<float>(),
+                 running_mean.data<float>(), running_var.data<float>(), fuse_relu, yp, save_mean.data<float>(),
+                 save_invstd.data<float>());
+  });
   if (needs_grad({&x, &gamma, &beta})) {
     // With the fused ReLU, backward recomputes its mask from x, γ, β and the statistics.
     Tensor xd = x.detach(), gd = gamma.detach(), bd = beta.detach();
@@ -265,13 +278,16 @@ Tensor conv3d_eval(const Tensor& x1, const Tensor& x2, const Tensor& w, const Te
 }
 
 Tensor max_pool3d(const Tensor& x) {
-  check_volume("max_pool3d", x);
+  check_activation("max_pool3d", x);
   if (x.dim(2) % 2 || x.dim(3) % 2 || x.dim(4) % 2)
     fail("max_pool3d", "D, H, W must be even for 2×2×2 pooling, got " + x.shape().str());
   const Pool3dShape s{x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.dim(4)};
-  Tensor y = empty5(s.n, s.c, s.d / 2, s.h / 2, s.w / 2, x.device());
+  Tensor y = Tensor::empty(Shape{s.n, s.c, s.d / 2, s.h / 2, s.w / 2}, x.dtype(), x.device());
   Tensor idx = Tensor::empty(y.shape(), DType::I32, x.device());
-  SSE_DISPATCH(x.device(), maxpool3d_forward, s, x.data<float>(), y.data<float>(), idx.data<std::int32_t>());
+  with_float_storage("max_pool3d", x, [&](auto* xp) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(xp)>>;
+    SSE_DISPATCH(x.device(), maxpool3d_forward, s, xp, y.data<T>(), idx.data<std::int32_t>());
+  });
   if (needs_grad({&x})) {
     const Shape xs = x.shape();
     record(y, "max_pool3d", {x}, [s, idx, xs](const Tensor& g) {
@@ -293,16 +309,19 @@ DropoutParams sample_dropout(const DropoutParams& d, index_t n) {
 }  // namespace
 
 Tensor dropout(const Tensor& x, float p, bool training, Generator& gen, index_t first_sample) {
-  check_dtype("dropout", x, DType::F32);
+  if (x.dtype() != DType::BF16) check_dtype("dropout", x, DType::F32);
   if (p < 0.0f || p >= 1.0f) fail("dropout", "p must be in [0, 1), got " + std::to_string(p));
   if (x.rank() < 1 || first_sample < 0) fail("dropout", "expected (N, ...) and a sample index >= 0, got " + x.str());
   if (!training || p == 0.0f) return x;
   const DropoutParams d{p, gen.seed, gen.next_offset()};
   const index_t n = x.dim(0), per = x.numel() / std::max<index_t>(n, 1);
-  Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
-  for (index_t i = 0; i < n; ++i)
-    SSE_DISPATCH(x.device(), dropout_forward, sample_dropout(d, first_sample + i), x.data<float>() + i * per,
-                 y.data<float>() + i * per, per);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  with_float_storage("dropout", x, [&](auto* xp) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(xp)>>;
+    for (index_t i = 0; i < n; ++i)
+      SSE_DISPATCH(x.device(), dropout_forward, sample_dropout(d, first_sample + i), xp + i * per,
+                   y.data<T>() + i * per, per);
+  });
   if (needs_grad({&x})) {
     record(y, "dropout", {x}, [d, n, per, first_sample](const Tensor& g) {
       Tensor dx = Tensor::empty(g.shape(), DType::F32, g.device());

@@ -54,7 +54,7 @@ SyncBatchNorm::~SyncBatchNorm() { t_sync = prev_; }
 dist::Comm* SyncBatchNorm::active() { return t_sync; }
 
 Tensor sync_batch_norm(dist::Comm& comm, const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                       Tensor& running_mean, Tensor& running_var, const BatchNormParams& p, bool relu) {
+                       Tensor& running_mean, Tensor& running_var, const BatchNormParams& p, bool relu, DType out) {
   const Device dev = x.device();
   const index_t c = x.dim(1);
   const BatchNormShape sh{x.dim(0), c, x.shape().tail(2)};
@@ -66,9 +66,11 @@ Tensor sync_batch_norm(dist::Comm& comm, const Tensor& x, const Tensor& gamma, c
   Tensor save_invstd = Tensor::empty(Shape{c}, DType::F32, dev);
   SSE_DISPATCH(dev, batchnorm_finalize, c, p, as_doubles(buf), running_mean.data<float>(), running_var.data<float>(),
                save_mean.data<float>(), save_invstd.data<float>());
-  Tensor y = Tensor::empty(x.shape(), DType::F32, dev);
-  SSE_DISPATCH(dev, batchnorm_normalize, sh, x.data<float>(), gamma.data<float>(), beta.data<float>(),
-               save_mean.data<float>(), save_invstd.data<float>(), relu, y.data<float>());
+  Tensor y = Tensor::empty(x.shape(), out, dev);
+  with_float_storage("sync_batch_norm", y, [&](auto* yp) {
+    SSE_DISPATCH(dev, batchnorm_normalize, sh, x.data<float>(), gamma.data<float>(), beta.data<float>(),
+                 save_mean.data<float>(), save_invstd.data<float>(), relu, yp);
+  });
   if (!needs_grad({&x, &gamma, &beta})) return y;
   const double count = c > 0 ? merged[0] : 0.0;  // N·S of the whole batch (every channel has it)
   Tensor xd = x.detach(), gd = gamma.detach(), bd = beta.detach();

@@ -10,6 +10,7 @@ namespace sse {
 namespace {
 
 std::atomic<Precision> g_precision{Precision::FP32};
+std::atomic<bool> g_bf16_activations{true};
 
 }  // namespace
 
@@ -48,5 +49,13 @@ void set_precision(Precision p) {
 }
 
 Precision current_precision() { return g_precision.load(); }
+
+DType activation_dtype(Device dev) {
+  const bool bf16 = dev.is_cuda() && current_precision() == Precision::BF16 && g_bf16_activations.load();
+  return bf16 ? DType::BF16 : DType::F32;
+}
+
+void set_bf16_activations(bool on) { g_bf16_activations.store(on); }
+bool bf16_activations() { return g_bf16_activations.load(); }
 
 }  // namespace sse

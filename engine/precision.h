@@ -4,10 +4,11 @@
 //   fp32   the SIMT kernels, true fp32 (the default)
 //   tf32   tensor cores, inputs rounded to TF32, fp32 accumulation (kernels/cuda/conv3d_tc.cu and
 //          the brick weight gradients)
-//   bf16   tensor cores, inputs rounded to bfloat16, fp32 accumulation. Mixed precision as far as the
-//          engine goes today: weights (the master copy), activations, gradients, the loss and the
-//          optimizer stay fp32 in memory; every convolution rounds its operands to bfloat16 where it
-//          multiplies them. Activations are not stored as bf16 (the engine has no bf16 tensor type).
+//   bf16   tensor cores, inputs rounded to bfloat16, fp32 accumulation; mixed precision: on CUDA the
+//          U-Net's activations in training (its blocks' batch norm + ReLU outputs, and what
+//          dropout, max-pooling and concatenation make of them) are stored as bfloat16
+//          (activation_dtype), at half the bytes; the weights (the master copy), the convolutions'
+//          outputs, every gradient, the loss and the optimizer stay fp32.
 //   cudnn  cuDNN (true fp32, deterministic algorithms; the engine's own kernel where cuDNN has none)
 // Process-wide (cuda::set_conv_algo); CPU convolutions always compute in fp32, so a CPU run asks for
 // fp32. In the emulator tf32 and bf16 reproduce the tensor cores' input rounding on the SIMT
@@ -15,6 +16,9 @@
 #pragma once
 
 #include <string>
+
+#include "engine/device.h"
+#include "engine/dtype.h"
 
 namespace sse {
 
@@ -27,5 +31,14 @@ const char* precision_name(Precision p);
 // Throws EngineError when this build cannot run `p` (no CUDA backend for tf32/bf16/cudnn, no cuDNN).
 void set_precision(Precision p);
 Precision current_precision();
+
+// The storage type of the U-Net's activations in training on `dev`: BF16 on a CUDA device under
+// Precision::BF16 (unless set_bf16_activations(false)), F32 otherwise (the CPU computes in fp32 only).
+DType activation_dtype(Device dev);
+// Whether bf16 stores activations as bfloat16 (default true; process-wide). Without dropout the
+// choice changes no value — the bf16 convolutions round their operands to bfloat16 exactly as the
+// storage does — only bytes, which is what tests and benchmarks turn it off to compare.
+void set_bf16_activations(bool on);
+bool bf16_activations();
 
 }  // namespace sse

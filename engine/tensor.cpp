@@ -83,6 +83,7 @@ template <typename T> T* Tensor::data() const {
 template float* Tensor::data<float>() const;
 template std::int32_t* Tensor::data<std::int32_t>() const;
 template std::uint8_t* Tensor::data<std::uint8_t>() const;
+template bf16_t* Tensor::data<bf16_t>() const;
 
 template <typename T> std::vector<T> Tensor::to_vector() const {
   check_dtype("Tensor::to_vector", *this, dtype_of<T>::value);

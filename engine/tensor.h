@@ -1,7 +1,8 @@
 // engine/tensor.h — the n-d array of the engine, with reverse-mode autograd.
 //
 // Contract:
-//  - Rank 0..5, contiguous row-major (NCDHW for volumes), float32 / int32 / uint8, on one device.
+//  - Rank 0..5, contiguous row-major (NCDHW for volumes), float32 / int32 / uint8 / bfloat16, on one
+//    device. A bfloat16 tensor (an activation under --precision bf16) takes float32 gradients.
 //  - A Tensor is a cheap handle (shared_ptr); copies alias. Views (reshape, batch slices) share storage.
 //  - Autograd: a tensor computed by a differentiable op (engine/ops.h) from inputs that require grad
 //    records a Node; backward() on a scalar walks the graph in reverse topological order, accumulates

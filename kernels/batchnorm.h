@@ -8,6 +8,9 @@
 // the ReLU's mask from x (BnTrainMap), so a U-Net block's BN + ReLU reads and writes its activation
 // 3 times forward and 5 times backward instead of 5 and 8, and no pre-ReLU tensor is kept.
 // Statistics accumulate in double on the CPU and as a deterministic two-level Welford merge on CUDA.
+// The train-mode forward (and batchnorm_normalize) may store y as bfloat16 (activations under
+// --precision bf16, kernels/low_precision.h): the same values, rounded once as they are stored; x,
+// the statistics and every gradient stay float.
 //
 // Synchronized batch norm (data-parallel ranks each holding part of the batch, engine/ops.h) runs the
 // train-mode passes in pieces, so that the ranks' statistics can be combined between them:
@@ -24,6 +27,7 @@
 #include <cmath>
 
 #include "kernels/common.h"
+#include "kernels/low_precision.h"
 
 namespace sse {
 
@@ -106,6 +110,9 @@ namespace cpu {
 void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
                              const float* gamma, const float* beta, float* running_mean, float* running_var,
                              bool relu, float* y, float* save_mean, float* save_invstd);
+void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
+                             const float* gamma, const float* beta, float* running_mean, float* running_var,
+                             bool relu, bf16_t* y, float* save_mean, float* save_invstd);
 void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
                             const float* gamma, const float* beta, const float* running_mean,
                             const float* running_var, bool relu, float* y);
@@ -120,6 +127,8 @@ void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* momen
                         float* running_var, float* save_mean, float* save_invstd);
 void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
                          const float* save_mean, const float* save_invstd, bool relu, float* y);
+void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
+                         const float* save_mean, const float* save_invstd, bool relu, bf16_t* y);
 void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,
                          const float* beta, const float* save_mean, const float* save_invstd, bool relu,
                          double* sums);
@@ -133,6 +142,9 @@ namespace cuda {
 void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
                              const float* gamma, const float* beta, float* running_mean, float* running_var,
                              bool relu, float* y, float* save_mean, float* save_invstd, cudaStream_t st);
+void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
+                             const float* gamma, const float* beta, float* running_mean, float* running_var,
+                             bool relu, bf16_t* y, float* save_mean, float* save_invstd, cudaStream_t st);
 void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
                             const float* gamma, const float* beta, const float* running_mean,
                             const float* running_var, bool relu, float* y, cudaStream_t st);
@@ -144,6 +156,8 @@ void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* momen
                         float* running_var, float* save_mean, float* save_invstd, cudaStream_t st);
 void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
                          const float* save_mean, const float* save_invstd, bool relu, float* y, cudaStream_t st);
+void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
+                         const float* save_mean, const float* save_invstd, bool relu, bf16_t* y, cudaStream_t st);
 void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,
                          const float* beta, const float* save_mean, const float* save_invstd, bool relu,
                          double* sums, cudaStream_t st);

@@ -4,11 +4,14 @@
 #include <cmath>
 
 #include "kernels/common.h"
+#include "kernels/low_precision.h"
 
 namespace sse {
 
 // Copies channels [0, c_src) of src (N, c_src, S) into channels [c_off, c_off + c_src) of
 // dst (N, c_dst, S). Concat forward is two of these; its backward (split) is the reverse copy.
+// copy_channels also writes bfloat16 destinations (the concatenation of bf16 activations, one part
+// possibly float: rounded as it is copied, kernels/low_precision.h).
 struct ChannelCopy {
   index_t n, c_src, c_dst, c_off, s;
 };
@@ -31,6 +34,8 @@ SSE_HD inline void softmax_voxel(const float* x, index_t stride, int c, float* p
 
 namespace cpu {
 void copy_channels(const ChannelCopy& cc, const float* src, float* dst);
+void copy_channels(const ChannelCopy& cc, const float* src, bf16_t* dst);
+void copy_channels(const ChannelCopy& cc, const bf16_t* src, bf16_t* dst);
 // The reverse: dst (N, c_src, S) = channels [c_off, c_off+c_src) of src (N, c_dst, S).
 void gather_channels(const ChannelCopy& cc, const float* src, float* dst);
 void softmax_channels(index_t n, index_t c, index_t s, const float* x, float* y);
@@ -42,6 +47,8 @@ void one_hot(index_t n, index_t c, index_t s, const std::int32_t* labels, std::i
 
 namespace cuda {
 void copy_channels(const ChannelCopy& cc, const float* src, float* dst, cudaStream_t st);
+void copy_channels(const ChannelCopy& cc, const float* src, bf16_t* dst, cudaStream_t st);
+void copy_channels(const ChannelCopy& cc, const bf16_t* src, bf16_t* dst, cudaStream_t st);
 void gather_channels(const ChannelCopy& cc, const float* src, float* dst, cudaStream_t st);
 void softmax_channels(index_t n, index_t c, index_t s, const float* x, float* y, cudaStream_t st);
 void softmax_channels_backward(index_t n, index_t c, index_t s, const float* y, const float* dy, float* dx,

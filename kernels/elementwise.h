@@ -2,11 +2,15 @@
 //
 // The op tables below are the single definition of each op's math (SSE_HD), used by both devices.
 // In-place use (y == x or y == a) is allowed everywhere.
+//
+// cast converts the storage of DType::BF16 tensors (activations under --precision bf16): float →
+// bfloat16 rounds to nearest even (bf16_bits, kernels/low_precision.h), bfloat16 → float is exact.
 #pragma once
 
 #include <cmath>
 
 #include "kernels/common.h"
+#include "kernels/low_precision.h"
 
 namespace sse {
 
@@ -46,6 +50,8 @@ void unary(Unary op, const float* x, float* y, index_t n, float alpha);
 void binary(Binary op, const float* a, const float* b, float* y, index_t n);
 // y = alpha·x + beta·y
 void axpby(float alpha, const float* x, float beta, float* y, index_t n);
+void cast(const float* x, bf16_t* y, index_t n);
+void cast(const bf16_t* x, float* y, index_t n);
 }  // namespace cpu
 
 namespace cuda {
@@ -53,6 +59,8 @@ void fill(float* y, index_t n, float v, cudaStream_t s);
 void unary(Unary op, const float* x, float* y, index_t n, float alpha, cudaStream_t s);
 void binary(Binary op, const float* a, const float* b, float* y, index_t n, cudaStream_t s);
 void axpby(float alpha, const float* x, float beta, float* y, index_t n, cudaStream_t s);
+void cast(const float* x, bf16_t* y, index_t n, cudaStream_t s);
+void cast(const bf16_t* x, float* y, index_t n, cudaStream_t s);
 }  // namespace cuda
 
 }  // namespace sse

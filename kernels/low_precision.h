@@ -9,6 +9,10 @@
 //   round_bf16(x)   bf16_value(bf16_bits(x)).
 //   pack_bf16x2(lo, hi)  two bfloat16 in one 32-bit word, lo in bits 0–15: the operand format of
 //                   mma.sync (the element with the lower K index in the low half).
+//   bf16_t          a bfloat16 as stored in memory (the element of DType::BF16 tensors: activations
+//                   under --precision bf16); to_f32 widens it (exactly), from_f32<T> narrows a float
+//                   to T (bf16_t: rounded as bf16_bits; float: unchanged), so one kernel template
+//                   reads and writes either storage type.
 // Overflow past the largest finite value rounds to infinity, as the hardware conversions do.
 // Products of two TF32 or two BF16 values are exact in fp32 (≤ 22 significant bits), so a
 // fp32 sum of them differs from a tensor core's only by the order and rounding of the additions.
@@ -63,5 +67,15 @@ SSE_HD inline float round_bf16(float x) { return bf16_value(bf16_bits(x)); }
 SSE_HD inline std::uint32_t pack_bf16x2(float lo, float hi) {
   return static_cast<std::uint32_t>(bf16_bits(lo)) | (static_cast<std::uint32_t>(bf16_bits(hi)) << 16);
 }
+
+struct bf16_t {
+  std::uint16_t bits;
+};
+
+SSE_HD inline float to_f32(float v) { return v; }
+SSE_HD inline float to_f32(bf16_t v) { return bf16_value(v.bits); }
+template <class T> SSE_HD inline T from_f32(float v);
+template <> SSE_HD inline float from_f32<float>(float v) { return v; }
+template <> SSE_HD inline bf16_t from_f32<bf16_t>(float v) { return bf16_t{bf16_bits(v)}; }
 
 }  // namespace sse

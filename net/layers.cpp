@@ -1,5 +1,6 @@
 #include "net/layers.h"
 
+#include "engine/precision.h"
 #include "engine/profiler.h"
 
 namespace sse::net {
@@ -18,8 +19,8 @@ BatchNorm3d::BatchNorm3d(index_t c)
       running_mean(register_buffer("running_mean", Tensor::zeros(Shape{c}))),
       running_var(register_buffer("running_var", Tensor::full(Shape{c}, 1.0f))) {}
 
-Tensor BatchNorm3d::forward(const Tensor& x, bool fuse_relu) {
-  return ops::batch_norm(x, weight, bias, running_mean, running_var, training(), params, fuse_relu);
+Tensor BatchNorm3d::forward(const Tensor& x, bool fuse_relu, DType out) {
+  return ops::batch_norm(x, weight, bias, running_mean, running_var, training(), params, fuse_relu, out);
 }
 
 ConvBlock::ConvBlock(index_t in, index_t mid, index_t out)
@@ -33,8 +34,10 @@ Tensor ConvBlock::forward(const Tensor& x) { return forward(x, Tensor()); }
 Tensor ConvBlock::forward(const Tensor& a, const Tensor& b) {
   if (training()) {
     // Batch norm and ReLU as one op (two fewer passes over the activation forward, three backward).
+    // Activations in the storage type of the precision (bfloat16 under bf16 on CUDA).
     const Tensor x = b.defined() ? ops::concat_channels(a, b) : a;
-    return bn_b.forward(conv_b.forward(bn_a.forward(conv_a.forward(x), true)), true);
+    const DType act = activation_dtype(x.device());
+    return bn_b.forward(conv_b.forward(bn_a.forward(conv_a.forward(x), true, act)), true, act);
   }
   // Eval: conv → BN → ReLU as one op each (one pass on the CPU; BN and ReLU fused elsewhere).
   auto conv_bn_relu = [](const Conv3d& conv, const BatchNorm3d& bn, const Tensor& x1, const Tensor& x2) {

@@ -4,7 +4,9 @@
 // ConvTranspose3d: kernel 2, stride 2; weight (in, out, 2, 2, 2), bias (out).
 // BatchNorm3d: weight (γ), bias (β), buffers running_mean, running_var; eps 1e-5, momentum 0.1.
 // ConvBlock: (Conv3d → BatchNorm3d → ReLU) × 2, registered as children "0", "1", "3", "4" — the
-// indices of a PyTorch nn.Sequential(conv, bn, relu, conv, bn, relu).
+// indices of a PyTorch nn.Sequential(conv, bn, relu, conv, bn, relu). In training its two
+// activations are stored as activation_dtype (engine/precision.h): bfloat16 under --precision bf16
+// on CUDA.
 // Parameter-free layers (ReLU, max-pool, dropout) are the functions of engine/ops.h.
 #pragma once
 
@@ -32,8 +34,9 @@ class ConvTranspose3d : public Module {
 class BatchNorm3d : public Module {
  public:
   explicit BatchNorm3d(index_t c);
-  // With fuse_relu, the following ReLU is applied in the same op (train and eval).
-  Tensor forward(const Tensor& x, bool fuse_relu = false);
+  // With fuse_relu, the following ReLU is applied in the same op (train and eval); `out` is the
+  // output's storage type (ops::batch_norm).
+  Tensor forward(const Tensor& x, bool fuse_relu = false, DType out = DType::F32);
   Tensor& weight;
   Tensor& bias;
   Tensor& running_mean;

@@ -29,9 +29,9 @@ BnMoments<double> channel_moments(const BatchNormShape& sh, const float* x, inde
   return {m, mean, sq};
 }
 
-void normalize_channel(const BatchNormShape& sh, const float* x, const BnTrainMap& f, float* y, index_t c) {
+template <class T> void normalize_channel(const BatchNormShape& sh, const float* x, const BnTrainMap& f, T* y, index_t c) {
   for_channel(sh, c, [&](index_t o) {
-    for (index_t i = 0; i < sh.s; ++i) y[o + i] = f.forward(x[o + i]);
+    for (index_t i = 0; i < sh.s; ++i) y[o + i] = from_f32<T>(f.forward(x[o + i]));
   });
 }
 
@@ -60,11 +60,10 @@ void channel_grad_input(const BatchNormShape& sh, double m, const float* x, cons
   });
 }
 
-}  // namespace
-
-void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
-                             const float* gamma, const float* beta, float* running_mean, float* running_var,
-                             bool relu, float* y, float* save_mean, float* save_invstd) {
+template <class T>
+void forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x, const float* gamma,
+                   const float* beta, float* running_mean, float* running_var, bool relu, T* y, float* save_mean,
+                   float* save_invstd) {
   kernel_check(sh.n * sh.s > 1, "batchnorm_forward_train", "needs more than one value per channel in training");
 #pragma omp parallel for if (parallel(sh))
   for (index_t c = 0; c < sh.c; ++c) {
@@ -72,6 +71,28 @@ void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p,
                                save_invstd + c);
     normalize_channel(sh, x, BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c), y, c);
   }
+}
+
+template <class T>
+void normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta, const float* save_mean,
+               const float* save_invstd, bool relu, T* y) {
+#pragma omp parallel for if (parallel(sh))
+  for (index_t c = 0; c < sh.c; ++c)
+    normalize_channel(sh, x, BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c), y, c);
+}
+
+}  // namespace
+
+void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
+                             const float* gamma, const float* beta, float* running_mean, float* running_var,
+                             bool relu, float* y, float* save_mean, float* save_invstd) {
+  forward_train(sh, p, x, gamma, beta, running_mean, running_var, relu, y, save_mean, save_invstd);
+}
+
+void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
+                             const float* gamma, const float* beta, float* running_mean, float* running_var,
+                             bool relu, bf16_t* y, float* save_mean, float* save_invstd) {
+  forward_train(sh, p, x, gamma, beta, running_mean, running_var, relu, y, save_mean, save_invstd);
 }
 
 void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
@@ -122,9 +143,12 @@ void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* momen
 
 void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
                          const float* save_mean, const float* save_invstd, bool relu, float* y) {
-#pragma omp parallel for if (parallel(sh))
-  for (index_t c = 0; c < sh.c; ++c)
-    normalize_channel(sh, x, BnTrainMap::of(gamma, beta, save_mean, save_invstd, relu, c), y, c);
+  normalize(sh, x, gamma, beta, save_mean, save_invstd, relu, y);
+}
+
+void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
+                         const float* save_mean, const float* save_invstd, bool relu, bf16_t* y) {
+  normalize(sh, x, gamma, beta, save_mean, save_invstd, relu, y);
 }
 
 void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,

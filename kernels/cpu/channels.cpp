@@ -12,6 +12,22 @@ void copy_channels(const ChannelCopy& cc, const float* src, float* dst) {
     std::memcpy(dst + (n * cc.c_dst + cc.c_off) * cc.s, src + n * cc.c_src * cc.s, bytes);
 }
 
+namespace {
+// The converting copy (float → bf16: rounded; bf16 → bf16: exact).
+template <class S, class D> void convert_channels(const ChannelCopy& cc, const S* src, D* dst) {
+  const index_t len = cc.c_src * cc.s;
+  for (index_t n = 0; n < cc.n; ++n) {
+    const S* s = src + n * len;
+    D* d = dst + (n * cc.c_dst + cc.c_off) * cc.s;
+#pragma omp parallel for if (len > kParallelGrain)
+    for (index_t i = 0; i < len; ++i) d[i] = from_f32<D>(to_f32(s[i]));
+  }
+}
+}  // namespace
+
+void copy_channels(const ChannelCopy& cc, const float* src, bf16_t* dst) { convert_channels(cc, src, dst); }
+void copy_channels(const ChannelCopy& cc, const bf16_t* src, bf16_t* dst) { convert_channels(cc, src, dst); }
+
 void gather_channels(const ChannelCopy& cc, const float* src, float* dst) {
   const std::size_t bytes = static_cast<std::size_t>(cc.c_src * cc.s) * sizeof(float);
   for (index_t n = 0; n < cc.n; ++n)

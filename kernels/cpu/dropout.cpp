@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "kernels/cpu/conv3d_avx2.h"
 #include "kernels/cpu/parallel.h"
@@ -19,8 +20,9 @@ namespace {
 
 constexpr index_t kBlocksPerChunk = 1024;  // 4096 elements per unit of parallel work
 
-// out[4b .. 4b+3] for blocks [b0, b1) with the scalar Philox.
-void blocks_scalar(const DropoutParams& d, float scale, const float* in, float* out, index_t n, index_t b0, index_t b1) {
+// out[4b .. 4b+3] for blocks [b0, b1) with the scalar Philox (T: float, or bf16_t converted per element).
+template <class T>
+void blocks_scalar(const DropoutParams& d, float scale, const T* in, T* out, index_t n, index_t b0, index_t b1) {
   const float p = d.p;
   for (index_t blk = b0; blk < b1; ++blk) {
     const auto ub = static_cast<std::uint64_t>(blk);
@@ -31,7 +33,7 @@ void blocks_scalar(const DropoutParams& d, float scale, const float* in, float* 
       const index_t i = 4 * blk + w;
       if (i >= n) break;
       const float u = static_cast<float>(o.v[w] >> 8) * (1.0f / 16777216.0f);
-      out[i] = u >= p ? in[i] * scale : 0.0f;
+      out[i] = from_f32<T>(u >= p ? to_f32(in[i]) * scale : 0.0f);
     }
   }
 }
@@ -98,7 +100,8 @@ __attribute__((noinline)) void blocks_avx2(const DropoutParams& d, float scale, 
 #pragma GCC pop_options
 
 // Both directions are the same masked scaling: backward re-derives the forward mask from Philox.
-void masked_scale(const DropoutParams& d, const float* in, float* out, index_t n) {
+// The AVX2 blocks take float storage only; bfloat16 (a rare CPU case) runs the scalar loop.
+template <class T> void masked_scale(const DropoutParams& d, const T* in, T* out, index_t n) {
   const float scale = 1.0f / (1.0f - d.p);
   const index_t blocks = (n + 3) / 4, chunks = (blocks + kBlocksPerChunk - 1) / kBlocksPerChunk;
   const bool avx2 = avx2::supported();
@@ -106,12 +109,14 @@ void masked_scale(const DropoutParams& d, const float* in, float* out, index_t n
   for (index_t c = 0; c < chunks; ++c) {
     const index_t b0 = c * kBlocksPerChunk, b1 = std::min(blocks, b0 + kBlocksPerChunk);
     index_t b = b0;
-    if (avx2) {
-      // Whole groups of 8 blocks whose 32 elements are all < n (and 8-aligned, for the counter lanes).
-      const index_t full = std::min(b1, n / 32 * 8);
-      if (full > b) {
-        blocks_avx2(d, scale, in, out, b, full);
-        b = full;
+    if constexpr (std::is_same_v<T, float>) {
+      if (avx2) {
+        // Whole groups of 8 blocks whose 32 elements are all < n (and 8-aligned, for the counter lanes).
+        const index_t full = std::min(b1, n / 32 * 8);
+        if (full > b) {
+          blocks_avx2(d, scale, in, out, b, full);
+          b = full;
+        }
       }
     }
     blocks_scalar(d, scale, in, out, n, b, b1);
@@ -121,6 +126,7 @@ void masked_scale(const DropoutParams& d, const float* in, float* out, index_t n
 }  // namespace
 
 void dropout_forward(const DropoutParams& d, const float* x, float* y, index_t n) { masked_scale(d, x, y, n); }
+void dropout_forward(const DropoutParams& d, const bf16_t* x, bf16_t* y, index_t n) { masked_scale(d, x, y, n); }
 void dropout_backward(const DropoutParams& d, const float* dy, float* dx, index_t n) { masked_scale(d, dy, dx, n); }
 
 }  // namespace sse::cpu

@@ -24,4 +24,14 @@ void axpby(float alpha, const float* x, float beta, float* y, index_t n) {
   for (index_t i = 0; i < n; ++i) y[i] = alpha * x[i] + beta * y[i];
 }
 
+void cast(const float* x, bf16_t* y, index_t n) {
+#pragma omp parallel for if (n > kParallelGrain)
+  for (index_t i = 0; i < n; ++i) y[i] = from_f32<bf16_t>(x[i]);
+}
+
+void cast(const bf16_t* x, float* y, index_t n) {
+#pragma omp parallel for if (n > kParallelGrain)
+  for (index_t i = 0; i < n; ++i) y[i] = to_f32(x[i]);
+}
+
 }  // namespace sse::cpu

@@ -115,13 +115,14 @@ __global__ void finalize_kernel(index_t channels, BatchNormParams prm, const dou
 
 // ---- element-wise passes: row r of the (N·C) rows of S floats has channel r % C --------------------
 
+template <class T>
 __global__ void normalize_kernel(BatchNormShape sh, const float* x, const float* gamma, const float* beta,
-                                 const float* mean, const float* invstd, bool relu, float* y) {
+                                 const float* mean, const float* invstd, bool relu, T* y) {
   for (index_t r = blockIdx.y; r < sh.n * sh.c; r += gridDim.y) {
     const BnTrainMap f = BnTrainMap::of(gamma, beta, mean, invstd, relu, r % sh.c);
     const float* xr = x + r * sh.s;
-    float* yr = y + r * sh.s;
-    for (index_t i = global_thread(); i < sh.s; i += grid_threads()) yr[i] = f.forward(xr[i]);
+    T* yr = y + r * sh.s;
+    for (index_t i = global_thread(); i < sh.s; i += grid_threads()) yr[i] = from_f32<T>(f.forward(xr[i]));
   }
 }
 
@@ -223,18 +224,39 @@ Moments<float>* stats_partials(const SegPlan& plan, const float* x, cudaStream_t
   return partial;
 }
 
-}  // namespace
+template <class T>
+void normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta, const float* save_mean,
+               const float* save_invstd, bool relu, T* y, cudaStream_t st) {
+  if (sh.n * sh.c <= 0 || sh.s <= 0) return;
+  launch(normalize_kernel<T>, rows_grid(sh.n * sh.c, sh.s), dim3(kBlock), 0, st, sh, x, gamma, beta, save_mean,
+         save_invstd, relu, y);
+}
 
-void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
-                             const float* gamma, const float* beta, float* running_mean, float* running_var,
-                             bool relu, float* y, float* save_mean, float* save_invstd, cudaStream_t st) {
+template <class T>
+void forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x, const float* gamma,
+                   const float* beta, float* running_mean, float* running_var, bool relu, T* y, float* save_mean,
+                   float* save_invstd, cudaStream_t st) {
   kernel_check(sh.n * sh.s > 1, "batchnorm_forward_train", "needs more than one value per channel in training");
   if (sh.c <= 0) return;
   const SegPlan plan = make_seg_plan(sh.n, sh.c, sh.s);
   const Moments<float>* partial = stats_partials(plan, x, st);
   launch(stats_final_kernel, dim3(static_cast<unsigned>(sh.c)), dim3(kBlock), 0, st, plan.blocks_per_seg, partial, p,
          running_mean, running_var, save_mean, save_invstd);
-  batchnorm_normalize(sh, x, gamma, beta, save_mean, save_invstd, relu, y, st);
+  normalize(sh, x, gamma, beta, save_mean, save_invstd, relu, y, st);
+}
+
+}  // namespace
+
+void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
+                             const float* gamma, const float* beta, float* running_mean, float* running_var,
+                             bool relu, float* y, float* save_mean, float* save_invstd, cudaStream_t st) {
+  forward_train(sh, p, x, gamma, beta, running_mean, running_var, relu, y, save_mean, save_invstd, st);
+}
+
+void batchnorm_forward_train(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
+                             const float* gamma, const float* beta, float* running_mean, float* running_var,
+                             bool relu, bf16_t* y, float* save_mean, float* save_invstd, cudaStream_t st) {
+  forward_train(sh, p, x, gamma, beta, running_mean, running_var, relu, y, save_mean, save_invstd, st);
 }
 
 void batchnorm_forward_eval(const BatchNormShape& sh, const BatchNormParams& p, const float* x,
@@ -274,9 +296,12 @@ void batchnorm_finalize(index_t c, const BatchNormParams& p, const double* momen
 
 void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
                          const float* save_mean, const float* save_invstd, bool relu, float* y, cudaStream_t st) {
-  if (sh.n * sh.c <= 0 || sh.s <= 0) return;
-  launch(normalize_kernel, rows_grid(sh.n * sh.c, sh.s), dim3(kBlock), 0, st, sh, x, gamma, beta, save_mean,
-         save_invstd, relu, y);
+  normalize(sh, x, gamma, beta, save_mean, save_invstd, relu, y, st);
+}
+
+void batchnorm_normalize(const BatchNormShape& sh, const float* x, const float* gamma, const float* beta,
+                         const float* save_mean, const float* save_invstd, bool relu, bf16_t* y, cudaStream_t st) {
+  normalize(sh, x, gamma, beta, save_mean, save_invstd, relu, y, st);
 }
 
 void batchnorm_grad_sums(const BatchNormShape& sh, const float* x, const float* dy, const float* gamma,

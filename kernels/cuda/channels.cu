@@ -31,6 +31,20 @@ void row_copy(const float* src, index_t sp, float* dst, index_t dp, index_t rows
   }
 }
 
+// dst[r·dp + i] = src[r·sp + i] converted (float → bf16 rounds, bf16 → bf16 is exact).
+template <class S, class D>
+__global__ void row_convert_kernel(const S* src, index_t sp, D* dst, index_t dp, index_t rows, index_t len) {
+  for (index_t r = blockIdx.y; r < rows; r += gridDim.y)
+    for (index_t i = global_thread(); i < len; i += grid_threads()) dst[r * dp + i] = from_f32<D>(to_f32(src[r * sp + i]));
+}
+
+template <class S, class D> void convert_channels(const ChannelCopy& cc, const S* src, D* dst, cudaStream_t st) {
+  const index_t len = cc.c_src * cc.s;
+  if (cc.n <= 0 || len <= 0) return;
+  launch(row_convert_kernel<S, D>, rows_grid(cc.n, len), dim3(kBlock), 0, st, src, len, dst + cc.c_off * cc.s,
+         cc.c_dst * cc.s, cc.n, len);
+}
+
 __global__ void softmax_kernel(index_t n, int c, index_t s, const float* x, float* y) {
   for (index_t b = blockIdx.y; b < n; b += gridDim.y) {
     const float* xb = x + b * c * s;
@@ -68,6 +82,14 @@ __global__ void one_hot_kernel(index_t n, index_t c, index_t s, const std::int32
 
 void copy_channels(const ChannelCopy& cc, const float* src, float* dst, cudaStream_t st) {
   row_copy(src, cc.c_src * cc.s, dst + cc.c_off * cc.s, cc.c_dst * cc.s, cc.n, cc.c_src * cc.s, st);
+}
+
+void copy_channels(const ChannelCopy& cc, const float* src, bf16_t* dst, cudaStream_t st) {
+  convert_channels(cc, src, dst, st);
+}
+
+void copy_channels(const ChannelCopy& cc, const bf16_t* src, bf16_t* dst, cudaStream_t st) {
+  convert_channels(cc, src, dst, st);
 }
 
 void gather_channels(const ChannelCopy& cc, const float* src, float* dst, cudaStream_t st) {

@@ -16,13 +16,16 @@ struct MaskedScaleF {
   }
 };
 
-void masked_scale(const DropoutParams& d, const float* in, float* out, index_t n, cudaStream_t st) {
-  run_map(Map<1, MaskedScaleF>{in, nullptr, out, n, {d, 1.0f / (1.0f - d.p)}}, st);
+template <class T> void masked_scale(const DropoutParams& d, const T* in, T* out, index_t n, cudaStream_t st) {
+  run_map(Map<1, MaskedScaleF, T, T>{in, nullptr, out, n, {d, 1.0f / (1.0f - d.p)}}, st);
 }
 
 }  // namespace
 
 void dropout_forward(const DropoutParams& d, const float* x, float* y, index_t n, cudaStream_t st) {
+  masked_scale(d, x, y, n, st);
+}
+void dropout_forward(const DropoutParams& d, const bf16_t* x, bf16_t* y, index_t n, cudaStream_t st) {
   masked_scale(d, x, y, n, st);
 }
 void dropout_backward(const DropoutParams& d, const float* dy, float* dx, index_t n, cudaStream_t st) {

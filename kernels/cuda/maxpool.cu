@@ -20,25 +20,25 @@ __device__ inline PoolRow pool_row(const Pool3dShape& s, index_t r) {
   return PoolRow{r / (od * oh), (r / oh) % od, r % oh};
 }
 
-__global__ void maxpool_forward_kernel(Pool3dShape s, const float* x, float* y, std::int32_t* idx) {
+template <class T> __global__ void maxpool_forward_kernel(Pool3dShape s, const T* x, T* y, std::int32_t* idx) {
   const index_t od = s.d / 2, oh = s.h / 2, ow = s.w / 2, rows = s.n * s.c * od * oh;
   for (index_t r = short_row_first(); r < rows; r += short_row_stride()) {
     const PoolRow pr = pool_row(s, r);
-    const float* xp = x + pr.plane * s.d * s.h * s.w;
+    const T* xp = x + pr.plane * s.d * s.h * s.w;
     for (index_t xx = short_col_first(); xx < ow; xx += short_col_stride()) {
       index_t best = (2 * pr.z * s.h + 2 * pr.y) * s.w + 2 * xx;
-      float m = xp[best];
+      float m = to_f32(xp[best]);
       for (int a = 0; a < 2; ++a)
         for (int b = 0; b < 2; ++b)
           for (int c = 0; c < 2; ++c) {
             const index_t i = ((2 * pr.z + a) * s.h + 2 * pr.y + b) * s.w + 2 * xx + c;
-            const float v = xp[i];
+            const float v = to_f32(xp[i]);
             if (v > m) {
               m = v;
               best = i;
             }
           }
-      y[r * ow + xx] = m;
+      y[r * ow + xx] = xp[best];
       idx[r * ow + xx] = static_cast<std::int32_t>(best);
     }
   }
@@ -62,13 +62,20 @@ __global__ void maxpool_backward_kernel(Pool3dShape s, const float* dy, const st
   }
 }
 
-}  // namespace
-
-void maxpool3d_forward(const Pool3dShape& s, const float* x, float* y, std::int32_t* idx, cudaStream_t st) {
+template <class T> void pool_forward(const Pool3dShape& s, const T* x, T* y, std::int32_t* idx, cudaStream_t st) {
   kernel_check(s.d % 2 == 0 && s.h % 2 == 0 && s.w % 2 == 0, "maxpool3d", "D, H, W must be even");
   const index_t rows = s.n * s.c * (s.d / 2) * (s.h / 2);
   if (rows <= 0 || s.w < 2) return;
-  launch(maxpool_forward_kernel, short_rows_grid(rows, s.w / 2), short_rows_block(), 0, st, s, x, y, idx);
+  launch(maxpool_forward_kernel<T>, short_rows_grid(rows, s.w / 2), short_rows_block(), 0, st, s, x, y, idx);
+}
+
+}  // namespace
+
+void maxpool3d_forward(const Pool3dShape& s, const float* x, float* y, std::int32_t* idx, cudaStream_t st) {
+  pool_forward(s, x, y, idx, st);
+}
+void maxpool3d_forward(const Pool3dShape& s, const bf16_t* x, bf16_t* y, std::int32_t* idx, cudaStream_t st) {
+  pool_forward(s, x, y, idx, st);
 }
 
 void maxpool3d_backward(const Pool3dShape& s, const float* dy, const std::int32_t* idx, float* dx, cudaStream_t st) {

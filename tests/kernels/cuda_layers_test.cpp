@@ -114,7 +114,7 @@ TEST_F(CudaLayers, MaxPoolForwardBackwardAreExactWithTies) {
 }
 
 TEST_F(CudaLayers, MaxPoolRejectsOddSizes) {
-  EXPECT_THROW(cuda::maxpool3d_forward(Pool3dShape{1, 1, 3, 2, 2}, nullptr, nullptr, nullptr, nullptr), KernelError);
+  EXPECT_THROW(cuda::maxpool3d_forward(Pool3dShape{1, 1, 3, 2, 2}, static_cast<const float*>(nullptr), nullptr, nullptr, nullptr), KernelError);
 }
 
 // Batch norm at a shape with several pieces per channel in N = 2 images (S > 8192 forces the

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/ops.h"
+#include "engine/precision.h"
 #include "net/unet3d.h"
 #include "tests/support/test_util.h"
 
@@ -77,6 +78,47 @@ TEST_P(UNetOnDevice, TrainModeBackpropagatesToEveryParameter) {
     for (float g : p.grad().to_vector<float>()) n2 += double(g) * g;
     EXPECT_GT(n2, 0.0) << name;
   }
+}
+
+// --precision bf16 on CUDA: the blocks store their activations as bfloat16 in training (fp32 in eval,
+// and on the CPU), and that changes no value of the forward — the bf16 convolutions round their
+// operands as the storage does and max-pooling commutes with rounding — so the logits equal those of
+// the same step with fp32 activations bit for bit. (The backward may differ where rounding ties two
+// values of a pooling window: the pool then routes the gradient to the first; tests/engine's
+// Bf16Activations test compares gradients bit for bit on equally rounded values.)
+TEST(UNet3d, Bf16TrainingStoresBlockActivationsAsBf16) {
+  const auto devices = test::test_devices();
+  if (devices.size() < 2) GTEST_SKIP() << "no CUDA device (real or emulated) in this build";
+  const Device dev = devices[1];
+  UNetConfig cfg;
+  cfg.width = 8;
+  cfg.levels = 2;
+  cfg.dropout = 0.0f;
+  const Tensor x = test::uniform(Shape{1, 1, 8, 8, 8}, 4, 0.0f, 1.0f, dev);
+  set_precision(Precision::BF16);
+  ConvBlock block(1, 4, 8);
+  block.to(dev);
+  EXPECT_EQ(block.forward(x).dtype(), DType::BF16);
+  block.eval();
+  {
+    NoGradGuard ng;
+    EXPECT_EQ(block.forward(x).dtype(), DType::F32);
+  }
+  std::vector<float> logits[2];
+  for (bool stored_bf16 : {false, true}) {
+    set_bf16_activations(stored_bf16);
+    UNet3d net(cfg, 9);
+    net.to(dev);
+    Tensor y = net.forward(x);
+    EXPECT_EQ(y.dtype(), DType::F32);
+    ops::mean(ops::mul(y, y)).backward();
+    logits[stored_bf16] = y.to_vector<float>();
+  }
+  set_bf16_activations(true);
+  set_precision(Precision::FP32);
+  EXPECT_EQ(logits[1], logits[0]);
+  ConvBlock cpu_block(1, 4, 8);
+  EXPECT_EQ(cpu_block.forward(x.to(Device::cpu())).dtype(), DType::F32);
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, UNetOnDevice, ::testing::ValuesIn(test::test_devices()), test::device_name);
