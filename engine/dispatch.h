@@ -3,6 +3,8 @@
 // SSE_DISPATCH(dev, fn, args...) runs sse::cpu::fn(args...) on the CPU or
 // sse::cuda::fn(args..., stream) on a CUDA device, inside a profiling/NVTX scope named after fn.
 // In a build without CUDA, a CUDA tensor cannot exist, but the branch still throws to be explicit.
+// SSE_CUDA_CALL(dev, fn, args...) is the same for kernels with a CUDA form only (the convolutions'
+// bfloat16-reading forms): on the CPU it throws.
 #pragma once
 
 #include "engine/profiler.h"
@@ -30,6 +32,13 @@ template <class F> void with_float_storage(const char* op, const Tensor& t, F&& 
       ::sse::cpu::fn(__VA_ARGS__);                                        \
     }                                                                     \
   } while (0)
+#define SSE_CUDA_CALL(dev, fn, ...)                                                   \
+  do {                                                                                \
+    const ::sse::Device dev_ = (dev);                                                 \
+    ::sse::OpScope scope_(#fn, dev_);                                                 \
+    if (!dev_.is_cuda()) throw ::sse::EngineError(#fn ": has no CPU form");           \
+    ::sse::cuda::fn(__VA_ARGS__, ::sse::cuda_stream(dev_));                           \
+  } while (0)
 #else
 #define SSE_DISPATCH(dev, fn, ...)                                                         \
   do {                                                                                     \
@@ -38,4 +47,5 @@ template <class F> void with_float_storage(const char* op, const Tensor& t, F&& 
     if (dev_.is_cuda()) throw ::sse::EngineError(#fn ": this build has no CUDA backend"); \
     ::sse::cpu::fn(__VA_ARGS__);                                                           \
   } while (0)
+#define SSE_CUDA_CALL(dev, fn, ...) throw ::sse::EngineError(#fn ": this build has no CUDA backend")
 #endif

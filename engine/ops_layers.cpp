@@ -43,6 +43,23 @@ void check_bias(const char* op, const Tensor& b, const Tensor& x, index_t c_out)
     fail(op, "bias " + b.shape().str() + " does not match " + std::to_string(c_out) + " output channels");
 }
 
+// Whether the CUDA kernels read this layer's bfloat16 x as it is stored (else the op widens it first):
+// conv3d's forward and weight gradient, or the transposed convolution's weight gradient.
+bool reads_bf16(const Tensor& x, const Conv3dShape& s) {
+#if SSE_WITH_CUDA
+  return x.dtype() == DType::BF16 && x.is_cuda() && cuda::conv3d_reads_bf16(s);
+#else
+  return (void)x, (void)s, false;
+#endif
+}
+bool reads_bf16(const Tensor& x, const ConvT3dShape& s) {
+#if SSE_WITH_CUDA
+  return x.dtype() == DType::BF16 && x.is_cuda() && cuda::conv_transpose3d_wgrad_reads_bf16(s);
+#else
+  return (void)x, (void)s, false;
+#endif
+}
+
 Tensor empty5(index_t n, index_t c, index_t d, index_t h, index_t w, Device dev) {
   return Tensor::empty(Shape{n, c, d, h, w}, DType::F32, dev);
 }
@@ -76,7 +93,6 @@ void record_weighted(Tensor& y, const char* name, const Tensor& x, const Tensor&
 
 Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b) {
   check_activation("conv3d", x);
-  if (x.dtype() == DType::BF16) return conv3d(to_dtype(x, DType::F32), w, b);
   check_volume("conv3d", w);
   check_same_device("conv3d", x, w);
   const index_t k = w.dim(2);
@@ -85,23 +101,33 @@ Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b) {
                        " (expected (c_out, " + std::to_string(x.dim(1)) + ", k, k, k) with odd k)");
   check_bias("conv3d", b, x, w.dim(0));
   const Conv3dShape s{x.dim(0), x.dim(1), w.dim(0), x.dim(2), x.dim(3), x.dim(4), static_cast<int>(k)};
+  const bool bf16 = x.dtype() == DType::BF16;
+  if (bf16 && !reads_bf16(x, s)) return conv3d(to_dtype(x, DType::F32), w, b);
   Tensor y = empty5(s.n, s.c_out, s.d, s.h, s.w, x.device());
-  SSE_DISPATCH(x.device(), conv3d_forward, s, x.data<float>(), w.data<float>(), ptr_or_null(b), y.data<float>());
+  if (bf16) {
+    SSE_CUDA_CALL(x.device(), conv3d_forward, s, x.data<bf16_t>(), w.data<float>(), ptr_or_null(b), y.data<float>());
+  } else {
+    SSE_DISPATCH(x.device(), conv3d_forward, s, x.data<float>(), w.data<float>(), ptr_or_null(b), y.data<float>());
+  }
   record_weighted(
       y, "conv3d", x, w, b, s.c_out,
       [s](const Tensor& g, const Tensor& wd, Tensor& dx) {
         SSE_DISPATCH(g.device(), conv3d_backward_data, s, g.data<float>(), wd.data<float>(), dx.data<float>());
       },
       [s](const Tensor& xd, const Tensor& g, Tensor& dw, Tensor& db) {
-        SSE_DISPATCH(g.device(), conv3d_backward_weight, s, xd.data<float>(), g.data<float>(), dw.data<float>(),
-                     ptr_or_null(db));
+        if (xd.dtype() == DType::BF16) {
+          SSE_CUDA_CALL(g.device(), conv3d_backward_weight, s, xd.data<bf16_t>(), g.data<float>(), dw.data<float>(),
+                        ptr_or_null(db));
+        } else {
+          SSE_DISPATCH(g.device(), conv3d_backward_weight, s, xd.data<float>(), g.data<float>(), dw.data<float>(),
+                       ptr_or_null(db));
+        }
       });
   return y;
 }
 
 Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b) {
   check_activation("conv_transpose3d", x);
-  if (x.dtype() == DType::BF16) return conv_transpose3d(to_dtype(x, DType::F32), w, b);
   check_volume("conv_transpose3d", w);
   check_same_device("conv_transpose3d", x, w);
   if (w.dim(0) != x.dim(1) || w.dim(2) != 2 || w.dim(3) != 2 || w.dim(4) != 2)
@@ -109,8 +135,12 @@ Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b) {
                                  " (expected (" + std::to_string(x.dim(1)) + ", c_out, 2, 2, 2))");
   check_bias("conv_transpose3d", b, x, w.dim(1));
   const ConvT3dShape s{x.dim(0), x.dim(1), w.dim(1), x.dim(2), x.dim(3), x.dim(4)};
+  const bool bf16 = x.dtype() == DType::BF16;
+  if (bf16 && !reads_bf16(x, s)) return conv_transpose3d(to_dtype(x, DType::F32), w, b);
+  // The forward reads float: a bfloat16 x is widened into a temporary, which the backward does not keep.
+  const Tensor xf = bf16 ? to_dtype(x.detach(), DType::F32) : x;
   Tensor y = empty5(s.n, s.c_out, 2 * s.d, 2 * s.h, 2 * s.w, x.device());
-  SSE_DISPATCH(x.device(), conv_transpose3d_forward, s, x.data<float>(), w.data<float>(), ptr_or_null(b),
+  SSE_DISPATCH(x.device(), conv_transpose3d_forward, s, xf.data<float>(), w.data<float>(), ptr_or_null(b),
                y.data<float>());
   record_weighted(
       y, "conv_transpose3d", x, w, b, s.c_out,
@@ -119,8 +149,13 @@ Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b) {
                      dx.data<float>());
       },
       [s](const Tensor& xd, const Tensor& g, Tensor& dw, Tensor& db) {
-        SSE_DISPATCH(g.device(), conv_transpose3d_backward_weight, s, xd.data<float>(), g.data<float>(),
-                     dw.data<float>(), ptr_or_null(db));
+        if (xd.dtype() == DType::BF16) {
+          SSE_CUDA_CALL(g.device(), conv_transpose3d_backward_weight, s, xd.data<bf16_t>(), g.data<float>(),
+                        dw.data<float>(), ptr_or_null(db));
+        } else {
+          SSE_DISPATCH(g.device(), conv_transpose3d_backward_weight, s, xd.data<float>(), g.data<float>(),
+                       dw.data<float>(), ptr_or_null(db));
+        }
       });
   return y;
 }

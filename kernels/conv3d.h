@@ -13,6 +13,7 @@
 #pragma once
 
 #include "kernels/common.h"
+#include "kernels/low_precision.h"
 
 namespace sse {
 
@@ -88,6 +89,16 @@ void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* d
                             cudaStream_t st);
 void set_conv_algo(ConvAlgo a);   // process-wide; Simt by default
 ConvAlgo conv_algo();
+
+// bf16 activations: the forward and the weight gradient with x stored as bfloat16, read as it is
+// stored — the values of the float functions on the widened x, bit for bit. Only where
+// conv3d_reads_bf16(s): k = 3 under TensorBF16 with both on the brick kernels (use_brick_wx(c_in,
+// c_out), use_brick_wgrad(c_in)); elsewhere KernelError, and ops::conv3d widens x first.
+bool conv3d_reads_bf16(const Conv3dShape& s);
+void conv3d_forward(const Conv3dShape& s, const bf16_t* x, const float* w, const float* b, float* y,
+                    cudaStream_t st);
+void conv3d_backward_weight(const Conv3dShape& s, const bf16_t* x, const float* dy, float* dw, float* db,
+                            cudaStream_t st);
 
 // Which kernel computes the weight gradients of conv3d (k = 3) and conv_transpose3d under the
 // Simt / TensorTF32 / TensorBF16 algorithms. Auto: the brick kernels (kernels/cuda/wgrad_brick.cuh:

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "kernels/common.h"
+#include "kernels/low_precision.h"
 
 namespace sse {
 
@@ -31,6 +32,12 @@ void conv_transpose3d_forward(const ConvT3dShape& s, const float* x, const float
 void conv_transpose3d_backward_data(const ConvT3dShape& s, const float* dy, const float* w, float* dx,
                                     cudaStream_t st);
 void conv_transpose3d_backward_weight(const ConvT3dShape& s, const float* x, const float* dy, float* dw,
+                                      float* db, cudaStream_t st);
+// bf16 activations: the weight gradient with x stored as bfloat16, where
+// conv_transpose3d_wgrad_reads_bf16(s) (TensorBF16 with the brick kernel, use_brick_wgrad(c_out));
+// elsewhere KernelError. The forward has no bf16 form: ops::conv_transpose3d widens x for it.
+bool conv_transpose3d_wgrad_reads_bf16(const ConvT3dShape& s);
+void conv_transpose3d_backward_weight(const ConvT3dShape& s, const bf16_t* x, const float* dy, float* dw,
                                       float* db, cudaStream_t st);
 }  // namespace cuda
 

@@ -34,6 +34,22 @@ constexpr int spread_rows(int n) { return n + (24 - n % 16) % 16; }
 
 __device__ inline float load_or_zero(const float* p) { return p ? *p : 0.0f; }
 
+// An operand tensor stored as float or as bfloat16 (bf16 activations): exactly one pointer is set.
+// Brick kernels address its elements by offset (−1: outside, a zero) and read bfloat16 only where
+// they stage BF16 pairs, whose packing then copies the stored bits (pack_bf16x2 of the widened
+// values gives the same bits, but for a signalling NaN's quiet bit).
+struct BrickSrc {
+  const float* f = nullptr;
+  const bf16_t* h = nullptr;
+  __device__ const float* at(index_t o) const { return o >= 0 ? f + o : nullptr; }
+  __device__ std::uint32_t bits16(index_t o) const { return o >= 0 ? h[o].bits : 0u; }
+  // The BF16 pair (lo, hi) of elements o_lo, o_hi in the mma operand format.
+  __device__ std::uint32_t pair(index_t o_lo, index_t o_hi) const {
+    if (h) return bits16(o_lo) | (bits16(o_hi) << 16);
+    return pack_bf16x2(load_or_zero(at(o_lo)), load_or_zero(at(o_hi)));
+  }
+};
+
 struct BrickPos {
   index_t img;
   int z, y0, x0;
@@ -73,11 +89,12 @@ __device__ void load_fragment_rows(const float* tile, int ld, int row0, int col,
       a[fm][rr] = *reinterpret_cast<const float4*>(tile + (row0 + fm * 16 + g + 8 * rr) * ld + col);
 }
 
-// This thread's words e = t, t + T, ... (< Words) of one operand tile (Op says, for word e, where its
-// value lives — Op::src(p, pos, origin, e, second), null for zero — and where it goes, Op::index(e)),
-// at `origin` (the tile's first row or channel): fp32 formats issue cp.async copies into `tile` (no
-// registers held); BF16 loads the pairs (the word's `second` value in the high half) into `regs`,
-// packed into the tile by stage_end.
+// This thread's words e = t, t + T, ... (< Words) of one operand tile (Op says, for word e, which
+// tensor holds its value — Op::tensor(p), a BrickSrc — at which offset — Op::offset(p, pos, origin,
+// e, second), −1 for zero — and where it goes, Op::index(e)), at `origin` (the tile's first row or
+// channel): fp32 formats issue cp.async copies into `tile` (no registers held; a float tensor only);
+// BF16 loads the pairs (the word's `second` value in the high half) into `regs`, packed into the
+// tile by stage_end.
 template <class Op, bool kPairs, int N, int T, int Words, int R, class P, class Pos>
 __device__ void stage_begin(const P& p, const Pos& pos, int origin, std::uint32_t* tile, std::uint32_t (&regs)[R],
                             int t) {
@@ -85,11 +102,11 @@ __device__ void stage_begin(const P& p, const Pos& pos, int origin, std::uint32_
   for (int i = 0; i < N; ++i) {
     const int e = t + i * T;
     if (e >= Words) continue;
+    const BrickSrc& src = Op::tensor(p);
     if constexpr (kPairs) {
-      regs[i] = pack_bf16x2(load_or_zero(Op::src(p, pos, origin, e, false)),
-                            load_or_zero(Op::src(p, pos, origin, e, true)));
+      regs[i] = src.pair(Op::offset(p, pos, origin, e, false), Op::offset(p, pos, origin, e, true));
     } else {
-      cp_async4(reinterpret_cast<float*>(tile + Op::index(e)), Op::src(p, pos, origin, e, false));
+      cp_async4(reinterpret_cast<float*>(tile + Op::index(e)), src.at(Op::offset(p, pos, origin, e, false)));
     }
   }
 }

@@ -144,6 +144,17 @@ void conv3d_forward(const Conv3dShape& s, const float* x, const float* w, const 
   wx<3>(s, false, x, w, b, y, st);
 }
 
+bool conv3d_reads_bf16(const Conv3dShape& s) {
+  return s.k == 3 && g_algo.load() == ConvAlgo::TensorBF16 && use_brick_wx(s.c_in, s.c_out) && use_brick_wgrad(s.c_in);
+}
+
+void conv3d_forward(const Conv3dShape& s, const bf16_t* x, const float* w, const float* b, float* y,
+                    cudaStream_t st) {
+  check(s, "conv3d_forward");
+  kernel_check(conv3d_reads_bf16(s), "conv3d_forward", "bfloat16 x needs TensorBF16 and the brick kernels (conv3d_reads_bf16)");
+  if (s.n > 0) brick_conv3_wx(s, x, w, b, y, BrickMath::BF16, st);
+}
+
 void conv3d_forward_eval(const Conv3dShape& s, const float* x1, index_t c_in1, const float* x2, const float* w,
                          const float* b, const ConvBnEval& bn, float* y, cudaStream_t st) {
   check(s, "conv3d_forward_eval");
@@ -160,6 +171,16 @@ void conv3d_backward_data(const Conv3dShape& s, const float* dy, const float* w,
 #endif
   if (s.k == 1) return wx<1>(s, true, dy, w, nullptr, dx, st);
   wx<3>(s, true, dy, w, nullptr, dx, st);
+}
+
+void conv3d_backward_weight(const Conv3dShape& s, const bf16_t* x, const float* dy, float* dw, float* db,
+                            cudaStream_t st) {
+  check(s, "conv3d_backward_weight");
+  kernel_check(conv3d_reads_bf16(s), "conv3d_backward_weight",
+               "bfloat16 x needs TensorBF16 and the brick kernels (conv3d_reads_bf16)");
+  if (s.n == 0) return conv3d_backward_weight(s, static_cast<const float*>(nullptr), dy, dw, db, st);  // zeros
+  brick_wgrad_conv3(s, x, dy, dw, BrickMath::BF16, st);
+  if (db) sum_mid(dy, s.n, s.c_out, s.voxels(), db, st);
 }
 
 void conv3d_backward_weight(const Conv3dShape& s, const float* x, const float* dy, float* dw, float* db,

@@ -48,6 +48,20 @@ void conv_transpose3d_backward_data(const ConvT3dShape& s, const float* dy, cons
   run_wx(p, static_cast<int>(s.n), st);
 }
 
+bool conv_transpose3d_wgrad_reads_bf16(const ConvT3dShape& s) {
+  return conv_algo() == ConvAlgo::TensorBF16 && use_brick_wgrad(s.c_out);
+}
+
+void conv_transpose3d_backward_weight(const ConvT3dShape& s, const bf16_t* x, const float* dy, float* dw,
+                                      float* db, cudaStream_t st) {
+  check(s, "conv_transpose3d_backward_weight");
+  kernel_check(conv_transpose3d_wgrad_reads_bf16(s), "conv_transpose3d_backward_weight",
+               "bfloat16 x needs TensorBF16 and the brick kernel (conv_transpose3d_wgrad_reads_bf16)");
+  if (s.n == 0) return conv_transpose3d_backward_weight(s, static_cast<const float*>(nullptr), dy, dw, db, st);  // zeros
+  brick_wgrad_up2(s, x, dy, dw, BrickMath::BF16, st);
+  if (db) sum_mid(dy, s.n, s.c_out, s.out_voxels(), db, st);
+}
+
 void conv_transpose3d_backward_weight(const ConvT3dShape& s, const float* x, const float* dy, float* dw,
                                       float* db, cudaStream_t st) {
   check(s, "conv_transpose3d_backward_weight");

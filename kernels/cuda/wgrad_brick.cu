@@ -23,8 +23,8 @@ template <BrickMath Math> struct Format {
 
 // The kernel's arguments. The bricked volume is d × h × w (conv3: the volume; up2: the input).
 struct BrickProblem {
-  const float* a_src;  // (images, M, d·h·w): dy (conv3) or x (up2)
-  const float* b_src;  // (images, Cn, volume of B): x (conv3) or dy (up2, 8·d·h·w)
+  BrickSrc a_src;      // (images, M, d·h·w): dy (conv3) or x (up2; bfloat16 possible under BF16)
+  BrickSrc b_src;      // (images, Cn, volume of B): x (conv3; bfloat16 possible) or dy (up2, 8·d·h·w)
   float* out;          // slices × (M · Cn · taps)
   int M, Cn;           // rows of A, channels of B
   int d, h, w;
@@ -46,14 +46,14 @@ template <int KY, bool Pairs> struct Conv3Geometry {
   __device__ static int step_offset(int s) { return Pairs ? s * kRow : (s >> 1) * kRow + (s & 1) * 8; }
 
   // Word e (< kWords · BC) of the channel tile starting at c0: where its value (its pair's second
-  // value: `second`) lives in x, null for zero padding; and its shared-memory index.
-  __device__ static const float* src(const BrickProblem& p, const BrickPos& bp, int c0, int e, bool second) {
+  // value: `second`) lives in x, −1 for zero padding; and its shared-memory index.
+  __device__ static const BrickSrc& tensor(const BrickProblem& p) { return p.b_src; }
+  __device__ static index_t offset(const BrickProblem& p, const BrickPos& bp, int c0, int e, bool second) {
     const int c = e / kWords, rem = e % kWords, row = rem / kRow;
     const int zi = bp.z + row / (KY + 2) - 1, yi = bp.y0 + row % (KY + 2) - 1;
     const int xi = bp.x0 + rem % kRow - 1 + (second ? 8 : 0);
     const bool ok = c0 + c < p.Cn && zi >= 0 && zi < p.d && yi >= 0 && yi < p.h && xi >= 0 && xi < p.w;
-    return ok ? p.b_src + ((bp.img * p.Cn + c0 + c) * p.d + zi) * index_t{p.h} * p.w + index_t{yi} * p.w + xi
-              : nullptr;
+    return ok ? ((bp.img * p.Cn + c0 + c) * p.d + zi) * index_t{p.h} * p.w + index_t{yi} * p.w + xi : -1;
   }
   __device__ static int index(int e) { return e / kWords * ld + e % kWords; }
 };
@@ -80,12 +80,13 @@ template <int KY, bool Pairs> struct Up2Geometry {
     const int ky = r2 / (2 * kOut), r3 = r2 % (2 * kOut), b = r3 / kOut, xo = r3 % kOut;
     return Coord{c, a * 4 + b * 2 + (xo & 1), ky, xo >> 1, xo};
   }
-  __device__ static const float* src(const BrickProblem& p, const BrickPos& bp, int c0, int e, bool second) {
+  __device__ static const BrickSrc& tensor(const BrickProblem& p) { return p.b_src; }
+  __device__ static index_t offset(const BrickProblem& p, const BrickPos& bp, int c0, int e, bool second) {
     const Coord k = coord(e);
     const int y = bp.y0 + k.ky, dx = second ? 8 : 0;
-    if (c0 + k.c >= p.Cn || y >= p.h || bp.x0 + k.j + dx >= p.w) return nullptr;
+    if (c0 + k.c >= p.Cn || y >= p.h || bp.x0 + k.j + dx >= p.w) return -1;
     const int oh = 2 * p.h, ow = 2 * p.w;
-    return p.b_src + ((bp.img * p.Cn + c0 + k.c) * (2 * p.d) + 2 * bp.z + (k.tap >> 2)) * index_t{oh} * ow +
+    return ((bp.img * p.Cn + c0 + k.c) * (2 * p.d) + 2 * bp.z + (k.tap >> 2)) * index_t{oh} * ow +
            index_t{2 * y + ((k.tap >> 1) & 1)} * ow + 2 * bp.x0 + k.col + 2 * dx;
   }
   __device__ static int index(int e) {
@@ -99,11 +100,12 @@ template <int KY, bool Pairs> struct Up2Geometry {
 template <int KY, class F> struct ATile {
   static constexpr int kRowWords = KY * F::kRowWords;  // words per row of the tile
   static constexpr int ld = spread(kRowWords);
-  __device__ static const float* src(const BrickProblem& p, const BrickPos& bp, int m0, int e, bool second) {
+  __device__ static const BrickSrc& tensor(const BrickProblem& p) { return p.a_src; }
+  __device__ static index_t offset(const BrickProblem& p, const BrickPos& bp, int m0, int e, bool second) {
     const int r = e / kRowWords, rem = e % kRowWords, ky = rem / F::kRowWords;
     const int y = bp.y0 + ky, x = bp.x0 + rem % F::kRowWords + (second ? 8 : 0);
-    if (m0 + r >= p.M || y >= p.h || x >= p.w) return nullptr;
-    return p.a_src + ((bp.img * p.M + m0 + r) * p.d + bp.z) * index_t{p.h} * p.w + index_t{y} * p.w + x;
+    if (m0 + r >= p.M || y >= p.h || x >= p.w) return -1;
+    return ((bp.img * p.M + m0 + r) * p.d + bp.z) * index_t{p.h} * p.w + index_t{y} * p.w + x;
   }
   __device__ static int index(int e) { return e / kRowWords * ld + e % kRowWords; }
 };
@@ -322,13 +324,13 @@ template <BrickMath Math> void up2_with(const BrickProblem& p, index_t n, int sl
   run_brick<BrickCfg<Up2Geometry, kBrickY, 4, 1, 2, Math>>(p, n, slices, dw, st);
 }
 
-}  // namespace
-
-void brick_wgrad_conv3(const Conv3dShape& s, const float* x, const float* dy, float* dw, BrickMath math,
-                       cudaStream_t st, BrickTile tile, int slices) {
+// x as a float or (BF16 only) a bfloat16 tensor.
+void wgrad_conv3(const Conv3dShape& s, const BrickSrc& x, const float* dy, float* dw, BrickMath math, cudaStream_t st,
+                 BrickTile tile, int slices) {
   kernel_check(s.k == 3 && s.n >= 1, "brick_wgrad_conv3", "k = 3 and at least one image");
-  BrickProblem p{dy, x, nullptr, static_cast<int>(s.c_out), static_cast<int>(s.c_in), static_cast<int>(s.d),
-                 static_cast<int>(s.h), static_cast<int>(s.w), 0, 0, 0, 0};
+  kernel_check(!x.h || math == BrickMath::BF16, "brick_wgrad_conv3", "bfloat16 x needs the BF16 math");
+  BrickProblem p{BrickSrc{dy, nullptr}, x, nullptr, static_cast<int>(s.c_out), static_cast<int>(s.c_in),
+                 static_cast<int>(s.d), static_cast<int>(s.h), static_cast<int>(s.w), 0, 0, 0, 0};
   switch (math) {
     case BrickMath::Simt: return conv3_with<BrickMath::Simt>(p, s.n, tile, slices, dw, st);
     case BrickMath::TF32: return conv3_with<BrickMath::TF32>(p, s.n, tile, slices, dw, st);
@@ -336,16 +338,36 @@ void brick_wgrad_conv3(const Conv3dShape& s, const float* x, const float* dy, fl
   }
 }
 
-void brick_wgrad_up2(const ConvT3dShape& s, const float* x, const float* dy, float* dw, BrickMath math,
-                     cudaStream_t st, int slices) {
+void wgrad_up2(const ConvT3dShape& s, const BrickSrc& x, const float* dy, float* dw, BrickMath math, cudaStream_t st,
+               int slices) {
   kernel_check(s.n >= 1, "brick_wgrad_up2", "at least one image");
-  BrickProblem p{x, dy, nullptr, static_cast<int>(s.c_in), static_cast<int>(s.c_out), static_cast<int>(s.d),
-                 static_cast<int>(s.h), static_cast<int>(s.w), 0, 0, 0, 0};
+  kernel_check(!x.h || math == BrickMath::BF16, "brick_wgrad_up2", "bfloat16 x needs the BF16 math");
+  BrickProblem p{x, BrickSrc{dy, nullptr}, nullptr, static_cast<int>(s.c_in), static_cast<int>(s.c_out),
+                 static_cast<int>(s.d), static_cast<int>(s.h), static_cast<int>(s.w), 0, 0, 0, 0};
   switch (math) {
     case BrickMath::Simt: return up2_with<BrickMath::Simt>(p, s.n, slices, dw, st);
     case BrickMath::TF32: return up2_with<BrickMath::TF32>(p, s.n, slices, dw, st);
     case BrickMath::BF16: return up2_with<BrickMath::BF16>(p, s.n, slices, dw, st);
   }
+}
+
+}  // namespace
+
+void brick_wgrad_conv3(const Conv3dShape& s, const float* x, const float* dy, float* dw, BrickMath math,
+                       cudaStream_t st, BrickTile tile, int slices) {
+  wgrad_conv3(s, BrickSrc{x, nullptr}, dy, dw, math, st, tile, slices);
+}
+void brick_wgrad_conv3(const Conv3dShape& s, const bf16_t* x, const float* dy, float* dw, BrickMath math,
+                       cudaStream_t st, BrickTile tile, int slices) {
+  wgrad_conv3(s, BrickSrc{nullptr, x}, dy, dw, math, st, tile, slices);
+}
+void brick_wgrad_up2(const ConvT3dShape& s, const float* x, const float* dy, float* dw, BrickMath math,
+                     cudaStream_t st, int slices) {
+  wgrad_up2(s, BrickSrc{x, nullptr}, dy, dw, math, st, slices);
+}
+void brick_wgrad_up2(const ConvT3dShape& s, const bf16_t* x, const float* dy, float* dw, BrickMath math,
+                     cudaStream_t st, int slices) {
+  wgrad_up2(s, BrickSrc{nullptr, x}, dy, dw, math, st, slices);
 }
 
 }  // namespace sse::cuda

@@ -47,5 +47,11 @@ void brick_wgrad_conv3(const Conv3dShape& s, const float* x, const float* dy, fl
 // dw (c_in, c_out, 2, 2, 2) of the k2 s2 transposed convolution (s.n ≥ 1).
 void brick_wgrad_up2(const ConvT3dShape& s, const float* x, const float* dy, float* dw, BrickMath math,
                      cudaStream_t st, int slices = 0);
+// The same with x stored as bfloat16 (bf16 activations), read as it is stored into the BF16 pairs:
+// math must be BF16; the result equals the float form's on the widened x bit for bit.
+void brick_wgrad_conv3(const Conv3dShape& s, const bf16_t* x, const float* dy, float* dw, BrickMath math,
+                       cudaStream_t st, BrickTile tile = BrickTile::Auto, int slices = 0);
+void brick_wgrad_up2(const ConvT3dShape& s, const bf16_t* x, const float* dy, float* dw, BrickMath math,
+                     cudaStream_t st, int slices = 0);
 
 }  // namespace sse::cuda

@@ -22,6 +22,7 @@ struct WxProblem {
   const std::uint32_t* wb;  // (M, 27, kw) words (wx_brick.cuh, "Weight")
   const float* src;         // (images, c_src, d, h, w): the first c_src channels
   const float* src2;        // (images, c_k − c_src, d, h, w): the others, or null
+  const bf16_t* hsrc;       // or src (images, c_k, d, h, w) as bfloat16 (BF16 math, src and src2 null)
   const float* bias;        // (M) or null
   ConvBnEval bn;            // the epilogue's batch norm (gamma null: none) and ReLU
   float* dst;               // (images, M, d, h, w)
@@ -118,10 +119,13 @@ __device__ void halo_begin(const WxProblem& p, const BrickPos& bp, int z, int c0
       const float* v = ok ? channel_volume(p, bp.img, c0 + c, vol) : nullptr;
       return v ? v + at : nullptr;
     };
+    // The bfloat16 src's offset of channel c0 + c, −1 outside.
+    auto offset16 = [&](int c) -> index_t { return ok && c0 + c < p.c_k ? (bp.img * p.c_k + c0 + c) * vol + at : -1; };
 #pragma unroll
     for (int j = 0; j < kChunkWords; ++j) {
       if constexpr (Cfg::kPairs) {
-        regs[i][j] = pack_bf16x2(load_or_zero(value(2 * j)), load_or_zero(value(2 * j + 1)));
+        regs[i][j] = p.hsrc ? BrickSrc{nullptr, p.hsrc}.pair(offset16(2 * j), offset16(2 * j + 1))
+                            : pack_bf16x2(load_or_zero(value(2 * j)), load_or_zero(value(2 * j + 1)));
       } else {
         cp_async4(reinterpret_cast<float*>(hs + j * kHaloLd + e), value(j));
       }
@@ -366,16 +370,15 @@ template <BrickMath Math> void run_wx(WxProblem p, bool flip, const float* w, in
   wx_with<Math>(p, bricks, tile, st);
 }
 
-}  // namespace
-
-void brick_conv3_wx(const Conv3dShape& s, bool flip, const float* src, const float* w, const float* bias, float* dst,
-                    BrickMath math, cudaStream_t st, WxTile tile, const WxEval* eval) {
+void run(const Conv3dShape& s, bool flip, const float* src, const bf16_t* hsrc, const float* w, const float* bias,
+         float* dst, BrickMath math, cudaStream_t st, WxTile tile, const WxEval* eval) {
   kernel_check(s.k == 3 && s.n >= 1, "brick_conv3_wx", "k = 3 and at least one image");
   kernel_check(!eval || (!flip && eval->c_src >= 1 && eval->c_src <= s.c_in && (eval->src2 != nullptr) == (eval->c_src < s.c_in)),
                "brick_conv3_wx", "the inference extras belong to a forward: src2 exactly when c_src < c_in");
   const index_t bricks = s.n * s.d * ceil_div(s.h, kBrickY) * ceil_div(s.w, kBrickX);
   kernel_check(bricks < (index_t{1} << 31), "brick_conv3_wx", "fewer than 2^31 bricks");
-  const WxProblem p = make_problem(s, flip, src, bias, dst, math, eval);
+  WxProblem p = make_problem(s, flip, src, bias, dst, math, eval);
+  p.hsrc = hsrc;
   kernel_check(index_t{p.M} * 27 * p.kw < (index_t{1} << 31), "brick_conv3_wx",
                "the rearranged weight must have fewer than 2^31 words");
   switch (math) {
@@ -383,6 +386,19 @@ void brick_conv3_wx(const Conv3dShape& s, bool flip, const float* src, const flo
     case BrickMath::TF32: return run_wx<BrickMath::TF32>(p, flip, w, bricks, tile, st);
     case BrickMath::BF16: return run_wx<BrickMath::BF16>(p, flip, w, bricks, tile, st);
   }
+}
+
+}  // namespace
+
+void brick_conv3_wx(const Conv3dShape& s, bool flip, const float* src, const float* w, const float* bias, float* dst,
+                    BrickMath math, cudaStream_t st, WxTile tile, const WxEval* eval) {
+  run(s, flip, src, nullptr, w, bias, dst, math, st, tile, eval);
+}
+
+void brick_conv3_wx(const Conv3dShape& s, const bf16_t* src, const float* w, const float* bias, float* dst,
+                    BrickMath math, cudaStream_t st, WxTile tile) {
+  kernel_check(math == BrickMath::BF16, "brick_conv3_wx", "bfloat16 src needs the BF16 math");
+  run(s, false, nullptr, src, w, bias, dst, math, st, tile, nullptr);
 }
 
 }  // namespace sse::cuda

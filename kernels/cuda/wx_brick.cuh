@@ -55,5 +55,9 @@ struct WxEval {
 // be 3 and s.n ≥ 1. bias (M) or null. `eval` (forward only) as above, or null.
 void brick_conv3_wx(const Conv3dShape& s, bool flip, const float* src, const float* w, const float* bias, float* dst,
                     BrickMath math, cudaStream_t st, WxTile tile = WxTile::Auto, const WxEval* eval = nullptr);
+// The forward with src stored as bfloat16 (bf16 activations), read as it is stored into the BF16
+// pairs: math must be BF16; the result equals the float form's on the widened src bit for bit.
+void brick_conv3_wx(const Conv3dShape& s, const bf16_t* src, const float* w, const float* bias, float* dst,
+                    BrickMath math, cudaStream_t st, WxTile tile = WxTile::Auto);
 
 }  // namespace sse::cuda

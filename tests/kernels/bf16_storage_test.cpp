@@ -9,12 +9,18 @@
 #include <limits>
 
 #include "kernels/batchnorm.h"
+#include "kernels/conv3d.h"
+#include "kernels/conv_transpose3d.h"
 #include "kernels/channels.h"
 #include "kernels/dropout.h"
 #include "kernels/elementwise.h"
 #include "kernels/maxpool.h"
 #include "tests/kernels/cuda_test_util.h"
 #include "tests/support/cuda_buffers.h"
+#if SSE_WITH_CUDA
+#include "kernels/cuda/wgrad_brick.cuh"
+#include "kernels/cuda/wx_brick.cuh"
+#endif
 
 namespace sse {
 namespace {
@@ -177,6 +183,65 @@ TEST_F(Bf16StorageCuda, BatchNormStoresItsOutputRoundedOnce) {
     cuda::batchnorm_normalize(sh, d_x.get(), d_g.get(), d_b.get(), d_m.get(), d_i.get(), relu, d_n16.get(), nullptr);
     EXPECT_EQ(bits(d_n16.to_host()), bits(n16));
   }
+}
+
+// The brick kernels with a bfloat16 operand (BF16 math) against their float form on the widened
+// values: the same bits, for every tile and split, at sizes with partial bricks, partial channel
+// chunks and partial tiles. Other maths refuse a bfloat16 operand.
+TEST_F(Bf16StorageCuda, BrickKernelsReadBf16AsStored) {
+  const auto math = cuda::BrickMath::BF16;
+  for (const Conv3dShape& s : {Conv3dShape{2, 8, 16, 3, 9, 17, 3}, Conv3dShape{1, 24, 40, 2, 5, 6, 3}}) {
+    SCOPED_TRACE(testing::Message() << "c_in " << s.c_in << " c_out " << s.c_out);
+    const std::vector<bf16_t> x16 = narrow(rnd(s.n * s.c_in * s.voxels(), 11, -2.0f, 2.0f));
+    const std::vector<float> xw = widen(x16), w = rnd(s.c_out * s.c_in * 27, 12, -0.3f, 0.3f),
+                             b = rnd(s.c_out, 13), dy = rnd(s.n * s.c_out * s.voxels(), 14);
+    DeviceBuffer<bf16_t> d_x16(x16);
+    DeviceBuffer<float> d_xw(xw), d_w(w), d_b(b), d_dy(dy);
+    const std::size_t ny = static_cast<std::size_t>(s.n * s.c_out * s.voxels()), nw = w.size();
+    for (cuda::WxTile tile : {cuda::WxTile::Small, cuda::WxTile::Medium, cuda::WxTile::Large}) {
+      DeviceBuffer<float> want(ny), got(ny);
+      cuda::brick_conv3_wx(s, false, d_xw.get(), d_w.get(), d_b.get(), want.get(), math, nullptr, tile);
+      cuda::brick_conv3_wx(s, d_x16.get(), d_w.get(), d_b.get(), got.get(), math, nullptr, tile);
+      EXPECT_TRUE(bit_equal(got.to_host(), want.to_host())) << "forward, tile " << static_cast<int>(tile);
+    }
+    for (int slices : {1, 3}) {
+      DeviceBuffer<float> want(nw), got(nw);
+      cuda::brick_wgrad_conv3(s, d_xw.get(), d_dy.get(), want.get(), math, nullptr, cuda::BrickTile::Auto, slices);
+      cuda::brick_wgrad_conv3(s, d_x16.get(), d_dy.get(), got.get(), math, nullptr, cuda::BrickTile::Auto, slices);
+      EXPECT_TRUE(bit_equal(got.to_host(), want.to_host())) << "weight gradient, slices " << slices;
+    }
+    DeviceBuffer<float> out(ny);
+    EXPECT_THROW(cuda::brick_conv3_wx(s, d_x16.get(), d_w.get(), nullptr, out.get(), cuda::BrickMath::TF32, nullptr),
+                 KernelError);
+  }
+  const ConvT3dShape u{2, 16, 8, 2, 3, 9};  // the transposed convolution's x is its A operand
+  const std::vector<bf16_t> x16 = narrow(rnd(u.n * u.c_in * u.in_voxels(), 15, -2.0f, 2.0f));
+  const std::vector<float> dy = rnd(u.n * u.c_out * u.out_voxels(), 16);
+  DeviceBuffer<bf16_t> d_x16(x16);
+  DeviceBuffer<float> d_xw(widen(x16)), d_dy(dy), want(static_cast<std::size_t>(u.c_in * u.c_out * 8)),
+      got(want.size());
+  cuda::brick_wgrad_up2(u, d_xw.get(), d_dy.get(), want.get(), math, nullptr);
+  cuda::brick_wgrad_up2(u, d_x16.get(), d_dy.get(), got.get(), math, nullptr);
+  EXPECT_TRUE(bit_equal(got.to_host(), want.to_host())) << "transposed weight gradient";
+  EXPECT_THROW(cuda::brick_wgrad_up2(u, d_x16.get(), d_dy.get(), got.get(), cuda::BrickMath::Simt, nullptr), KernelError);
+}
+
+// Where the convolutions read bfloat16 as stored: TensorBF16, k = 3, both directions on the bricks.
+TEST_F(Bf16StorageCuda, ConvolutionsReadBf16WhereTheBrickKernelsRunUnderBf16) {
+  const ConvAlgo before = cuda::conv_algo();
+  const Conv3dShape layer{1, 64, 64, 8, 8, 8, 3}, first{1, 1, 32, 8, 8, 8, 3}, head{1, 64, 3, 8, 8, 8, 1};
+  cuda::set_conv_algo(ConvAlgo::TensorBF16);
+  EXPECT_TRUE(cuda::conv3d_reads_bf16(layer));
+  EXPECT_FALSE(cuda::conv3d_reads_bf16(first));  // one input channel: the implicit GEMM
+  EXPECT_FALSE(cuda::conv3d_reads_bf16(head));    // k = 1
+  EXPECT_TRUE(cuda::conv_transpose3d_wgrad_reads_bf16(ConvT3dShape{1, 128, 64, 4, 4, 4}));
+  cuda::set_conv_algo(ConvAlgo::TensorTF32);
+  EXPECT_FALSE(cuda::conv3d_reads_bf16(layer));
+  EXPECT_FALSE(cuda::conv_transpose3d_wgrad_reads_bf16(ConvT3dShape{1, 128, 64, 4, 4, 4}));
+  DeviceBuffer<bf16_t> x(static_cast<std::size_t>(layer.c_in * layer.voxels()));
+  DeviceBuffer<float> w(static_cast<std::size_t>(64 * 64 * 27)), y(static_cast<std::size_t>(64 * layer.voxels()));
+  EXPECT_THROW(cuda::conv3d_forward(layer, x.get(), w.get(), nullptr, y.get(), nullptr), KernelError);
+  cuda::set_conv_algo(before);
 }
 #endif  // SSE_WITH_CUDA
 

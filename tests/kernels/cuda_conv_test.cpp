@@ -128,13 +128,14 @@ TEST_F(CudaConv, Conv3dWithoutBias) {
 TEST_F(CudaConv, EmptyBatchGivesZeroWeightGradients) {
   const Conv3dShape s{0, 2, 3, 2, 2, 2, 3};
   DeviceBuffer<float> dw(static_cast<std::size_t>(3 * 2 * 27)), db(3);
-  cuda::conv3d_backward_weight(s, nullptr, nullptr, dw.get(), db.get(), nullptr);
+  cuda::conv3d_backward_weight(s, static_cast<const float*>(nullptr), nullptr, dw.get(), db.get(), nullptr);
   EXPECT_TRUE(bit_equal(dw.to_host(), std::vector<float>(dw.size(), 0.0f)));
   EXPECT_TRUE(bit_equal(db.to_host(), std::vector<float>(3, 0.0f)));
 }
 
 TEST_F(CudaConv, RejectsUnsupportedKernelSizes) {
-  EXPECT_THROW(cuda::conv3d_forward(Conv3dShape{1, 1, 1, 4, 4, 4, 5}, nullptr, nullptr, nullptr, nullptr, nullptr),
+  EXPECT_THROW(cuda::conv3d_forward(Conv3dShape{1, 1, 1, 4, 4, 4, 5}, static_cast<const float*>(nullptr), nullptr, nullptr,
+                                    nullptr, nullptr),
                KernelError);
 }
 
