@@ -3,11 +3,13 @@
 //
 //   unet_timing --mode infer --size 88 92 92 --width 64 [--device cpu|cuda] [--threads N] [--repeat 5]
 //   unet_timing --mode train --size 64 64 64 [--device cuda --precision bf16 --wgrad igemm --wx igemm --profile]
+//               [--bf16-activations off]
 //   unet_timing --mode train --size 64 64 64 [--winograd auto|off|f2|f4] [--winograd-isa auto|avx2|avx512]
 // infer: eval-mode forward under NoGradGuard + softmax; train: one FCE_DL(γ=5) step with Adam.
 // Prints one JSON line with the median and every timing in ms, wall clock and process CPU time
 // (all threads; on a machine shared with other work the CPU time measures the work done, where the
-// wall time also counts the time slices other processes took).
+// wall time also counts the time slices other processes took), and on CUDA the peak of live device
+// memory over the timed runs (peak_mib).
 #include <CLI/CLI.hpp>
 #include <omp.h>
 
@@ -40,6 +42,7 @@ struct Options {
   std::vector<int> size{88, 92, 92};
   int width = 64, threads = 0, repeat = 5, warmup = 1;
   bool profile = false;
+  std::string bf16_activations = "on";  // under --precision bf16 on CUDA: activations stored as bfloat16
   std::string winograd = "auto", isa = "auto";  // CPU 3×3×3 convolutions
 };
 
@@ -70,6 +73,10 @@ int main(int argc, char** argv) {
                  "CUDA kernel of the 3×3×3 forward and backward data: auto (brick under tf32/bf16), igemm (the "
                  "implicit GEMM), brick")
       ->check(CLI::IsMember({"auto", "igemm", "brick"}));
+  app.add_option("--bf16-activations", o.bf16_activations,
+                 "under --precision bf16 on CUDA: store the training step's activations as bfloat16 (on, the "
+                 "default) or float32 (off: the same values, twice the bytes)")
+      ->check(CLI::IsMember({"on", "off"}));
   CLI11_PARSE(app, argc, argv);
   try {
     return time_unet(o);
@@ -97,6 +104,7 @@ int time_unet(const Options& o) {
   if (o.isa != "auto") cpu::winograd::set_isa(o.isa == "avx2" ? cpu::winograd::Isa::Avx2 : cpu::winograd::Isa::Avx512);
   const Device dev = Device::parse(o.device);
   if (dev.is_cuda()) set_precision(parse_precision(precision));
+  set_bf16_activations(o.bf16_activations == "on");
 #if SSE_WITH_CUDA
   cuda::set_wgrad_impl(o.wgrad == "igemm"   ? cuda::WgradImpl::Igemm
                        : o.wgrad == "brick" ? cuda::WgradImpl::Brick
@@ -141,6 +149,9 @@ int time_unet(const Options& o) {
     sync();
   };
   for (int i = 0; i < warmup; ++i) run();
+#if SSE_WITH_CUDA
+  if (dev.is_cuda()) cuda_reset_peak(dev);
+#endif
   set_profiling(profile);
   std::vector<double> times, cpu_times;
   auto process_cpu_ms = [] {
@@ -160,12 +171,17 @@ int time_unet(const Options& o) {
                 << (m.cached_bytes >> 20) << " MiB, system allocations " << m.system_allocs << "\n";
     }
   }
+  double peak_mib = 0.0;
+#if SSE_WITH_CUDA
+  if (dev.is_cuda()) peak_mib = static_cast<double>(cuda_memory_stats(dev).peak_bytes) / (1 << 20);
+#endif
   std::vector<double> sorted = times, cpu_sorted = cpu_times;
   std::sort(sorted.begin(), sorted.end());
   std::sort(cpu_sorted.begin(), cpu_sorted.end());
   const nlohmann::json out{{"impl", "sseunet"}, {"mode", mode}, {"device", dev.str()}, {"width", width},
                            {"shape", size}, {"threads", omp_get_max_threads()}, {"precision", precision},
-                           {"wgrad", o.wgrad}, {"wx", o.wx},
+                           {"wgrad", o.wgrad}, {"wx", o.wx}, {"bf16_activations", o.bf16_activations},
+                           {"peak_mib", peak_mib},
                            {"median_ms", sorted[sorted.size() / 2]}, {"times_ms", times},
                            {"median_cpu_ms", cpu_sorted[cpu_sorted.size() / 2]}, {"cpu_times_ms", cpu_times},
                            {"winograd", o.winograd}};

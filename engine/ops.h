@@ -57,7 +57,8 @@ Tensor one_hot(const Tensor& labels, int c, int ignore = -1);
 
 // ---- layers of the U-Net ----
 // b may be undefined. bf16: x may be bfloat16 (the output is float32); the kernels read it directly
-// where they can (cuda::conv3d_reads_bf16), else it is widened first.
+// where they can (cuda::conv3d_reads_bf16), else a widened temporary copy (the backward keeps x
+// itself, so the graph holds no float copy).
 Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b);
 Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b);   // k2 s2; bf16 as conv3d
 // Train mode uses batch statistics and updates running_mean/var in place; eval uses them.

@@ -60,6 +60,14 @@ bool reads_bf16(const Tensor& x, const ConvT3dShape& s) {
 #endif
 }
 
+// x as float32: itself, or a bfloat16 x widened into a temporary (never recorded: the backward keeps
+// the bfloat16 x and widens it again where it needs float, so no float copy outlives the kernel).
+Tensor widened(const Tensor& x) {
+  if (x.dtype() != DType::BF16) return x;
+  NoGradGuard no_grad;
+  return to_dtype(x.detach(), DType::F32);
+}
+
 Tensor empty5(index_t n, index_t c, index_t d, index_t h, index_t w, Device dev) {
   return Tensor::empty(Shape{n, c, d, h, w}, DType::F32, dev);
 }
@@ -101,13 +109,12 @@ Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b) {
                        " (expected (c_out, " + std::to_string(x.dim(1)) + ", k, k, k) with odd k)");
   check_bias("conv3d", b, x, w.dim(0));
   const Conv3dShape s{x.dim(0), x.dim(1), w.dim(0), x.dim(2), x.dim(3), x.dim(4), static_cast<int>(k)};
-  const bool bf16 = x.dtype() == DType::BF16;
-  if (bf16 && !reads_bf16(x, s)) return conv3d(to_dtype(x, DType::F32), w, b);
   Tensor y = empty5(s.n, s.c_out, s.d, s.h, s.w, x.device());
-  if (bf16) {
+  if (reads_bf16(x, s)) {
     SSE_CUDA_CALL(x.device(), conv3d_forward, s, x.data<bf16_t>(), w.data<float>(), ptr_or_null(b), y.data<float>());
   } else {
-    SSE_DISPATCH(x.device(), conv3d_forward, s, x.data<float>(), w.data<float>(), ptr_or_null(b), y.data<float>());
+    const Tensor xf = widened(x);
+    SSE_DISPATCH(x.device(), conv3d_forward, s, xf.data<float>(), w.data<float>(), ptr_or_null(b), y.data<float>());
   }
   record_weighted(
       y, "conv3d", x, w, b, s.c_out,
@@ -115,11 +122,12 @@ Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b) {
         SSE_DISPATCH(g.device(), conv3d_backward_data, s, g.data<float>(), wd.data<float>(), dx.data<float>());
       },
       [s](const Tensor& xd, const Tensor& g, Tensor& dw, Tensor& db) {
-        if (xd.dtype() == DType::BF16) {
+        if (reads_bf16(xd, s)) {
           SSE_CUDA_CALL(g.device(), conv3d_backward_weight, s, xd.data<bf16_t>(), g.data<float>(), dw.data<float>(),
                         ptr_or_null(db));
         } else {
-          SSE_DISPATCH(g.device(), conv3d_backward_weight, s, xd.data<float>(), g.data<float>(), dw.data<float>(),
+          const Tensor xf = widened(xd);
+          SSE_DISPATCH(g.device(), conv3d_backward_weight, s, xf.data<float>(), g.data<float>(), dw.data<float>(),
                        ptr_or_null(db));
         }
       });
@@ -135,10 +143,7 @@ Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b) {
                                  " (expected (" + std::to_string(x.dim(1)) + ", c_out, 2, 2, 2))");
   check_bias("conv_transpose3d", b, x, w.dim(1));
   const ConvT3dShape s{x.dim(0), x.dim(1), w.dim(1), x.dim(2), x.dim(3), x.dim(4)};
-  const bool bf16 = x.dtype() == DType::BF16;
-  if (bf16 && !reads_bf16(x, s)) return conv_transpose3d(to_dtype(x, DType::F32), w, b);
-  // The forward reads float: a bfloat16 x is widened into a temporary, which the backward does not keep.
-  const Tensor xf = bf16 ? to_dtype(x.detach(), DType::F32) : x;
+  const Tensor xf = widened(x);  // the forward reads float only
   Tensor y = empty5(s.n, s.c_out, 2 * s.d, 2 * s.h, 2 * s.w, x.device());
   SSE_DISPATCH(x.device(), conv_transpose3d_forward, s, xf.data<float>(), w.data<float>(), ptr_or_null(b),
                y.data<float>());
@@ -149,11 +154,12 @@ Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b) {
                      dx.data<float>());
       },
       [s](const Tensor& xd, const Tensor& g, Tensor& dw, Tensor& db) {
-        if (xd.dtype() == DType::BF16) {
+        if (reads_bf16(xd, s)) {
           SSE_CUDA_CALL(g.device(), conv_transpose3d_backward_weight, s, xd.data<bf16_t>(), g.data<float>(),
                         dw.data<float>(), ptr_or_null(db));
         } else {
-          SSE_DISPATCH(g.device(), conv_transpose3d_backward_weight, s, xd.data<float>(), g.data<float>(),
+          const Tensor xf = widened(xd);
+          SSE_DISPATCH(g.device(), conv_transpose3d_backward_weight, s, xf.data<float>(), g.data<float>(),
                        dw.data<float>(), ptr_or_null(db));
         }
       });

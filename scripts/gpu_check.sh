@@ -179,7 +179,7 @@ if want unet; then
   done
 fi
 want conv && run_bench gpu_conv_layers 150 "$BUILD/bench/gpu_conv_layers" --sizes "$CONV_SIZES" --reps 7 --warmup 2
-want profile && run_bench step_profile 60 "$ROOT/bench/step_profile.sh" --build "$BUILD"
+want profile && run_bench step_profile 80 "$ROOT/bench/step_profile.sh" --build "$BUILD"
 want kernels && run_bench gpu_kernels 60 "$BUILD/bench/gpu_kernels"
 section_heading() { echo "## $(date -u +%Y-%m-%d) — commit ${COMMIT}${DIRTY} — ${GPU} — PyTorch ${TORCH_VERSION} (scripts/gpu_check.sh)"; }
 if [ ${#TABLES[@]} -eq 0 ]; then
