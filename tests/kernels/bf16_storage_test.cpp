@@ -55,6 +55,7 @@ TEST(Bf16Storage, CastRoundsToNearestEvenAndWidensExactly) {
   std::vector<bf16_t> y(x.size());
   cpu::cast(x.data(), y.data(), static_cast<index_t>(x.size()));
   EXPECT_EQ(bits(y), want);
+  EXPECT_EQ(bits(narrow(x)), want);  // the reference the CUDA tests below round with
   std::vector<float> back(x.size());
   cpu::cast(y.data(), back.data(), static_cast<index_t>(x.size()));
   EXPECT_TRUE(bit_equal(back, widen(y)));

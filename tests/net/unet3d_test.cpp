@@ -83,6 +83,7 @@ TEST_P(UNetOnDevice, TrainModeBackpropagatesToEveryParameter) {
   }
 }
 
+#if SSE_WITH_CUDA
 // --precision bf16 on CUDA: the blocks store their activations as bfloat16 in training (fp32 in eval,
 // and on the CPU), and that changes no value of the forward — the bf16 convolutions round their
 // operands as the storage does and max-pooling commutes with rounding — so the logits equal those of
@@ -132,6 +133,7 @@ TEST(UNet3d, Bf16TrainingStoresBlockActivationsAsBf16) {
   ConvBlock cpu_block(1, 4, 8);
   EXPECT_EQ(cpu_block.forward(x.to(Device::cpu())).dtype(), DType::F32);
 }
+#endif  // SSE_WITH_CUDA
 
 INSTANTIATE_TEST_SUITE_P(Devices, UNetOnDevice, ::testing::ValuesIn(test::test_devices()), test::device_name);
 
