@@ -393,8 +393,8 @@ void add_training_flags(CLI::App& sub, TrainFlags& f) {
       ->capture_default_str()
       ->check(CLI::IsMember({"step", "cosine"}));
   sub.add_option("--precision", c.precision,
-                 "CUDA convolutions: fp32, tf32 or bf16 (tensor cores; weights, activations and loss stay fp32), "
-                 "cudnn; e.g. --device cuda --precision bf16")
+                 "CUDA convolutions: fp32, tf32 (tensor cores), bf16 (tensor cores and mixed precision: activations "
+                 "stored as bfloat16; weights, gradients and loss stay fp32), cudnn; e.g. --device cuda --precision bf16")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "tf32", "bf16", "cudnn"}));
 }
