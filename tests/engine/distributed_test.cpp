@@ -145,15 +145,17 @@ struct BnRun {
   std::vector<float> y, dx, dgamma, dbeta, running_mean, running_var;
 };
 
-// Train-mode batch norm (with the fused ReLU when `relu`) on rows [b, e) of x with loss Σ y·w:
-// outputs, input gradient, γ/β gradients and the updated running statistics.
-BnRun bn_part(const Tensor& x_all, const Tensor& w_all, index_t b, index_t e, Device dev, bool relu) {
+// Train-mode batch norm (with the fused ReLU when `relu`, its output stored as `out`) on rows [b, e)
+// of x with loss Σ y·w: outputs (as floats), input gradient, γ/β gradients and the updated running
+// statistics.
+BnRun bn_part(const Tensor& x_all, const Tensor& w_all, index_t b, index_t e, Device dev, bool relu,
+              DType out = DType::F32) {
   const index_t c = x_all.dim(1);
   Tensor x = x_all.slice_batch(b, e).to(dev).clone().set_requires_grad(true);
   Tensor gamma = test::uniform(Shape{c}, 3, 0.5f, 1.5f, dev).set_requires_grad(true);
   Tensor beta = test::uniform(Shape{c}, 4, -0.5f, 0.5f, dev).set_requires_grad(true);
   Tensor rm = test::uniform(Shape{c}, 5, -0.1f, 0.1f, dev), rv = test::uniform(Shape{c}, 6, 0.9f, 1.1f, dev);
-  Tensor y = ops::batch_norm(x, gamma, beta, rm, rv, true, {}, relu);
+  Tensor y = ops::to_dtype(ops::batch_norm(x, gamma, beta, rm, rv, true, {}, relu, out), DType::F32);
   ops::sum(ops::mul(y, w_all.slice_batch(b, e).to(dev))).backward();
   return {y.to_vector<float>(),          x.grad().to_vector<float>(), gamma.grad().to_vector<float>(),
           beta.grad().to_vector<float>(), rm.to_vector<float>(),       rv.to_vector<float>()};
@@ -200,6 +202,30 @@ void expect_ranks_match_one_process(Device dev, bool relu) {
 TEST_P(SyncBn, RanksHoldingPartsOfTheBatchMatchOneProcess) {
   expect_ranks_match_one_process(GetParam(), false);
   expect_ranks_match_one_process(GetParam(), true);
+}
+
+// bf16 activations: each rank's synchronized output stored as bfloat16 is its float output rounded
+// once, bit for bit, and the gradients are those of the float run (the output's type never reaches
+// the backward).
+TEST_P(SyncBn, Bf16OutputIsTheFloatOutputRounded) {
+  const Shape s{4, 3, 2, 3, 4};
+  const Tensor x = test::uniform(s, 1, 2.0f, 4.0f), w = test::uniform(s, 2);
+  const index_t bounds[3] = {0, 1, 4};
+  std::vector<BnRun> f32(2), b16(2);
+  test::run_ranks(2, [&](dist::Comm& comm) {
+    ops::SyncBatchNorm sync(comm);
+    const std::size_t r = static_cast<std::size_t>(comm.rank());
+    f32[r] = bn_part(x, w, bounds[r], bounds[r + 1], GetParam(), true);
+    b16[r] = bn_part(x, w, bounds[r], bounds[r + 1], GetParam(), true, DType::BF16);
+  });
+  for (std::size_t r = 0; r < 2; ++r) {
+    std::vector<float> rounded;
+    for (float v : f32[r].y) rounded.push_back(round_bf16(v));
+    EXPECT_EQ(b16[r].y, rounded) << "rank " << r;
+    EXPECT_EQ(b16[r].dx, f32[r].dx) << "rank " << r;
+    EXPECT_EQ(b16[r].dgamma, f32[r].dgamma) << "rank " << r;
+    EXPECT_EQ(b16[r].running_var, f32[r].running_var) << "rank " << r;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, SyncBn, ::testing::Values(Device::cpu()), test::device_name);  // as Buckets
