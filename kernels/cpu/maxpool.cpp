@@ -25,7 +25,7 @@ template <class T> void pool_forward(const Pool3dShape& s, const T* x, T* y, std
                 if (v > m) { m = v; best = i; }
               }
           const index_t o = p * out_vol + (z * oh + yy) * ow + xx;
-          y[o] = xp[best];
+          y[o] = from_f32<T>(m);  // exact: m is a stored value (a load by index here stops the vectorizer: 4× slower)
           idx[o] = static_cast<std::int32_t>(best);
         }
       }

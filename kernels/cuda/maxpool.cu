@@ -38,7 +38,7 @@ template <class T> __global__ void maxpool_forward_kernel(Pool3dShape s, const T
               best = i;
             }
           }
-      y[r * ow + xx] = xp[best];
+      y[r * ow + xx] = from_f32<T>(m);  // exact: m is a stored value
       idx[r * ow + xx] = static_cast<std::int32_t>(best);
     }
   }
