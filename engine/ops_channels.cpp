@@ -27,18 +27,6 @@ Tensor gather(const Tensor& whole, index_t c_off, index_t c_part) {
   return part;
 }
 
-// The adjoint of gather: `part` placed at channel c_off of a zero tensor shaped like `whole_shape`.
-Tensor scatter(const Tensor& part, const Shape& whole_shape, index_t c_off) {
-  Tensor whole = Tensor::zeros(whole_shape, DType::F32, part.device());
-  const ChannelCopy cc{part.dim(0), part.dim(1), whole_shape[1], c_off, part.shape().tail(2)};
-  SSE_DISPATCH(part.device(), copy_channels, cc, part.data<float>(), whole.data<float>());
-  return whole;
-}
-
-}  // namespace
-
-namespace {
-
 // Channels of `part` (n, c_part, S) into channels [c_off, c_off + c_part) of y: float → float,
 // float → bf16 (rounded) or bf16 → bf16.
 void copy_part(const Tensor& part, index_t c_off, Tensor& y) {
@@ -50,6 +38,13 @@ void copy_part(const Tensor& part, index_t c_off, Tensor& y) {
       SSE_DISPATCH(y.device(), copy_channels, cc, src, y.data<bf16_t>());
     });
   }
+}
+
+// The adjoint of gather: `part` placed at channel c_off of a zero tensor shaped like `whole_shape`.
+Tensor scatter(const Tensor& part, const Shape& whole_shape, index_t c_off) {
+  Tensor whole = Tensor::zeros(whole_shape, DType::F32, part.device());
+  copy_part(part, c_off, whole);
+  return whole;
 }
 
 }  // namespace
